@@ -1,0 +1,260 @@
+//! Rendered documents → Kubernetes objects, checked the way the API server would.
+//!
+//! Each document is parsed, deserialized into its `k8s-openapi` type and serialized back.
+//! k8s-openapi ignores unknown keys, so the two JSON trees are compared: a field that got
+//! lost (misspelt in a template) or changed is an error naming the template and JSON path.
+//! Then what schema validation does not check: DNS names, label syntax, selectors that match
+//! their pods, unique port names.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
+
+use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::names;
+use crate::render::Document;
+use crate::yaml;
+
+/// A checked object, as the JSON it serializes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub value: Value,
+}
+
+/// Checks every rendered document.
+pub fn check(documents: &[Document]) -> Result<Vec<Object>, Error> {
+    documents.iter().map(check_one).collect()
+}
+
+fn fail(document: &Document, message: impl Into<String>) -> Error {
+    let origin = if document.user {
+        format!("template {}", document.template)
+    } else {
+        format!("built-in template {}", document.template)
+    };
+    Error {
+        kind: if document.user { ErrorKind::Input } else { ErrorKind::Internal },
+        diagnostics: vec![Diagnostic::new(format!("{origin}: {}", message.into())).with_help(
+            if document.user {
+                "fix the template: its output must be exactly one valid Kubernetes object"
+            } else {
+                "this is a bug in kubectl-flink; please report it with the spec that caused it"
+            },
+        )],
+    }
+}
+
+fn check_one(document: &Document) -> Result<Object, Error> {
+    let mut parsed = yaml::parse_documents(&document.text)
+        .map_err(|e| fail(document, format!("output is not YAML: {e} at line {}", e.pos.line)))?;
+    let root = match (parsed.len(), parsed.pop().and_then(|d| d.root)) {
+        (1, Some(root)) => root,
+        _ => return Err(fail(document, "must render exactly one YAML document")),
+    };
+    let value =
+        root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))?;
+    let api_version =
+        value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let typed = match (api_version.as_str(), kind.as_str()) {
+        ("batch/v1", "Job") => round_trip::<Job>(&value),
+        ("v1", "Service") => round_trip::<Service>(&value),
+        ("apps/v1", "Deployment") => round_trip::<Deployment>(&value),
+        _ => return Err(fail(document, format!("unsupported object {api_version} {kind}"))),
+    }
+    .map_err(|e| fail(document, e))?;
+    if let Some(path) = first_difference(&prune(value.clone()), &prune(typed.clone()), "") {
+        return Err(fail(
+            document,
+            format!("field `{path}` is not part of {api_version} {kind} (misspelt or misplaced?)"),
+        ));
+    }
+    check_semantics(&typed, &kind).map_err(|e| fail(document, e))?;
+    Ok(Object { value: typed })
+}
+
+fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
+    let typed: T = serde_path_to_error::deserialize(value.clone())
+        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    serde_json::to_value(&typed).map_err(|e| e.to_string())
+}
+
+/// Drops nulls and empty collections, which carry no meaning in a manifest.
+fn prune(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter().map(|(k, v)| (k, prune(v))).filter(|(_, v)| !is_empty(v)).collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(prune).collect()),
+        other => other,
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+fn first_difference(original: &Value, typed: &Value, at: &str) -> Option<String> {
+    match (original, typed) {
+        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
+            let path = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            match b.get(k) {
+                Some(w) => first_difference(v, w, &path),
+                None => Some(path),
+            }
+        }),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(v, w, &format!("{at}[{i}]"))),
+        (a, b) if a == b => None,
+        _ => Some(at.to_owned()),
+    }
+}
+
+fn check_semantics(value: &Value, kind: &str) -> Result<(), String> {
+    let metadata = &value["metadata"];
+    let name = metadata["name"].as_str().unwrap_or_default();
+    if kind == "Service" {
+        names::check_dns1035_label(name)
+    } else {
+        names::check_dns_subdomain(name)
+    }
+    .map_err(|e| format!("metadata.name {e}"))?;
+    check_labels(&metadata["labels"], "metadata.labels")?;
+    let spec = &value["spec"];
+    match kind {
+        "Job" => check_pod(&spec["template"], "spec.template"),
+        "Deployment" => {
+            check_pod(&spec["template"], "spec.template")?;
+            check_selects(
+                &spec["selector"]["matchLabels"],
+                &spec["template"]["metadata"]["labels"],
+                "spec.selector.matchLabels",
+            )
+        }
+        "Service" => {
+            if spec["selector"].as_object().is_none_or(serde_json::Map::is_empty) {
+                return Err("spec.selector must not be empty".into());
+            }
+            unique_names(&spec["ports"], "spec.ports")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_pod(template: &Value, at: &str) -> Result<(), String> {
+    let _: PodTemplateSpec =
+        serde_json::from_value(template.clone()).map_err(|e| format!("{at}: {e}"))?;
+    check_labels(&template["metadata"]["labels"], &format!("{at}.metadata.labels"))?;
+    let containers =
+        template["spec"]["containers"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if containers.is_empty() {
+        return Err(format!("{at}.spec.containers must not be empty"));
+    }
+    unique_names(&template["spec"]["containers"], &format!("{at}.spec.containers"))?;
+    for (i, container) in containers.iter().enumerate() {
+        unique_names(&container["ports"], &format!("{at}.spec.containers[{i}].ports"))?;
+    }
+    Ok(())
+}
+
+fn check_labels(labels: &Value, at: &str) -> Result<(), String> {
+    for (key, value) in labels.as_object().into_iter().flatten() {
+        names::check_label_key(key).map_err(|e| format!("{at}: {e}"))?;
+        names::check_label_value(value.as_str().unwrap_or_default())
+            .map_err(|e| format!("{at}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn check_selects(selector: &Value, labels: &Value, at: &str) -> Result<(), String> {
+    let selector =
+        selector.as_object().filter(|s| !s.is_empty()).ok_or(format!("{at} must not be empty"))?;
+    for (key, value) in selector {
+        if labels.get(key) != Some(value) {
+            return Err(format!("{at} `{key}` does not match the pod template's labels"));
+        }
+    }
+    Ok(())
+}
+
+fn unique_names(items: &Value, at: &str) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for item in items.as_array().into_iter().flatten() {
+        if let Some(name) = item["name"].as_str()
+            && !seen.insert(name)
+        {
+            return Err(format!("{at}: name `{name}` is used twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks across objects: every Service selects a workload's pods.
+pub fn check_services_select_pods(objects: &[Object]) -> Result<(), Error> {
+    let pod_labels: Vec<&Value> = objects
+        .iter()
+        .filter(|o| matches!(o.value["kind"].as_str(), Some("Job" | "Deployment")))
+        .map(|o| &o.value["spec"]["template"]["metadata"]["labels"])
+        .collect();
+    for service in objects.iter().filter(|o| o.value["kind"] == "Service") {
+        let selector = service.value["spec"]["selector"].as_object().cloned().unwrap_or_default();
+        let selects =
+            pod_labels.iter().any(|labels| selector.iter().all(|(k, v)| labels.get(k) == Some(v)));
+        if !selects {
+            let name = service.value["metadata"]["name"].as_str().unwrap_or_default();
+            return Err(Error::internal(format!(
+                "Service `{name}` selects no pod of this cluster"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Document {
+        Document { template: "t.yaml.j2".into(), user: true, text: text.into() }
+    }
+
+    #[test]
+    fn misspelt_fields_are_caught() {
+        let err = check_one(&doc(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {a: b}, typo: 1}\n",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("field `spec.typo` is not part of v1 Service"), "{err}");
+        assert_eq!(err.exit_code(), 1);
+    }
+
+    #[test]
+    fn selectors_must_match_pod_labels() {
+        let err = check_one(&doc(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  selector: {matchLabels: {x: y}}\n  template:\n    metadata: {labels: {x: z}}\n    spec: {containers: [{name: c, image: i}]}\n",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("does not match"), "{err}");
+    }
+
+    #[test]
+    fn bad_names_are_caught() {
+        let err = check_one(&doc(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: A_b}\nspec: {selector: {a: b}}\n",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("metadata.name"), "{err}");
+    }
+}

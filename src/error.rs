@@ -1,0 +1,249 @@
+//! Errors a user can act on: what is wrong, where (file, line, field path), how to fix it.
+//!
+//! Every stage reports through [`Error`]; `main` prints it and maps it to an exit code.
+//! Nothing here writes to stdout.
+
+use std::fmt::{self, Write as _};
+
+use crate::yaml::{PathSegment, Pos};
+
+/// Where a problem stands in the user's input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file name as given (`-` shows as `<stdin>`), or the command-line argument.
+    pub origin: String,
+    pub line: usize,
+    pub col: usize,
+    /// The source line, shown under the message.
+    pub source_line: Option<String>,
+    /// How many characters to underline.
+    pub width: usize,
+}
+
+impl Location {
+    /// A location in a text, from a parser position.
+    pub fn in_text(origin: &str, text: &str, start: Pos, end: Option<Pos>) -> Self {
+        let source_line = text.lines().nth(start.line.saturating_sub(1)).map(str::to_owned);
+        let width = match end {
+            Some(end) if end.line == start.line && end.col > start.col => end.col - start.col,
+            _ => 1,
+        };
+        Self { origin: origin.to_owned(), line: start.line, col: start.col, source_line, width }
+    }
+}
+
+/// One problem, with the field path (in the user's spelling) where known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub message: String,
+    pub path: Option<String>,
+    pub location: Option<Location>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem with a message only.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), path: None, location: None, help: None }
+    }
+
+    /// Adds a hint saying how to fix it.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds where it stands.
+    #[must_use]
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Adds the field path.
+    #[must_use]
+    pub fn with_path(mut self, path: &[PathSegment]) -> Self {
+        self.path = Some(display_path(path));
+        self
+    }
+}
+
+/// What kind of failure, which decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The spec, a variable or a user template is wrong (exit 1).
+    Input,
+    /// The command line is wrong (exit 2).
+    Usage,
+    /// A built-in template or invariant is broken: a bug in kubectl-flink (exit 3).
+    Internal,
+}
+
+/// One or more problems that stopped the run; nothing was written to stdout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Error {
+    /// A failure caused by the user's input.
+    pub fn input(diagnostics: Vec<Diagnostic>) -> Self {
+        Self { kind: ErrorKind::Input, diagnostics }
+    }
+
+    /// A single input problem.
+    pub fn input_one(diagnostic: Diagnostic) -> Self {
+        Self::input(vec![diagnostic])
+    }
+
+    /// A command-line problem.
+    pub fn usage(diagnostic: Diagnostic) -> Self {
+        Self { kind: ErrorKind::Usage, diagnostics: vec![diagnostic] }
+    }
+
+    /// A bug in kubectl-flink itself.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Internal,
+            diagnostics: vec![Diagnostic::new(message).with_help(
+                "this is a bug in kubectl-flink; please report it with the spec that caused it",
+            )],
+        }
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self.kind {
+            ErrorKind::Input => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::Internal => 3,
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, diagnostic) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                f.write_char('\n')?;
+            }
+            write!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(path) if !path.is_empty() => writeln!(f, "error: {path}: {}", self.message)?,
+            _ => writeln!(f, "error: {}", self.message)?,
+        }
+        if let Some(location) = &self.location {
+            writeln!(f, "  --> {}:{}:{}", location.origin, location.line, location.col)?;
+            if let Some(line) = &location.source_line {
+                let gutter = location.line.to_string().len();
+                let shown: String = line.chars().take(200).collect();
+                let pad: String = shown
+                    .chars()
+                    .take(location.col.saturating_sub(1))
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                writeln!(f, "{:gutter$} |", "")?;
+                writeln!(f, "{} | {}", location.line, shown.replace('\u{0}', "\\0"))?;
+                writeln!(f, "{:gutter$} | {pad}{}", "", "^".repeat(location.width.clamp(1, 80)))?;
+            }
+        }
+        if let Some(help) = &self.help {
+            writeln!(f, "  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a path the way the user spells it: `spec.job.args[1]`,
+/// `spec.flinkConfiguration["state.backend.type"]`.
+pub fn display_path(path: &[PathSegment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            PathSegment::Key(key) if is_simple_key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            PathSegment::Key(key) => {
+                out.push('[');
+                out.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                out.push(']');
+            }
+            PathSegment::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
+        }
+    }
+    out
+}
+
+fn is_simple_key(key: &str) -> bool {
+    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The closest candidate to `word`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&word.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_use_the_users_spelling() {
+        let path = [
+            PathSegment::Key("spec".into()),
+            PathSegment::Key("flinkConfiguration".into()),
+            PathSegment::Key("state.backend.type".into()),
+        ];
+        assert_eq!(display_path(&path), r#"spec.flinkConfiguration["state.backend.type"]"#);
+        let path = [PathSegment::Key("args".into()), PathSegment::Index(2)];
+        assert_eq!(display_path(&path), "args[2]");
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let fields = ["replicas", "slots", "resources"];
+        assert_eq!(did_you_mean("replica", fields), Some("replicas"));
+        assert_eq!(did_you_mean("Replicas", fields), Some("replicas"));
+        assert_eq!(did_you_mean("zookeeper", fields), None);
+    }
+}

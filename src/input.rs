@@ -1,0 +1,117 @@
+//! Reading spec text: `-f FILE` or `-f -` (stdin), bounded in size, UTF-8 checked.
+//!
+//! Keeps each input's display name and text so later stages can point at lines.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Diagnostic, Error, Location};
+use crate::yaml::{MAX_INPUT_BYTES, Pos};
+
+/// One input: a name for messages and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// The path as given, or `<stdin>`.
+    pub origin: String,
+    pub text: String,
+}
+
+/// Reads one `-f` argument; `-` reads `stdin`.
+pub fn read(path: &Path, stdin: &mut dyn Read) -> Result<Input, Error> {
+    if path == Path::new("-") {
+        return decode("<stdin>".to_owned(), read_bounded(stdin, "<stdin>")?);
+    }
+    let origin = path.display().to_string();
+    let mut file = std::fs::File::open(path).map_err(|err| {
+        Error::input_one(
+            Diagnostic::new(format!("cannot read `{origin}`: {err}"))
+                .with_help("check the path given to -f; use `-f -` to read standard input"),
+        )
+    })?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::input_one(
+            Diagnostic::new(format!("`{origin}` is a directory")).with_help("give -f a spec file"),
+        ));
+    }
+    let bytes = read_bounded(&mut file, &origin)?;
+    decode(origin, bytes)
+}
+
+fn read_bounded(reader: &mut dyn Read, origin: &str) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX) + 1;
+    reader.take(limit).read_to_end(&mut bytes).map_err(|err| {
+        Error::input_one(Diagnostic::new(format!("cannot read `{origin}`: {err}")))
+    })?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(Error::input_one(
+            Diagnostic::new(format!(
+                "`{origin}` is larger than the limit of {MAX_INPUT_BYTES} bytes"
+            ))
+            .with_help("a cluster spec is a few kilobytes; check that the right file is given"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Checks the bytes are UTF-8 text without NUL, dropping a leading byte-order mark.
+pub fn decode(origin: String, bytes: Vec<u8>) -> Result<Input, Error> {
+    let text = String::from_utf8(bytes).map_err(|err| {
+        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+        let text = String::from_utf8_lossy(valid);
+        let pos = position(&text, text.len());
+        Error::input_one(
+            Diagnostic::new(format!(
+                "`{origin}` is not UTF-8 text (invalid byte at line {}, column {})",
+                pos.line, pos.col
+            ))
+            .at(Location::in_text(&origin, &text, pos, None))
+            .with_help("save the file as UTF-8"),
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+    if let Some(offset) = text.find('\0') {
+        let pos = position(&text, offset);
+        return Err(Error::input_one(
+            Diagnostic::new("the spec contains a NUL byte")
+                .at(Location::in_text(&origin, &text, pos, None))
+                .with_help("remove it; YAML text may not contain NUL"),
+        ));
+    }
+    Ok(Input { origin, text })
+}
+
+fn position(text: &str, offset: usize) -> Pos {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Pos { line, col, offset }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_utf8_and_nul_with_a_line() {
+        let err = decode("x.yaml".into(), b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert!(
+            err.to_string().contains("not UTF-8 text (invalid byte at line 2, column 4)"),
+            "{err}"
+        );
+        let err = decode("x.yaml".into(), b"a: 1\0".to_vec()).unwrap_err();
+        assert!(err.to_string().contains("NUL"), "{err}");
+    }
+
+    #[test]
+    fn drops_a_leading_bom() {
+        assert_eq!(decode("x".into(), "\u{feff}a: 1".into()).unwrap().text, "a: 1");
+    }
+
+    #[test]
+    fn limits_the_size() {
+        let big = vec![b'#'; MAX_INPUT_BYTES + 10];
+        let err = read_bounded(&mut big.as_slice(), "big").unwrap_err();
+        assert!(err.to_string().contains("larger than the limit of 1048576 bytes"), "{err}");
+    }
+}

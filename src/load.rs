@@ -1,0 +1,178 @@
+//! Input texts → validated specs, with every problem located in the file the user wrote.
+//!
+//! Each document is parsed into a node tree, converted to JSON, edited by `--set`,
+//! deserialized and validated. Problems from every document are collected and reported
+//! together; nothing is rendered unless all documents are valid.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Error, Location};
+use crate::input::Input;
+use crate::overrides::{self, Override};
+use crate::spec::{self, Policy, Problem, Valid};
+use crate::yaml::{self, Node, NodeKind, PathSegment};
+
+/// A validated spec and the input it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub valid: Valid,
+    pub origin: String,
+}
+
+/// Loads every document of every input.
+pub fn load(
+    inputs: &[Input],
+    overrides: &[Override],
+    policy: Policy,
+) -> Result<Vec<Loaded>, Error> {
+    let mut loaded = Vec::new();
+    let mut diagnostics = Vec::new();
+    for input in inputs {
+        let documents = match yaml::parse_documents(&input.text) {
+            Ok(documents) => documents,
+            Err(err) => {
+                diagnostics.push(yaml_diagnostic(input, &err));
+                continue;
+            }
+        };
+        if documents.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(format!("`{}` holds no spec", input.origin))
+                    .with_help("give a file with a `kind: FlinkJobCluster` document"),
+            );
+        }
+        let count = documents.len();
+        for (index, document) in documents.into_iter().enumerate() {
+            let Some(root) = document.root else {
+                diagnostics.push(
+                    Diagnostic::new(format!("document {} of {count} is empty", index + 1))
+                        .at(Location::in_text(&input.origin, &input.text, document.start, None))
+                        .with_help("remove the stray `---` or fill in the document"),
+                );
+                continue;
+            };
+            match load_document(input, &root, overrides, policy) {
+                Ok(valid) => loaded.push(Loaded { valid, origin: input.origin.clone() }),
+                Err(mut more) => diagnostics.append(&mut more),
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        diagnostics.extend(duplicate_names(&loaded));
+    }
+    if diagnostics.is_empty() { Ok(loaded) } else { Err(Error::input(diagnostics)) }
+}
+
+fn yaml_diagnostic(input: &Input, err: &yaml::YamlError) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(err.message.clone()).at(Location::in_text(
+        &input.origin,
+        &input.text,
+        err.pos,
+        None,
+    ));
+    if let Some(help) = &err.help {
+        diagnostic = diagnostic.with_help(help.clone());
+    } else if input
+        .text
+        .lines()
+        .nth(err.pos.line.saturating_sub(1))
+        .is_some_and(|l| l.starts_with('\t') || l.contains(":\t"))
+    {
+        diagnostic = diagnostic.with_help("YAML indentation must use spaces, not tabs");
+    }
+    diagnostic
+}
+
+fn load_document(
+    input: &Input,
+    root: &Node,
+    overrides: &[Override],
+    policy: Policy,
+) -> Result<Valid, Vec<Diagnostic>> {
+    let locate = |problem: Problem| locate(input, root, overrides, problem);
+    let mut document = to_json(root).map_err(|err| vec![yaml_diagnostic(input, &err)])?;
+    spec::check_header(&document).map_err(|p| vec![locate(p)])?;
+    overrides::apply(&mut document, overrides).map_err(|e| e.diagnostics)?;
+    let cluster = spec::deserialize(document).map_err(|p| vec![locate(p)])?;
+    spec::validate(cluster, policy).map_err(|problems| problems.into_iter().map(locate).collect())
+}
+
+/// Converts a document to JSON; `flinkConfiguration` values keep the text the user wrote
+/// (`1.50` stays `1.50`, not the number 1.5), because Flink reads them as text.
+fn to_json(root: &Node) -> Result<Value, yaml::YamlError> {
+    let mut value = root.to_json()?;
+    let config_path =
+        [PathSegment::Key("spec".into()), PathSegment::Key("flinkConfiguration".into())];
+    if let (Some((config, _)), Some(target)) =
+        (root.find(&config_path), value.pointer_mut("/spec/flinkConfiguration"))
+    {
+        *target = scalars_as_text(config)?;
+    }
+    Ok(value)
+}
+
+fn scalars_as_text(node: &Node) -> Result<Value, yaml::YamlError> {
+    match &node.kind {
+        NodeKind::Scalar { text, plain: true } => match yaml::resolve_plain(text) {
+            Ok(Value::Null) => Ok(Value::Null),
+            _ => Ok(Value::String(text.clone())),
+        },
+        NodeKind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| Ok((k.name.clone(), scalars_as_text(v)?)))
+            .collect::<Result<serde_json::Map<_, _>, _>>()
+            .map(Value::Object),
+        _ => node.to_json(),
+    }
+}
+
+/// Points a problem at the `--set` that caused it, or at the line in the file.
+fn locate(input: &Input, root: &Node, overrides: &[Override], problem: Problem) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(problem.message.clone()).with_path(&problem.path);
+    if let Some(help) = &problem.help {
+        diagnostic = diagnostic.with_help(help.clone());
+    }
+    if let Some(o) = overrides::find(overrides, &problem.path) {
+        return diagnostic.at(Location {
+            origin: format!("--set {}", o.arg),
+            line: 1,
+            col: 1,
+            source_line: None,
+            width: 1,
+        });
+    }
+    let on_key = problem.message.starts_with("unknown field");
+    // The deepest part of the path that exists in the file: a missing field points at its parent.
+    let found =
+        (0..=problem.path.len()).rev().find_map(|n| root.find(&problem.path[..n]).map(|f| (n, f)));
+    if let Some((n, (node, key))) = found {
+        let (start, end) = match key {
+            Some(key) if on_key || n < problem.path.len() => (key.start, key.end),
+            _ => (node.start, node.end),
+        };
+        diagnostic = diagnostic.at(Location::in_text(&input.origin, &input.text, start, Some(end)));
+    }
+    diagnostic
+}
+
+fn duplicate_names(loaded: &[Loaded]) -> Vec<Diagnostic> {
+    let mut seen: BTreeMap<(Option<&str>, &str), &str> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for item in loaded {
+        let metadata = &item.valid.cluster.metadata;
+        if let Some(first) =
+            seen.insert((metadata.namespace.as_deref(), &metadata.name), &item.origin)
+        {
+            diagnostics.push(
+                Diagnostic::new(format!(
+                    "two clusters are named `{}` (in {first} and {}): their objects would overwrite each other",
+                    metadata.name, item.origin
+                ))
+                .with_help("give every cluster its own metadata.name"),
+            );
+        }
+    }
+    diagnostics
+}

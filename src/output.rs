@@ -1,0 +1,91 @@
+//! Checked objects → the bytes written to stdout: a YAML stream or one JSON `v1 List`.
+//!
+//! Everything is encoded in memory; `main` writes the result once, so a failure anywhere
+//! leaves stdout empty. YAML is written by serde-saphyr in YAML 1.1-safe mode: strings such
+//! as `on`, `yes`, `no`, `0x10`, `1e3` or `~` are quoted, so kubectl reads them as strings.
+
+use serde_json::{Value, json};
+
+use crate::check::Object;
+use crate::error::Error;
+
+/// Output format (`-o`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A stream of YAML documents, each starting with `---`.
+    #[default]
+    Yaml,
+    /// One `v1` `List` holding every object.
+    Json,
+}
+
+/// Encodes all objects in one buffer.
+pub fn encode(objects: &[Object], format: Format) -> Result<Vec<u8>, Error> {
+    match format {
+        Format::Yaml => encode_yaml(objects.iter().map(|o| &o.value)),
+        Format::Json => {
+            let list = json!({
+                "apiVersion": "v1",
+                "kind": "List",
+                "metadata": {},
+                "items": objects.iter().map(|o| &o.value).collect::<Vec<_>>(),
+            });
+            let mut bytes =
+                serde_json::to_vec_pretty(&list).map_err(|e| Error::internal(e.to_string()))?;
+            bytes.push(b'\n');
+            Ok(bytes)
+        }
+    }
+}
+
+/// Writes values as a YAML stream, each document opened by `---`.
+pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Vec<u8>, Error> {
+    let mut out = String::new();
+    for value in values {
+        out.push_str("---\n");
+        out.push_str(&to_yaml(value)?);
+    }
+    Ok(out.into_bytes())
+}
+
+/// One value as a YAML document body.
+pub fn to_yaml(value: &Value) -> Result<String, Error> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.prefer_block_scalars = false;
+    let mut text = serde_saphyr::to_string_with_options(value, options)
+        .map_err(|e| Error::internal(format!("YAML output: {e}")))?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_11_ambiguous_strings_are_quoted() {
+        for s in [
+            "on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "~", "null", "0x10", "1e3",
+            "1_000", "012", "1.0", ".inf", "0o7", "", "- a", "a: b", "#x", "---",
+        ] {
+            let text = to_yaml(&json!({ "k": s })).unwrap();
+            let parsed = crate::yaml::parse_documents(&text)
+                .unwrap()
+                .remove(0)
+                .root
+                .unwrap()
+                .to_json()
+                .unwrap();
+            assert_eq!(parsed["k"], json!(s), "{s:?} became {text}");
+            assert!(
+                !text.starts_with(&format!("k: {s}\n"))
+                    || s.chars().all(char::is_alphabetic)
+                        && !["on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "null"]
+                            .contains(&s),
+                "{s:?} unquoted: {text}"
+            );
+        }
+    }
+}

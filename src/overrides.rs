@@ -1,0 +1,181 @@
+//! `--set path=value`: edits to a spec after it is parsed and before it is validated.
+//!
+//! The value is one scalar, typed as YAML 1.2 reads a plain scalar (`3` is a number, `true`
+//! a boolean, `"3"` in double quotes a string); it is never parsed as YAML structure, so no
+//! value can add keys or items. Paths use the spec's spelling: `spec.taskManager.replicas`,
+//! `spec.job.args[0]`, `metadata.labels[app.example.com/team]`.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Diagnostic, Error};
+use crate::yaml::{self, PathSegment};
+
+/// One parsed `--set`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    /// The argument as typed, for error messages.
+    pub arg: String,
+    pub path: Vec<PathSegment>,
+    pub value: Value,
+}
+
+impl std::str::FromStr for Override {
+    type Err = String;
+
+    fn from_str(arg: &str) -> Result<Self, String> {
+        let (path, raw) = arg.split_once('=').ok_or_else(|| {
+            format!("`{arg}` is not PATH=VALUE, e.g. spec.taskManager.replicas=3")
+        })?;
+        let path = parse_path(path)?;
+        let value = parse_value(raw)?;
+        Ok(Self { arg: arg.to_owned(), path, value })
+    }
+}
+
+/// Parses `a.b[0][key.with.dots].c`.
+pub fn parse_path(text: &str) -> Result<Vec<PathSegment>, String> {
+    let mut path = Vec::new();
+    let mut rest = text;
+    let bad = || {
+        format!("`{text}` is not a field path like spec.taskManager.replicas or spec.job.args[0]")
+    };
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            let close = inner.find(']').ok_or_else(bad)?;
+            let key = &inner[..close];
+            rest = &inner[close + 1..];
+            let key = key.trim_matches('"');
+            if key.is_empty() {
+                return Err(bad());
+            }
+            path.push(match key.parse::<usize>() {
+                Ok(i) => PathSegment::Index(i),
+                Err(_) => PathSegment::Key(key.to_owned()),
+            });
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            if end == 0 {
+                return Err(bad());
+            }
+            path.push(PathSegment::Key(rest[..end].to_owned()));
+            rest = &rest[end..];
+        }
+        if let Some(next) = rest.strip_prefix('.') {
+            if next.is_empty() {
+                return Err(bad());
+            }
+            rest = next;
+        }
+    }
+    if path.is_empty() { Err(bad()) } else { Ok(path) }
+}
+
+fn parse_value(raw: &str) -> Result<Value, String> {
+    if raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"') {
+        return serde_json::from_str::<String>(raw)
+            .map(Value::String)
+            .map_err(|e| format!("`{raw}` is not a valid double-quoted string: {e}"));
+    }
+    yaml::resolve_plain(raw)
+}
+
+/// Applies every override to a parsed document, in order.
+pub fn apply(document: &mut Value, overrides: &[Override]) -> Result<(), Error> {
+    for o in overrides {
+        set(document, &o.path, o.value.clone()).map_err(|message| {
+            Error::usage(
+                Diagnostic::new(format!("--set {}: {message}", o.arg))
+                    .with_help("paths follow the spec, e.g. spec.taskManager.replicas=3 or spec.job.args[0]=--port"),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn set(node: &mut Value, path: &[PathSegment], value: Value) -> Result<(), String> {
+    let Some((first, rest)) = path.split_first() else {
+        *node = value;
+        return Ok(());
+    };
+    if node.is_null() {
+        *node = match first {
+            PathSegment::Key(_) => Value::Object(Map::new()),
+            PathSegment::Index(_) => Value::Array(Vec::new()),
+        };
+    }
+    match (first, node) {
+        (PathSegment::Key(key), Value::Object(map)) => {
+            set(map.entry(key.clone()).or_insert(Value::Null), rest, value)
+        }
+        (PathSegment::Index(i), Value::Array(items)) => {
+            if *i == items.len() {
+                items.push(Value::Null);
+            }
+            let len = items.len();
+            let item = items
+                .get_mut(*i)
+                .ok_or_else(|| format!("index {i} is past the end of a list of {len}"))?;
+            set(item, rest, value)
+        }
+        (PathSegment::Key(key), other) => {
+            Err(format!("cannot set `{key}` inside {}", describe(other)))
+        }
+        (PathSegment::Index(i), other) => {
+            Err(format!("cannot index [{i}] into {}", describe(other)))
+        }
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+        _ => "a scalar",
+    }
+}
+
+/// Whether an override set this path (so errors there point at the argument).
+pub fn find<'a>(overrides: &'a [Override], path: &[PathSegment]) -> Option<&'a Override> {
+    overrides.iter().rev().find(|o| path.starts_with(&o.path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_keep_their_type_and_never_their_structure() {
+        let o: Override = "spec.taskManager.replicas=3".parse().unwrap();
+        assert_eq!(o.value, json!(3));
+        let o: Override = "spec.image=\"3\"".parse().unwrap();
+        assert_eq!(o.value, json!("3"));
+        let o: Override = "metadata.labels.team=a: b\nc: d".parse().unwrap();
+        assert_eq!(o.value, json!("a: b\nc: d"));
+        let o: Override = "spec.image=on".parse().unwrap();
+        assert_eq!(o.value, json!("on"));
+    }
+
+    #[test]
+    fn paths_with_indices_and_dotted_keys() {
+        let mut doc = json!({"spec": {"job": {"args": ["a"]}}});
+        let overrides: Vec<Override> =
+            ["spec.job.args[1]=b", "spec.flinkConfiguration[state.backend.type]=rocksdb"]
+                .iter()
+                .map(|s| s.parse().unwrap())
+                .collect();
+        apply(&mut doc, &overrides).unwrap();
+        assert_eq!(doc["spec"]["job"]["args"], json!(["a", "b"]));
+        assert_eq!(doc["spec"]["flinkConfiguration"]["state.backend.type"], json!("rocksdb"));
+    }
+
+    #[test]
+    fn bad_paths_are_usage_errors() {
+        assert!("spec..x=1".parse::<Override>().is_err());
+        assert!("=1".parse::<Override>().is_err());
+        assert!("spec.x".parse::<Override>().is_err());
+        let mut doc = json!({"spec": {"image": "x"}});
+        let o: Override = "spec.image.name=y".parse().unwrap();
+        assert_eq!(apply(&mut doc, &[o]).unwrap_err().exit_code(), 2);
+    }
+}

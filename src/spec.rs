@@ -1,0 +1,728 @@
+//! The spec a user writes (`kind: FlinkJobCluster`): types, defaults and validation.
+//!
+//! Types are deserialized from the JSON form of a parsed YAML document with unknown fields
+//! denied, then checked field by field. Every problem carries the field path in the user's
+//! spelling; the caller turns paths into file and line. This module never reads files.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::names;
+use crate::quantity::Quantity;
+use crate::version::FlinkVersion;
+use crate::yaml::PathSegment;
+
+/// The `apiVersion` every spec carries.
+pub const API_VERSION: &str = "kubectl-flink/v1alpha1";
+/// The kinds this version renders.
+pub const KINDS: &[&str] = &["FlinkJobCluster"];
+
+/// A Flink job cluster: one job, its JobManager, TaskManagers and Service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(
+    title = "FlinkJobCluster",
+    description = "A Flink job cluster rendered by kubectl-flink"
+)]
+pub struct FlinkJobCluster {
+    /// Always `kubectl-flink/v1alpha1`.
+    pub api_version: String,
+    /// `FlinkJobCluster`.
+    pub kind: String,
+    pub metadata: Metadata,
+    pub spec: JobClusterSpec,
+}
+
+/// Name, namespace and labels of the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metadata {
+    /// Cluster name (DNS-1035 label, at most 51 characters so derived names fit in 63).
+    #[schemars(length(min = 1, max = 51), regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"))]
+    pub name: String,
+    /// Namespace copied to every object; omit it to let `kubectl -n` or kustomize decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Labels added to every object and pod template.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations of the spec itself (e.g. kustomize's or kpt's); not copied to objects.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// What to run and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JobClusterSpec {
+    /// Container image holding Flink and the job jar (in `/opt/flink/lib` or `/opt/flink/usrlib`).
+    #[schemars(length(min = 1))]
+    pub image: String,
+    /// Image pull policy of both containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_policy: Option<PullPolicy>,
+    /// Flink release line, e.g. "1.8", "1.20", "2.1" (a quoted string); default: the newest supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flink_version: Option<String>,
+    /// The job to run.
+    #[serde(default)]
+    pub job: JobSpec,
+    /// The JobManager.
+    #[serde(default)]
+    pub job_manager: JobManagerSpec,
+    /// The TaskManagers.
+    #[serde(default)]
+    pub task_manager: TaskManagerSpec,
+    /// The JobManager Service.
+    #[serde(default)]
+    pub service: ServiceSpec,
+    /// JobManager high availability; required for `job.fromSavepoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_availability: Option<HighAvailability>,
+    /// Default savepoint directory (`state.savepoints.dir` or, from Flink 1.20,
+    /// `execution.checkpointing.savepoint-dir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint_dir: Option<String>,
+    /// Further Flink options, passed through verbatim as `-Dkey=value`. Nested maps are
+    /// flattened to dotted keys.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flink_configuration: BTreeMap<String, ConfigValue>,
+}
+
+/// A Flink option value: text (numbers and booleans are kept as written) or a nested map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    Text(String),
+    Nested(BTreeMap<String, ConfigValue>),
+}
+
+/// Kubernetes image pull policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+/// The job the JobManager runs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JobSpec {
+    /// Main class; omitted, `standalone-job.sh` scans the classpath for a `Main-Class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_class: Option<String>,
+    /// Program arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// `parallelism.default`; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 32768))]
+    pub parallelism: Option<i64>,
+    /// Savepoint to start from (`--fromSavepoint`); needs `highAvailability`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_savepoint: Option<String>,
+    /// Skip savepoint state that maps to no operator (`--allowNonRestoredState`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_non_restored_state: Option<bool>,
+}
+
+/// JobManager settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JobManagerSpec {
+    /// Container requests and limits, and the matching Flink memory option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+}
+
+/// TaskManager settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskManagerSpec {
+    /// Number of TaskManager pods; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub replicas: Option<i64>,
+    /// `taskmanager.numberOfTaskSlots`; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1024))]
+    pub slots: Option<i64>,
+    /// Container requests and limits, and the matching Flink memory option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+}
+
+/// CPU and memory, as Kubernetes quantities; set as both request and limit.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resources {
+    /// e.g. "1", "500m".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<QuantityText>,
+    /// e.g. "1600Mi", "2Gi".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<QuantityText>,
+}
+
+/// A quantity written as a string or a plain number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum QuantityText {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl QuantityText {
+    /// The quantity as Kubernetes writes it.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// The JobManager Service.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Service type; default `NodePort`, as in the seed design.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<ServiceType>,
+}
+
+/// Kubernetes Service type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ServiceType {
+    NodePort,
+    ClusterIP,
+    LoadBalancer,
+}
+
+/// JobManager high availability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HighAvailability {
+    /// HA services; `zookeeper`.
+    #[serde(rename = "type")]
+    pub ha_type: HaType,
+    /// ZooKeeper connection, for `type: zookeeper`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zookeeper: Option<ZooKeeper>,
+    /// Durable storage for JobManager metadata (`high-availability.storageDir`).
+    #[schemars(length(min = 1))]
+    pub storage_dir: String,
+}
+
+/// HA services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HaType {
+    Zookeeper,
+}
+
+/// ZooKeeper quorum and root path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ZooKeeper {
+    /// `host:port` list, comma-separated.
+    #[schemars(length(min = 1))]
+    pub quorum: String,
+    /// Root znode; default `/flink`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_root: Option<String>,
+}
+
+/// A problem found in a spec, at a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: Vec<PathSegment>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// Choices made on the command line that validation must know.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Policy {
+    /// `--allow-savepoint-without-ha`.
+    pub allow_savepoint_without_ha: bool,
+}
+
+/// A spec that passed validation, with what validation learnt on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Valid {
+    pub cluster: FlinkJobCluster,
+    pub version: FlinkVersion,
+    /// `flinkConfiguration`, flattened to dotted keys.
+    pub flink_configuration: BTreeMap<String, String>,
+    /// Things worth saying that do not stop the render.
+    pub warnings: Vec<String>,
+}
+
+/// Longest cluster name: `<name>-taskmanager` must stay a 63-character DNS label.
+pub const MAX_NAME: usize = names::MAX_LABEL - "-taskmanager".len();
+
+fn key(name: &str) -> PathSegment {
+    PathSegment::Key(name.to_owned())
+}
+
+fn path(keys: &[&str]) -> Vec<PathSegment> {
+    keys.iter().map(|k| key(k)).collect()
+}
+
+impl Problem {
+    fn new(path: Vec<PathSegment>, message: impl Into<String>) -> Self {
+        Self { path, message: message.into(), help: None }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Checks the header (`apiVersion`, `kind`) before the body is read, so a wrong kind is
+/// reported as such rather than as a pile of unknown fields.
+pub fn check_header(document: &Value) -> Result<(), Problem> {
+    let Some(object) = document.as_object() else {
+        return Err(Problem::new(
+            vec![],
+            "a spec must be a mapping with apiVersion, kind, metadata and spec",
+        ));
+    };
+    match object.get("apiVersion") {
+        Some(Value::String(v)) if v == API_VERSION => {}
+        Some(other) => {
+            return Err(Problem::new(
+                path(&["apiVersion"]),
+                format!("must be `{API_VERSION}` (got {other})"),
+            )
+            .help(format!("set `apiVersion: {API_VERSION}`")));
+        }
+        None => {
+            return Err(Problem::new(vec![], "missing field `apiVersion`")
+                .help(format!("add `apiVersion: {API_VERSION}`")));
+        }
+    }
+    match object.get("kind") {
+        Some(Value::String(k)) if KINDS.contains(&k.as_str()) => Ok(()),
+        Some(other) => {
+            let mut problem = Problem::new(
+                path(&["kind"]),
+                format!("unsupported kind {other}; this version renders {}", KINDS.join(", ")),
+            );
+            if let Some(k) =
+                other.as_str().and_then(|k| crate::error::did_you_mean(k, KINDS.iter().copied()))
+            {
+                problem = problem.help(format!("did you mean `{k}`?"));
+            }
+            Err(problem)
+        }
+        None => {
+            Err(Problem::new(vec![], "missing field `kind`").help("add `kind: FlinkJobCluster`"))
+        }
+    }
+}
+
+/// Deserializes a document into a spec; the problem names the failing field.
+pub fn deserialize(document: Value) -> Result<FlinkJobCluster, Problem> {
+    serde_path_to_error::deserialize(document).map_err(|err| {
+        let path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
+        explain_serde_error(path, &err.into_inner().to_string())
+    })
+}
+
+fn segment(seg: &serde_path_to_error::Segment) -> Option<PathSegment> {
+    match seg {
+        serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
+        serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
+        serde_path_to_error::Segment::Enum { variant } => Some(PathSegment::Key(variant.clone())),
+        serde_path_to_error::Segment::Unknown => None,
+    }
+}
+
+fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Problem {
+    // serde says: "unknown field `replica`, expected one of `replicas`, `slots`"
+    //        and: "unknown variant `Nodeport`, expected one of `NodePort`, ..."
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    if let Some((word, expected)) = quoted.split_first()
+        && (message.starts_with("unknown field") || message.starts_with("unknown variant"))
+    {
+        let what = if message.starts_with("unknown field") { "field" } else { "value" };
+        let mut problem = Problem::new(path, format!("unknown {what} `{word}`"));
+        let choices = expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+        problem = match crate::error::did_you_mean(word, expected.iter().copied()) {
+            Some(close) => {
+                problem.help(format!("did you mean `{close}`? expected one of {choices}"))
+            }
+            None if expected.is_empty() => problem.help("this field takes no keys"),
+            None => problem.help(format!("expected one of {choices}")),
+        };
+        return problem;
+    }
+    if message.starts_with("data did not match any variant of untagged enum QuantityText") {
+        return Problem::new(
+            path,
+            "must be a Kubernetes quantity such as \"1\", \"500m\" or \"1600Mi\"",
+        );
+    }
+    if message.starts_with("data did not match any variant of untagged enum ConfigValue") {
+        return Problem::new(
+            path,
+            "a Flink option value must be a string, number, boolean or nested map",
+        )
+        .help("write lists the way Flink reads them, e.g. \"a;b;c\"");
+    }
+    let message = message.replace("invalid type: ", "wrong type: got ");
+    let mut problem = Problem::new(path, message.clone());
+    if message.contains("expected a string") && message.contains("got floating point") {
+        problem = problem.help("quote the value, e.g. \"1.20\": a plain 1.20 is the number 1.2");
+    } else if message.contains("expected a string") {
+        problem = problem.help("quote the value to make it a string");
+    }
+    problem
+}
+
+/// Validates a spec and flattens its Flink configuration.
+pub fn validate(cluster: FlinkJobCluster, policy: Policy) -> Result<Valid, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    validate_metadata(&cluster.metadata, &mut problems);
+    let spec = &cluster.spec;
+    let version = match spec.flink_version.as_deref().map(FlinkVersion::parse) {
+        None => FlinkVersion::NEWEST,
+        Some(Ok(v)) => v,
+        Some(Err(message)) => {
+            problems.push(Problem::new(path(&["spec", "flinkVersion"]), message));
+            FlinkVersion::NEWEST
+        }
+    };
+    check_text(&spec.image, path(&["spec", "image"]), &mut problems);
+    validate_job(spec, policy, &mut problems, &mut warnings);
+    validate_task_manager(&spec.task_manager, &mut problems);
+    for (component, resources) in
+        [("jobManager", &spec.job_manager.resources), ("taskManager", &spec.task_manager.resources)]
+    {
+        if let Some(resources) = resources {
+            validate_resources(resources, &["spec", component, "resources"], &mut problems);
+        }
+    }
+    if let Some(ha) = &spec.high_availability {
+        validate_ha(ha, &mut problems);
+    }
+    if let Some(dir) = &spec.savepoint_dir {
+        check_text(dir, path(&["spec", "savepointDir"]), &mut problems);
+    }
+    let mut flink_configuration = BTreeMap::new();
+    flatten_config(&spec.flink_configuration, "", &mut flink_configuration);
+    validate_flink_configuration(&flink_configuration, version, &mut problems, &mut warnings);
+    if problems.is_empty() {
+        Ok(Valid { cluster, version, flink_configuration, warnings })
+    } else {
+        Err(problems)
+    }
+}
+
+fn validate_metadata(metadata: &Metadata, problems: &mut Vec<Problem>) {
+    if let Err(message) = names::check_dns1035_label(&metadata.name) {
+        problems.push(Problem::new(path(&["metadata", "name"]), message).help(
+            "use lowercase letters, digits and `-`, starting with a letter, e.g. `wordcount`",
+        ));
+    } else if metadata.name.len() > MAX_NAME {
+        problems.push(
+            Problem::new(
+                path(&["metadata", "name"]),
+                format!(
+                    "`{}` is {} characters; the longest allowed is {MAX_NAME}, so that \
+                     `{}-taskmanager` stays within the 63-character limit of Kubernetes names",
+                    metadata.name,
+                    metadata.name.len(),
+                    metadata.name
+                ),
+            )
+            .help("choose a shorter name"),
+        );
+    }
+    if let Some(namespace) = &metadata.namespace
+        && let Err(message) = names::check_dns_label(namespace)
+    {
+        problems.push(Problem::new(path(&["metadata", "namespace"]), message));
+    }
+    for (label, value) in &metadata.labels {
+        let at = || vec![key("metadata"), key("labels"), key(label)];
+        if let Err(message) = names::check_label_key(label) {
+            problems.push(Problem::new(at(), message));
+        }
+        if let Err(message) = names::check_label_value(value) {
+            problems.push(Problem::new(at(), message));
+        }
+        if crate::model::RESERVED_LABELS.contains(&label.as_str()) {
+            problems.push(
+                Problem::new(at(), format!("label `{label}` is set by kubectl-flink"))
+                    .help("remove it; kubectl-flink uses it to select the cluster's pods"),
+            );
+        }
+    }
+}
+
+/// Rejects empty text and control characters (a newline in an image name or path is
+/// always a mistake, and Kubernetes refuses most of them).
+fn check_text(text: &str, at: Vec<PathSegment>, problems: &mut Vec<Problem>) {
+    if text.trim().is_empty() {
+        problems.push(Problem::new(at, "must not be empty"));
+    } else if text.chars().any(char::is_control) {
+        problems
+            .push(Problem::new(at, "must not contain control characters (newlines, tabs, NUL)"));
+    } else if text.trim() != text {
+        problems.push(Problem::new(at, "must not start or end with white space"));
+    }
+}
+
+fn validate_job(
+    spec: &JobClusterSpec,
+    policy: Policy,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
+) {
+    let job = &spec.job;
+    if let Some(class) = &job.entry_class
+        && !is_java_class_name(class)
+    {
+        problems.push(
+            Problem::new(
+                path(&["spec", "job", "entryClass"]),
+                format!("`{class}` is not a Java class name"),
+            )
+            .help("use the fully qualified name, e.g. `org.example.WordCount`"),
+        );
+    }
+    check_range(job.parallelism, 1, 32768, &["spec", "job", "parallelism"], problems);
+    if let Some(savepoint) = &job.from_savepoint {
+        check_text(savepoint, path(&["spec", "job", "fromSavepoint"]), problems);
+        if spec.high_availability.is_none() && !policy.allow_savepoint_without_ha {
+            problems.push(
+                Problem::new(
+                    path(&["spec", "job", "fromSavepoint"]),
+                    "`fromSavepoint` needs `spec.highAvailability`: Kubernetes restarts a failed \
+                     JobManager with the same arguments, so without HA every restart rewinds the \
+                     job to this savepoint and loses all progress since",
+                )
+                .help(
+                    "add `spec.highAvailability` (then a restart resumes from the latest \
+                     checkpoint), or pass `--allow-savepoint-without-ha` if rewinding is acceptable",
+                ),
+            );
+        }
+    }
+    if job.allow_non_restored_state == Some(true) && job.from_savepoint.is_none() {
+        warnings.push(
+            "spec.job.allowNonRestoredState has no effect without spec.job.fromSavepoint".into(),
+        );
+    }
+    let slots = spec.task_manager.slots.unwrap_or(1) * spec.task_manager.replicas.unwrap_or(1);
+    let parallelism = job.parallelism.unwrap_or(1);
+    if parallelism > slots && slots > 0 {
+        warnings.push(format!(
+            "spec.job.parallelism ({parallelism}) is more than the task slots \
+             (taskManager.replicas × taskManager.slots = {slots}): the job waits until more \
+             TaskManagers join"
+        ));
+    }
+}
+
+fn is_java_class_name(name: &str) -> bool {
+    name.split('.').all(|part| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+            && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    })
+}
+
+fn check_range(value: Option<i64>, min: i64, max: i64, at: &[&str], problems: &mut Vec<Problem>) {
+    if let Some(value) = value
+        && !(min..=max).contains(&value)
+    {
+        let bound = if value < min { format!("≥ {min}") } else { format!("≤ {max}") };
+        problems.push(
+            Problem::new(path(at), format!("must be {bound} (got {value})"))
+                .help(format!("use a whole number from {min} to {max}")),
+        );
+    }
+}
+
+fn validate_task_manager(tm: &TaskManagerSpec, problems: &mut Vec<Problem>) {
+    check_range(tm.replicas, 1, 10_000, &["spec", "taskManager", "replicas"], problems);
+    check_range(tm.slots, 1, 1024, &["spec", "taskManager", "slots"], problems);
+}
+
+fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Problem>) {
+    let field = |name: &str| {
+        let mut p = path(at);
+        p.push(key(name));
+        p
+    };
+    if let Some(cpu) = &resources.cpu {
+        match Quantity::parse(&cpu.text()) {
+            Ok(q) if q.is_zero() => {
+                problems.push(Problem::new(field("cpu"), "must be more than 0"))
+            }
+            Ok(_) => {}
+            Err(message) => problems.push(Problem::new(field("cpu"), message)),
+        }
+    }
+    if let Some(memory) = &resources.memory {
+        match Quantity::parse(&memory.text()).map(Quantity::bytes) {
+            Ok(Some(bytes)) if bytes < 128 * 1024 * 1024 => problems.push(
+                Problem::new(field("memory"), format!("`{}` is too little for a Flink process", memory.text()))
+                    .help("give it at least 128Mi; Flink's own defaults are 1600Mi (JobManager) and 1728Mi (TaskManager)"),
+            ),
+            Ok(Some(_)) => {}
+            Ok(None) => problems.push(
+                Problem::new(field("memory"), format!("`{}` is not a whole number of bytes", memory.text()))
+                    .help("use a unit such as Mi or Gi, e.g. \"1600Mi\""),
+            ),
+            Err(message) => problems.push(Problem::new(field("memory"), message)),
+        }
+    }
+}
+
+fn validate_ha(ha: &HighAvailability, problems: &mut Vec<Problem>) {
+    check_text(&ha.storage_dir, path(&["spec", "highAvailability", "storageDir"]), problems);
+    match (ha.ha_type, &ha.zookeeper) {
+        (HaType::Zookeeper, None) => problems.push(
+            Problem::new(
+                path(&["spec", "highAvailability"]),
+                "`type: zookeeper` needs `zookeeper.quorum`",
+            )
+            .help("add `zookeeper: {quorum: \"zk-0.zk:2181\"}`"),
+        ),
+        (HaType::Zookeeper, Some(zk)) => {
+            check_text(
+                &zk.quorum,
+                path(&["spec", "highAvailability", "zookeeper", "quorum"]),
+                problems,
+            );
+            if zk.quorum.contains(char::is_whitespace) {
+                problems.push(Problem::new(
+                    path(&["spec", "highAvailability", "zookeeper", "quorum"]),
+                    "must be `host:port` entries separated by commas, without spaces",
+                ));
+            }
+            if let Some(root) = &zk.path_root
+                && !(root.starts_with('/') && !root.chars().any(char::is_whitespace))
+            {
+                problems.push(
+                    Problem::new(
+                        path(&["spec", "highAvailability", "zookeeper", "pathRoot"]),
+                        format!("`{root}` is not a znode path"),
+                    )
+                    .help("start it with `/`, e.g. `/flink`"),
+                );
+            }
+        }
+    }
+}
+
+/// Flattens nested maps into dotted keys, as Flink's `config.yaml` reads them.
+fn flatten_config(
+    map: &BTreeMap<String, ConfigValue>,
+    prefix: &str,
+    out: &mut BTreeMap<String, String>,
+) {
+    for (key, value) in map {
+        let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            ConfigValue::Text(text) => {
+                out.insert(full, text.clone());
+            }
+            ConfigValue::Nested(nested) => flatten_config(nested, &full, out),
+        }
+    }
+}
+
+fn validate_flink_configuration(
+    config: &BTreeMap<String, String>,
+    version: FlinkVersion,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
+) {
+    for (name, value) in config {
+        let at = || vec![key("spec"), key("flinkConfiguration"), key(name)];
+        if name.is_empty()
+            || name.contains(|c: char| c == '=' || c.is_whitespace() || c.is_control())
+        {
+            problems
+                .push(Problem::new(at(), format!("`{name}` is not a Flink option key")).help(
+                    "keys are dotted names without spaces or `=`, e.g. `state.backend.type`",
+                ));
+            continue;
+        }
+        if let Some(field) = managed_by(name, version) {
+            problems.push(
+                Problem::new(at(), format!("`{name}` is set by `{field}`"))
+                    .help(format!("remove it from flinkConfiguration and set `{field}` instead")),
+            );
+        }
+        if value.contains(['\n', '\r', '\0']) {
+            problems.push(Problem::new(at(), "a Flink option value must be one line"));
+        }
+        if let Some(warning) = version.key_warning(name) {
+            warnings.push(format!("spec.flinkConfiguration: {warning}"));
+        }
+    }
+}
+
+/// The spec field that owns a Flink option, if the option is one kubectl-flink sets.
+fn managed_by(name: &str, version: FlinkVersion) -> Option<&'static str> {
+    let ha = "spec.highAvailability";
+    Some(match name {
+        "jobmanager.rpc.address" | "blob.server.port" | "queryable-state.server.ports" => {
+            "kubectl-flink (fixed so the Service can expose it)"
+        }
+        "parallelism.default" => "spec.job.parallelism",
+        "taskmanager.numberOfTaskSlots" => "spec.taskManager.slots",
+        "high-availability"
+        | "high-availability.type"
+        | "high-availability.zookeeper.quorum"
+        | "high-availability.zookeeper.path.root"
+        | "high-availability.cluster-id"
+        | "high-availability.storageDir"
+        | "high-availability.jobmanager.port" => ha,
+        "jobmanager.memory.process.size" | "jobmanager.heap.size" => {
+            "spec.jobManager.resources.memory"
+        }
+        "taskmanager.memory.process.size" | "taskmanager.heap.size" => {
+            "spec.taskManager.resources.memory"
+        }
+        _ if name == version.savepoint_dir_key() => "spec.savepointDir",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_suggest_the_right_one() {
+        let problem = explain_serde_error(
+            vec![key("spec")],
+            "unknown field `taskmanager`, expected one of `image`, `taskManager`, `job`",
+        );
+        assert_eq!(problem.message, "unknown field `taskmanager`");
+        assert!(problem.help.unwrap().starts_with("did you mean `taskManager`?"));
+    }
+
+    #[test]
+    fn java_class_names() {
+        assert!(is_java_class_name("org.example.WordCount"));
+        assert!(is_java_class_name("Main$1"));
+        assert!(!is_java_class_name("org..x"));
+        assert!(!is_java_class_name("1org.x"));
+        assert!(!is_java_class_name("org.x;rm"));
+    }
+}

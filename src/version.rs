@@ -1,0 +1,257 @@
+//! Flink versions and the configuration keys each one reads.
+//!
+//! Facts from `../shared/reference/flink.md` §4 (key renames) and §8: which key a version
+//! reads, when a key was deprecated, and when it disappeared. Rendering asks this module for
+//! keys by meaning, never spells a versioned key itself.
+
+use std::fmt;
+
+/// A Flink release line, `major.minor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FlinkVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+const fn v(major: u32, minor: u32) -> FlinkVersion {
+    FlinkVersion { major, minor }
+}
+
+impl fmt::Display for FlinkVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl FlinkVersion {
+    /// The oldest release line rendered (the seed's).
+    pub const OLDEST: Self = v(1, 8);
+    /// The newest release line rendered; the default when a spec names none.
+    pub const NEWEST: Self = v(2, 3);
+    /// The last 1.x release line.
+    const LAST_1X: Self = v(1, 20);
+
+    /// Parses `"1.20"` or `"1.20.3"` (the patch level is accepted and ignored).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = text.split('.');
+        let number = |part: Option<&str>| {
+            part.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|p| p.parse::<u32>().ok())
+        };
+        let (Some(major), Some(minor)) = (number(parts.next()), number(parts.next())) else {
+            return Err(format!("`{text}` is not a Flink version like \"1.20\" or \"2.1\""));
+        };
+        let patch = parts.next();
+        if (patch.is_some() && number(patch).is_none()) || parts.next().is_some() {
+            return Err(format!("`{text}` is not a Flink version like \"1.20\" or \"2.1\""));
+        }
+        let version = v(major, minor);
+        if version.is_supported() {
+            Ok(version)
+        } else {
+            Err(format!(
+                "Flink {version} is not supported: use {} … {} or 2.0 … {}",
+                Self::OLDEST,
+                Self::LAST_1X,
+                Self::NEWEST
+            ))
+        }
+    }
+
+    fn is_supported(self) -> bool {
+        (Self::OLDEST..=Self::LAST_1X).contains(&self) || (v(2, 0)..=Self::NEWEST).contains(&self)
+    }
+
+    fn at_least(self, major: u32, minor: u32) -> bool {
+        self >= v(major, minor)
+    }
+
+    /// The key that switches high availability on (renamed in 1.17, FLINK-29372).
+    pub fn ha_mode_key(self) -> &'static str {
+        if self.at_least(1, 17) { "high-availability.type" } else { "high-availability" }
+    }
+
+    /// The default savepoint directory key (renamed in 1.20, FLINK-34482).
+    pub fn savepoint_dir_key(self) -> &'static str {
+        if self.at_least(1, 20) {
+            "execution.checkpointing.savepoint-dir"
+        } else {
+            "state.savepoints.dir"
+        }
+    }
+
+    /// Whether queryable state is a current (not deprecated) feature: deprecated in 1.18
+    /// (FLINK-32559), when Flink's own Kubernetes docs dropped the 6125 port.
+    pub fn has_queryable_state(self) -> bool {
+        !self.at_least(1, 18)
+    }
+
+    /// JobManager memory: `jobmanager.memory.process.size` from 1.11 (FLIP-116), before that
+    /// only a heap size.
+    pub fn jobmanager_memory(self) -> MemoryKey {
+        if self.at_least(1, 11) {
+            MemoryKey::Process("jobmanager.memory.process.size")
+        } else {
+            MemoryKey::Heap("jobmanager.heap.size")
+        }
+    }
+
+    /// TaskManager memory: `taskmanager.memory.process.size` from 1.10 (FLIP-49).
+    pub fn taskmanager_memory(self) -> MemoryKey {
+        if self.at_least(1, 10) {
+            MemoryKey::Process("taskmanager.memory.process.size")
+        } else {
+            MemoryKey::Heap("taskmanager.heap.size")
+        }
+    }
+
+    /// What a version thinks of a key a user passes through, if anything worth a warning.
+    pub fn key_warning(self, key: &str) -> Option<String> {
+        for rename in RENAMES {
+            if key == rename.old && self >= rename.since {
+                let removed = rename.removed.filter(|r| self >= *r);
+                return Some(match (removed, rename.new) {
+                    (Some(r), Some(new)) => format!(
+                        "`{key}` was removed in Flink {r} and is ignored by Flink {self}; use `{new}`"
+                    ),
+                    (Some(r), None) => {
+                        format!("`{key}` was removed in Flink {r} and is ignored by Flink {self}")
+                    }
+                    (None, Some(new)) => format!(
+                        "`{key}` is deprecated since Flink {}; Flink {self} reads `{new}`",
+                        rename.since
+                    ),
+                    (None, None) => format!("`{key}` is deprecated since Flink {}", rename.since),
+                });
+            }
+            if rename.new == Some(key) && self < rename.since {
+                return Some(format!(
+                    "`{key}` is unknown to Flink {self} (added in {}); use `{}`",
+                    rename.since, rename.old
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Which memory option a version reads for a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryKey {
+    /// Total process memory: the container's memory as is.
+    Process(&'static str),
+    /// JVM heap only (Flink < 1.10/1.11): the container's memory minus a cutoff.
+    Heap(&'static str),
+}
+
+struct Rename {
+    old: &'static str,
+    new: Option<&'static str>,
+    since: FlinkVersion,
+    removed: Option<FlinkVersion>,
+}
+
+const fn rename(old: &'static str, new: &'static str, since: FlinkVersion) -> Rename {
+    Rename { old, new: Some(new), since, removed: None }
+}
+
+const RENAMES: &[Rename] = &[
+    rename("high-availability", "high-availability.type", v(1, 17)),
+    rename("state.backend", "state.backend.type", v(1, 17)),
+    rename("restart-strategy", "restart-strategy.type", v(1, 17)),
+    rename("env.java.opts", "env.java.opts.all", v(1, 17)),
+    rename("kubernetes.container.image", "kubernetes.container.image.ref", v(1, 17)),
+    rename("kubernetes.jobmanager.cpu", "kubernetes.jobmanager.cpu.amount", v(1, 17)),
+    rename("kubernetes.taskmanager.cpu", "kubernetes.taskmanager.cpu.amount", v(1, 17)),
+    rename("kubernetes.pod-template-file", "kubernetes.pod-template-file.default", v(1, 17)),
+    rename("state.savepoints.dir", "execution.checkpointing.savepoint-dir", v(1, 20)),
+    rename("state.checkpoints.dir", "execution.checkpointing.dir", v(1, 20)),
+    rename("state.checkpoints.num-retained", "execution.checkpointing.num-retained", v(1, 20)),
+    rename("state.backend.incremental", "execution.checkpointing.incremental", v(1, 20)),
+    rename("state.checkpoint-storage", "execution.checkpointing.storage", v(1, 20)),
+    rename("execution.savepoint.path", "execution.state-recovery.path", v(1, 20)),
+    rename(
+        "execution.savepoint.ignore-unclaimed-state",
+        "execution.state-recovery.ignore-unclaimed-state",
+        v(1, 20),
+    ),
+    rename("execution.savepoint-restore-mode", "execution.state-recovery.claim-mode", v(1, 20)),
+    rename(
+        "high-availability.zookeeper.path.jobgraphs",
+        "high-availability.zookeeper.path.execution-plans",
+        v(2, 0),
+    ),
+    Rename {
+        old: "jobmanager.heap.size",
+        new: Some("jobmanager.memory.process.size"),
+        since: v(1, 11),
+        removed: Some(v(2, 0)),
+    },
+    Rename {
+        old: "taskmanager.heap.size",
+        new: Some("taskmanager.memory.process.size"),
+        since: v(1, 10),
+        removed: Some(v(2, 0)),
+    },
+    Rename { old: "web.port", new: Some("rest.port"), since: v(1, 8), removed: Some(v(2, 0)) },
+    Rename {
+        old: "jobmanager.web.port",
+        new: Some("rest.port"),
+        since: v(1, 8),
+        removed: Some(v(2, 0)),
+    },
+    Rename { old: "queryable-state.server.ports", new: None, since: v(1, 18), removed: None },
+    Rename { old: "queryable-state.proxy.ports", new: None, since: v(1, 18), removed: None },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_supported_versions_only() {
+        assert_eq!(FlinkVersion::parse("1.8").unwrap(), v(1, 8));
+        assert_eq!(FlinkVersion::parse("1.20").unwrap(), v(1, 20));
+        assert_eq!(FlinkVersion::parse("1.20.3").unwrap(), v(1, 20));
+        assert_eq!(FlinkVersion::parse("2.3").unwrap(), v(2, 3));
+        for bad in ["1.7", "1.21", "2.4", "3.0", "1", "1.x", "", "1.20.", "1.20.1.1", " 1.20"] {
+            assert!(FlinkVersion::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_follow_the_renames() {
+        assert_eq!(v(1, 16).ha_mode_key(), "high-availability");
+        assert_eq!(v(1, 17).ha_mode_key(), "high-availability.type");
+        assert_eq!(v(1, 19).savepoint_dir_key(), "state.savepoints.dir");
+        assert_eq!(v(1, 20).savepoint_dir_key(), "execution.checkpointing.savepoint-dir");
+        assert!(v(1, 17).has_queryable_state());
+        assert!(!v(1, 18).has_queryable_state());
+        assert_eq!(v(1, 10).jobmanager_memory(), MemoryKey::Heap("jobmanager.heap.size"));
+        assert_eq!(
+            v(1, 10).taskmanager_memory(),
+            MemoryKey::Process("taskmanager.memory.process.size")
+        );
+    }
+
+    #[test]
+    fn warns_about_deprecated_removed_and_too_new_keys() {
+        assert!(
+            v(2, 0)
+                .key_warning("state.savepoints.dir")
+                .unwrap()
+                .contains("deprecated since Flink 1.20")
+        );
+        assert!(v(1, 19).key_warning("state.savepoints.dir").is_none());
+        assert!(
+            v(1, 19)
+                .key_warning("execution.checkpointing.dir")
+                .unwrap()
+                .contains("unknown to Flink 1.19")
+        );
+        assert!(
+            v(2, 0).key_warning("taskmanager.heap.size").unwrap().contains("removed in Flink 2.0")
+        );
+        assert!(v(2, 1).key_warning("parallelism.default").is_none());
+    }
+}

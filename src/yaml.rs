@@ -1,0 +1,494 @@
+//! The only place YAML text is read: a small, bounded node tree with source spans.
+//!
+//! Spec files are parsed into [`Node`]s (not straight into types) so that later stages can
+//! substitute variables inside scalars, apply `--set`, and still point errors at the line the
+//! user wrote. Parsing is bounded: input size, nesting depth and the number of nodes after
+//! alias expansion are capped, so an alias bomb or a deeply nested file fails fast with the
+//! limit named in the error.
+
+use serde_json::{Map, Number, Value};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+
+/// Largest spec input accepted, in bytes.
+pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
+/// Deepest nesting of mappings and sequences accepted.
+pub const MAX_DEPTH: usize = 32;
+/// Most nodes accepted in one input, counting every alias expansion.
+pub const MAX_NODES: usize = 20_000;
+
+/// A position in the source text: 1-based line and column, byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+    pub offset: usize,
+}
+
+/// One YAML node with the span it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub start: Pos,
+    pub end: Pos,
+}
+
+/// What a node holds. Mapping keys are always strings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Scalar { text: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key and where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub start: Pos,
+    pub end: Pos,
+}
+
+/// A parsed document: its root node, or `None` for an empty document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub root: Option<Node>,
+    pub start: Pos,
+}
+
+/// What went wrong while reading YAML, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub message: String,
+    pub pos: Pos,
+    pub help: Option<String>,
+}
+
+impl YamlError {
+    fn new(message: impl Into<String>, pos: Pos) -> Self {
+        Self { message: message.into(), pos, help: None }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Parses every document of `text`.
+pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(YamlError::new(
+            format!("input is {} bytes, over the limit of {MAX_INPUT_BYTES} bytes", text.len()),
+            Pos { line: 1, col: 1, offset: 0 },
+        )
+        .help("a cluster spec is a few kilobytes; split the input or check that the right file is given"));
+    }
+    let mut builder = Builder { parser: Parser::new_from_str(text), anchors: Vec::new(), nodes: 0 };
+    builder.documents()
+}
+
+struct Builder<'a> {
+    parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
+    anchors: Vec<(usize, Node)>,
+    nodes: usize,
+}
+
+fn pos_of(marker: &serde_saphyr::granit_parser::Marker) -> Pos {
+    Pos { line: marker.line(), col: marker.col() + 1, offset: marker.byte_offset().unwrap_or(0) }
+}
+
+fn scan_error(err: &ScanError) -> YamlError {
+    YamlError::new(format!("invalid YAML: {}", err.info()), pos_of(err.marker()))
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
+        match self.parser.next() {
+            Some(Ok(event)) => Ok(event),
+            Some(Err(err)) => Err(scan_error(&err)),
+            None => Err(YamlError::new("unexpected end of YAML input", Pos::default())),
+        }
+    }
+
+    fn documents(&mut self) -> Result<Vec<Document>, YamlError> {
+        let mut documents = Vec::new();
+        loop {
+            let (event, span) = self.next()?;
+            match event {
+                Event::StreamStart => {}
+                Event::StreamEnd => return Ok(documents),
+                Event::DocumentStart(..) => {
+                    self.anchors.clear();
+                    let start = pos_of(&span.start);
+                    let (event, span) = self.next()?;
+                    let root = if matches!(event, Event::DocumentEnd) {
+                        None
+                    } else {
+                        let node = self.node(event, span, 0)?;
+                        let (end, _) = self.next()?;
+                        debug_assert!(matches!(end, Event::DocumentEnd));
+                        if is_empty_scalar(&node) { None } else { Some(node) }
+                    };
+                    documents.push(Document { root, start });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn count(&mut self, pos: Pos, added: usize) -> Result<(), YamlError> {
+        self.nodes += added;
+        if self.nodes > MAX_NODES {
+            return Err(YamlError::new(
+                format!("input expands to more than {MAX_NODES} YAML nodes"),
+                pos,
+            )
+            .help("this usually means aliases (`*name`) that expand exponentially; write the values out"));
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Node, YamlError> {
+        let start = pos_of(&span.start);
+        if depth > MAX_DEPTH {
+            return Err(YamlError::new(
+                format!("YAML is nested deeper than the limit of {MAX_DEPTH} levels"),
+                start,
+            ));
+        }
+        self.count(start, 1)?;
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let plain = match tag.as_deref() {
+                    None => style == ScalarStyle::Plain,
+                    Some(tag) if tag.is_yaml_core_schema_tag("str") => false,
+                    Some(tag) => {
+                        return Err(unsupported_tag(tag.original_handle(), tag.suffix(), start));
+                    }
+                };
+                let node = Node {
+                    kind: NodeKind::Scalar { text: text.into_owned(), plain },
+                    start,
+                    end: pos_of(&span.end),
+                };
+                self.remember(anchor, &node);
+                Ok(node)
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                reject_collection_tag(tag.as_deref(), "seq", start)?;
+                let mut items = Vec::new();
+                let end = loop {
+                    let (event, span) = self.next()?;
+                    if matches!(event, Event::SequenceEnd) {
+                        break pos_of(&span.end);
+                    }
+                    items.push(self.node(event, span, depth + 1)?);
+                };
+                let node = Node { kind: NodeKind::Seq(items), start, end };
+                self.remember(anchor, &node);
+                Ok(node)
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                reject_collection_tag(tag.as_deref(), "map", start)?;
+                let mut entries: Vec<(Key, Node)> = Vec::new();
+                let end = loop {
+                    let (event, span) = self.next()?;
+                    if matches!(event, Event::MappingEnd) {
+                        break pos_of(&span.end);
+                    }
+                    let key = self.key(event, span, depth)?;
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
+                        return Err(YamlError::new(
+                            format!(
+                                "duplicate key `{}` (first defined on line {})",
+                                key.name, first.start.line
+                            ),
+                            key.start,
+                        )
+                        .help("remove one of the two entries"));
+                    }
+                    let (event, span) = self.next()?;
+                    let value = self.node(event, span, depth + 1)?;
+                    entries.push((key, value));
+                };
+                let node = Node { kind: NodeKind::Map(entries), start, end };
+                self.remember(anchor, &node);
+                Ok(node)
+            }
+            Event::Alias(id) => {
+                let Some((_, target)) = self.anchors.iter().rev().find(|(a, _)| *a == id) else {
+                    return Err(YamlError::new("alias refers to an unknown anchor", start));
+                };
+                let mut copy = target.clone();
+                let size = copy.size();
+                self.count(start, size)?;
+                copy.start = start;
+                copy.end = pos_of(&span.end);
+                Ok(copy)
+            }
+            _ => Err(YamlError::new("unexpected YAML structure", start)),
+        }
+    }
+
+    fn key(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Key, YamlError> {
+        let start = pos_of(&span.start);
+        let node = self.node(event, span, depth + 1)?;
+        match node.kind {
+            NodeKind::Scalar { text, plain } => {
+                if plain && text == "<<" {
+                    return Err(YamlError::new("YAML merge keys (`<<`) are not supported", start)
+                        .help("write the merged keys out in full"));
+                }
+                Ok(Key { name: text, start: node.start, end: node.end })
+            }
+            _ => Err(YamlError::new("mapping keys must be plain strings", start)),
+        }
+    }
+
+    fn remember(&mut self, anchor: usize, node: &Node) {
+        if anchor != 0 {
+            self.anchors.push((anchor, node.clone()));
+        }
+    }
+}
+
+fn unsupported_tag(handle: &str, suffix: &str, pos: Pos) -> YamlError {
+    YamlError::new(format!("YAML tag `{handle}{suffix}` is not supported"), pos)
+        .help("remove the tag; only `!!str` is accepted, to force a string")
+}
+
+fn reject_collection_tag(
+    tag: Option<&serde_saphyr::granit_parser::Tag>,
+    core: &str,
+    pos: Pos,
+) -> Result<(), YamlError> {
+    match tag {
+        Some(tag) if !tag.is_yaml_core_schema_tag(core) => {
+            Err(unsupported_tag(tag.original_handle(), tag.suffix(), pos))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn is_empty_scalar(node: &Node) -> bool {
+    matches!(&node.kind, NodeKind::Scalar { text, plain: true } if is_null(text))
+}
+
+impl Node {
+    /// Number of nodes in this subtree, itself included.
+    pub fn size(&self) -> usize {
+        1 + match &self.kind {
+            NodeKind::Scalar { .. } => 0,
+            NodeKind::Seq(items) => items.iter().map(Node::size).sum(),
+            NodeKind::Map(entries) => entries.iter().map(|(_, v)| v.size()).sum(),
+        }
+    }
+
+    /// The node at a path of map keys and sequence indices, and the key that names it.
+    pub fn find(&self, path: &[PathSegment]) -> Option<(&Node, Option<&Key>)> {
+        let mut node = self;
+        let mut key = None;
+        for segment in path {
+            match (segment, &node.kind) {
+                (PathSegment::Key(name), NodeKind::Map(entries)) => {
+                    let (k, v) = entries.iter().find(|(k, _)| &k.name == name)?;
+                    key = Some(k);
+                    node = v;
+                }
+                (PathSegment::Index(i), NodeKind::Seq(items)) => {
+                    node = items.get(*i)?;
+                    key = None;
+                }
+                _ => return None,
+            }
+        }
+        Some((node, key))
+    }
+
+    /// Converts the tree to JSON, resolving plain scalars by the YAML 1.2 core schema.
+    pub fn to_json(&self) -> Result<Value, YamlError> {
+        match &self.kind {
+            NodeKind::Scalar { text, plain: false } => Ok(Value::String(text.clone())),
+            NodeKind::Scalar { text, plain: true } => {
+                resolve_plain(text).map_err(|message| YamlError::new(message, self.start))
+            }
+            NodeKind::Seq(items) => items.iter().map(Node::to_json).collect::<Result<_, _>>(),
+            NodeKind::Map(entries) => {
+                let mut map = Map::new();
+                for (key, value) in entries {
+                    map.insert(key.name.clone(), value.to_json()?);
+                }
+                Ok(Value::Object(map))
+            }
+        }
+    }
+}
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Resolves a plain scalar as YAML 1.2's core schema does: null, bool, int, float, or string.
+pub fn resolve_plain(text: &str) -> Result<Value, String> {
+    if is_null(text) {
+        return Ok(Value::Null);
+    }
+    match text {
+        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            return Err(format!("`{text}` is not a finite number; quote it if a string is meant"));
+        }
+        _ => {}
+    }
+    if let Some(value) = resolve_int(text) {
+        return value.map(Value::Number);
+    }
+    if is_float(text) {
+        return match text.parse::<f64>().ok().and_then(Number::from_f64) {
+            Some(n) if text.parse::<f64>().is_ok_and(f64::is_finite) => Ok(Value::Number(n)),
+            _ => Err(format!("`{text}` is out of range for a number")),
+        };
+    }
+    Ok(Value::String(text.to_owned()))
+}
+
+fn resolve_int(text: &str) -> Option<Result<Number, String>> {
+    let too_big = || format!("`{text}` is too large for an integer");
+    if let Some(hex) = text.strip_prefix("0x") {
+        if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some(u64::from_str_radix(hex, 16).map(Number::from).map_err(|_| too_big()));
+        }
+        return None;
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        if !oct.is_empty() && oct.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+            return Some(u64::from_str_radix(oct, 8).map(Number::from).map_err(|_| too_big()));
+        }
+        return None;
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let parsed = if text.starts_with('-') {
+        text.parse::<i64>().map(Number::from).ok()
+    } else {
+        digits.parse::<u64>().map(Number::from).ok()
+    };
+    Some(parsed.ok_or_else(too_big))
+}
+
+fn is_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            (!int.is_empty() || !frac.is_empty())
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        parse_documents(text).unwrap().remove(0).root.unwrap()
+    }
+
+    #[test]
+    fn plain_scalars_follow_the_core_schema() {
+        assert_eq!(resolve_plain("3").unwrap(), Value::from(3));
+        assert_eq!(resolve_plain("-3").unwrap(), Value::from(-3));
+        assert_eq!(resolve_plain("1.20").unwrap(), Value::from(1.2));
+        assert_eq!(resolve_plain("1e3").unwrap(), Value::from(1000.0));
+        assert_eq!(resolve_plain("0x10").unwrap(), Value::from(16));
+        for text in ["on", "yes", "no", "y", "1_000", "1.2.3", "0755x", ".", "e3", "-"] {
+            assert_eq!(resolve_plain(text).unwrap(), Value::from(text), "{text}");
+        }
+        assert_eq!(resolve_plain("~").unwrap(), Value::Null);
+        assert!(resolve_plain("99999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn quoted_scalars_stay_strings() {
+        assert_eq!(one("a: '3'").to_json().unwrap()["a"], Value::from("3"));
+        assert_eq!(one("a: !!str 3").to_json().unwrap()["a"], Value::from("3"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_both_lines() {
+        let err = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert!(err.message.contains("duplicate key `a` (first defined on line 1)"), "{err:?}");
+        assert_eq!(err.pos.line, 3);
+    }
+
+    #[test]
+    fn alias_bombs_hit_the_node_limit() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("more than 20000 YAML nodes"), "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_hits_the_depth_limit() {
+        let text = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("deeper than the limit of 32"), "{err:?}");
+    }
+
+    #[test]
+    fn tags_and_merge_keys_are_rejected() {
+        assert!(parse_documents("a: !!python/object x").unwrap_err().message.contains("tag"));
+        assert!(
+            parse_documents("b: &b {x: 1}\na:\n  <<: *b\n").unwrap_err().message.contains("merge")
+        );
+    }
+
+    #[test]
+    fn find_returns_the_key_span() {
+        let root = one("spec:\n  taskManager:\n    replicas: -1\n");
+        let path = [
+            PathSegment::Key("spec".into()),
+            PathSegment::Key("taskManager".into()),
+            PathSegment::Key("replicas".into()),
+        ];
+        let (node, key) = root.find(&path).unwrap();
+        assert_eq!(node.start.line, 3);
+        assert_eq!(key.unwrap().start.col, 5);
+    }
+
+    #[test]
+    fn empty_documents_have_no_root() {
+        let docs = parse_documents("---\n# nothing\n---\na: 1\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert!(docs[0].root.is_none());
+    }
+}
