@@ -51,9 +51,8 @@ fn fail(document: &Document, message: impl Into<String>) -> Error {
 fn check_one(document: &Document) -> Result<Object, Error> {
     let mut parsed = yaml::parse_documents(&document.text)
         .map_err(|e| fail(document, format!("output is not YAML: {e} at line {}", e.pos.line)))?;
-    let root = match (parsed.len(), parsed.pop().and_then(|d| d.root)) {
-        (1, Some(root)) => root,
-        _ => return Err(fail(document, "must render exactly one YAML document")),
+    let (1, Some(root)) = (parsed.len(), parsed.pop().and_then(|d| d.root)) else {
+        return Err(fail(document, "must render exactly one YAML document"));
     };
     let value =
         root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))?;

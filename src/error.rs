@@ -144,9 +144,13 @@ impl fmt::Display for Diagnostic {
             _ => writeln!(f, "error: {}", self.message)?,
         }
         if let Some(location) = &self.location {
-            writeln!(f, "  --> {}:{}:{}", location.origin, location.line, location.col)?;
+            let gutter = location.line.to_string().len();
+            writeln!(
+                f,
+                "{:gutter$}--> {}:{}:{}",
+                "", location.origin, location.line, location.col
+            )?;
             if let Some(line) = &location.source_line {
-                let gutter = location.line.to_string().len();
                 let shown: String = line.chars().take(200).collect();
                 let pad: String = shown
                     .chars()
@@ -154,7 +158,7 @@ impl fmt::Display for Diagnostic {
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 writeln!(f, "{:gutter$} |", "")?;
-                writeln!(f, "{} | {}", location.line, shown.replace('\u{0}', "\\0"))?;
+                writeln!(f, "{:>gutter$} | {shown}", location.line)?;
                 writeln!(f, "{:gutter$} | {pad}{}", "", "^".repeat(location.width.clamp(1, 80)))?;
             }
         }

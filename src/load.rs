@@ -91,7 +91,7 @@ fn load_document(
     overrides: &[Override],
     policy: Policy,
 ) -> Result<Valid, Vec<Diagnostic>> {
-    let locate = |problem: Problem| locate(input, root, overrides, problem);
+    let locate = |problem: Problem| locate(input, root, overrides, &problem);
     let mut document = to_json(root).map_err(|err| vec![yaml_diagnostic(input, &err)])?;
     spec::check_header(&document).map_err(|p| vec![locate(p)])?;
     overrides::apply(&mut document, overrides).map_err(|e| e.diagnostics)?;
@@ -129,7 +129,7 @@ fn scalars_as_text(node: &Node) -> Result<Value, yaml::YamlError> {
 }
 
 /// Points a problem at the `--set` that caused it, or at the line in the file.
-fn locate(input: &Input, root: &Node, overrides: &[Override], problem: Problem) -> Diagnostic {
+fn locate(input: &Input, root: &Node, overrides: &[Override], problem: &Problem) -> Diagnostic {
     let mut diagnostic = Diagnostic::new(problem.message.clone()).with_path(&problem.path);
     if let Some(help) = &problem.help {
         diagnostic = diagnostic.with_help(help.clone());

@@ -93,7 +93,7 @@ const MIB: u128 = 1024 * 1024;
 /// Writes a byte count the way Flink's `MemorySize` reads it, in the largest exact unit.
 pub fn flink_memory(bytes: u128) -> String {
     for (unit, size) in [("t", MIB * MIB), ("g", MIB * 1024), ("m", MIB), ("k", 1024)] {
-        if bytes % size == 0 {
+        if bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }

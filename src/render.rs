@@ -140,7 +140,11 @@ mod tests {
                 .unwrap()
                 .map(|e| e.unwrap().file_name().into_string().unwrap())
                 .filter(|n| !std::path::Path::new(n).is_dir())
-                .filter(|n| n.ends_with(".j2"))
+                .filter(|n| {
+                    std::path::Path::new(n)
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("j2"))
+                })
                 .collect();
         on_disk.sort();
         let mut listed: Vec<String> = BUILTIN.iter().map(|(n, _)| (*n).to_owned()).collect();

@@ -29,8 +29,10 @@ pub const KINDS: &[&str] = &["FlinkJobCluster"];
 )]
 pub struct FlinkJobCluster {
     /// Always `kubectl-flink/v1alpha1`.
+    #[schemars(extend("const" = "kubectl-flink/v1alpha1"))]
     pub api_version: String,
     /// `FlinkJobCluster`.
+    #[schemars(extend("enum" = ["FlinkJobCluster"]))]
     pub kind: String,
     pub metadata: Metadata,
     pub spec: JobClusterSpec,
@@ -66,6 +68,7 @@ pub struct JobClusterSpec {
     pub image_pull_policy: Option<PullPolicy>,
     /// Flink release line, e.g. "1.8", "1.20", "2.1" (a quoted string); default: the newest supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"))]
     pub flink_version: Option<String>,
     /// The job to run.
     #[serde(default)]
@@ -93,11 +96,28 @@ pub struct JobClusterSpec {
 }
 
 /// A Flink option value: text (numbers and booleans are kept as written) or a nested map.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ConfigValue {
     Text(String),
     Nested(BTreeMap<String, ConfigValue>),
+}
+
+impl JsonSchema for ConfigValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ConfigValue".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let nested = generator.subschema_for::<Self>();
+        schemars::json_schema!({
+            "description": "A Flink option value (kept as written) or a nested map of them, flattened to dotted keys.",
+            "anyOf": [
+                {"type": ["string", "number", "boolean"]},
+                {"type": "object", "additionalProperties": nested}
+            ]
+        })
+    }
 }
 
 /// Kubernetes image pull policy.
@@ -568,7 +588,7 @@ fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Pro
     if let Some(cpu) = &resources.cpu {
         match Quantity::parse(&cpu.text()) {
             Ok(q) if q.is_zero() => {
-                problems.push(Problem::new(field("cpu"), "must be more than 0"))
+                problems.push(Problem::new(field("cpu"), "must be more than 0"));
             }
             Ok(_) => {}
             Err(message) => problems.push(Problem::new(field("cpu"), message)),
@@ -613,7 +633,7 @@ fn validate_ha(ha: &HighAvailability, problems: &mut Vec<Problem>) {
                 ));
             }
             if let Some(root) = &zk.path_root
-                && !(root.starts_with('/') && !root.chars().any(char::is_whitespace))
+                && (!root.starts_with('/') || root.chars().any(char::is_whitespace))
             {
                 problems.push(
                     Problem::new(

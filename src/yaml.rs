@@ -105,6 +105,7 @@ fn scan_error(err: &ScanError) -> YamlError {
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
         match self.parser.next() {
+            Some(Ok((Event::Comment(..), _))) => self.next(),
             Some(Ok(event)) => Ok(event),
             Some(Err(err)) => Err(scan_error(&err)),
             None => Err(YamlError::new("unexpected end of YAML input", Pos::default())),
@@ -116,7 +117,6 @@ impl<'a> Builder<'a> {
         loop {
             let (event, span) = self.next()?;
             match event {
-                Event::StreamStart => {}
                 Event::StreamEnd => return Ok(documents),
                 Event::DocumentStart(..) => {
                     self.anchors.clear();
@@ -412,6 +412,7 @@ fn is_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     fn one(text: &str) -> Node {
         parse_documents(text).unwrap().remove(0).root.unwrap()
@@ -449,9 +450,8 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..10 {
             let prev = i - 1;
-            text.push_str(&format!(
-                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
-            ));
+            let refs = vec![format!("*a{prev}"); 6].join(", ");
+            writeln!(text, "a{i}: &a{i} [{refs}]").unwrap();
         }
         let err = parse_documents(&text).unwrap_err();
         assert!(err.message.contains("more than 20000 YAML nodes"), "{err:?}");

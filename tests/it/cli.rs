@@ -1,0 +1,235 @@
+//! The command line: flags, stdin, formats, usage errors and exit codes.
+
+use crate::support::{render_file, root, run};
+
+const SPEC: &str = "apiVersion: kubectl-flink/v1alpha1
+kind: FlinkJobCluster
+metadata: {name: wordcount}
+spec: {image: 'flink:2.1'}
+";
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn reads_stdin_with_dash() {
+    let out = run(&["render", "-f", "-"], Some(SPEC.as_bytes()));
+    let text = stdout(&out);
+    assert!(text.starts_with("---\napiVersion: batch/v1\nkind: Job\n"), "{text}");
+    assert!(text.contains("name: wordcount-taskmanager"));
+}
+
+#[test]
+fn default_flink_version_is_the_newest() {
+    let text = stdout(&run(&["render", "-f", "-"], Some(SPEC.as_bytes())));
+    assert!(!text.contains("queryable-state"), "2.x has no queryable state port");
+    assert!(text.contains("type: NodePort"));
+}
+
+#[test]
+fn set_edits_the_spec_with_types() {
+    let out = run(
+        &[
+            "render",
+            "-f",
+            "-",
+            "--set",
+            "spec.taskManager.replicas=3",
+            "--set",
+            "spec.job.args[0]=--port",
+            "--set",
+            "spec.job.args[1]=\"9999\"",
+        ],
+        Some(SPEC.as_bytes()),
+    );
+    let text = stdout(&out);
+    assert!(text.contains("replicas: 3\n"), "{text}");
+    assert!(text.contains("- --port\n        - \"9999\"\n"), "{text}");
+}
+
+#[test]
+fn set_with_a_bad_value_points_at_the_argument() {
+    let out = run(
+        &["render", "-f", "-", "--set", "spec.taskManager.replicas=many"],
+        Some(SPEC.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--set spec.taskManager.replicas=many"), "{stderr}");
+}
+
+#[test]
+fn set_cannot_add_structure() {
+    let out = run(
+        &["render", "-f", "-", "--set", "metadata.labels.team=x\nevil: true"],
+        Some(SPEC.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1), "a newline is not a valid label value");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["render"][..],
+        &["render", "-f", "-", "-o", "xml"],
+        &["frobnicate"],
+        &["render", "-f", "-", "--set", "noequals"],
+    ] {
+        let out = run(args, Some(SPEC.as_bytes()));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn missing_file_is_an_input_error() {
+    let out = run(&["render", "-f", "does-not-exist.yaml"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `does-not-exist.yaml`"));
+}
+
+#[test]
+fn multiple_documents_and_files_render_in_order() {
+    let two = format!("{SPEC}---\n{}", SPEC.replace("wordcount", "other"));
+    let text = stdout(&run(&["render", "-f", "-"], Some(two.as_bytes())));
+    let names: Vec<&str> = text.lines().filter(|l| l.starts_with("  name: ")).collect();
+    assert_eq!(
+        names,
+        [
+            "  name: wordcount-jobmanager",
+            "  name: wordcount-jobmanager",
+            "  name: wordcount-taskmanager",
+            "  name: other-jobmanager",
+            "  name: other-jobmanager",
+            "  name: other-taskmanager"
+        ]
+    );
+}
+
+#[test]
+fn savepoint_without_ha_can_be_allowed_explicitly() {
+    let spec = SPEC.replace(
+        "spec: {image: 'flink:2.1'}",
+        "spec: {image: 'flink:2.1', job: {fromSavepoint: 's3://b/sp-1'}}",
+    );
+    let refused = run(&["render", "-f", "-"], Some(spec.as_bytes()));
+    assert_eq!(refused.status.code(), Some(1));
+    let text =
+        stdout(&run(&["render", "-f", "-", "--allow-savepoint-without-ha"], Some(spec.as_bytes())));
+    assert!(text.contains("- --fromSavepoint\n        - s3://b/sp-1\n"), "{text}");
+}
+
+#[test]
+fn deprecated_keys_warn_on_stderr_without_changing_output() {
+    let spec = SPEC.replace(
+        "spec: {image: 'flink:2.1'}",
+        "spec: {image: 'flink:2.1', flinkConfiguration: {state.checkpoints.dir: 's3://b/cp'}}",
+    );
+    let out = run(&["render", "-f", "-"], Some(spec.as_bytes()));
+    let text = stdout(&out);
+    assert!(text.contains("-Dstate.checkpoints.dir=s3://b/cp"), "passed through verbatim");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: <stdin>: spec.flinkConfiguration: `state.checkpoints.dir` is deprecated since Flink 1.20"), "{stderr}");
+}
+
+#[test]
+fn flink_configuration_values_keep_their_text() {
+    let spec = SPEC.replace(
+        "spec: {image: 'flink:2.1'}",
+        "spec:\n  image: flink\n  flinkConfiguration:\n    taskmanager.memory.managed.fraction: 0.50\n    pipeline:\n      object-reuse: true\n",
+    );
+    let text = stdout(&run(&["render", "-f", "-"], Some(spec.as_bytes())));
+    assert!(text.contains("-Dtaskmanager.memory.managed.fraction=0.50"), "{text}");
+    assert!(text.contains("-Dpipeline.object-reuse=true"), "{text}");
+}
+
+#[test]
+fn user_templates_override_by_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin =
+        std::fs::read_to_string(root().join("templates/jobmanager-service.yaml.j2")).unwrap();
+    std::fs::write(
+        dir.path().join("jobmanager-service.yaml.j2"),
+        builtin.replace("spec:\n", "spec:\n  sessionAffinity: ClientIP\n"),
+    )
+    .unwrap();
+    let out = run(
+        &["render", "-f", "-", "--templates", dir.path().to_str().unwrap()],
+        Some(SPEC.as_bytes()),
+    );
+    assert!(stdout(&out).contains("sessionAffinity: ClientIP"));
+}
+
+#[test]
+fn a_misspelt_field_in_a_user_template_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin =
+        std::fs::read_to_string(root().join("templates/jobmanager-service.yaml.j2")).unwrap();
+    std::fs::write(
+        dir.path().join("jobmanager-service.yaml.j2"),
+        builtin.replace("spec:\n", "spec:\n  sesionAffinity: ClientIP\n"),
+    )
+    .unwrap();
+    let out = run(
+        &["render", "-f", "-", "--templates", dir.path().to_str().unwrap()],
+        Some(SPEC.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("template jobmanager-service.yaml.j2: field `spec.sesionAffinity` is not part of v1 Service"), "{stderr}");
+}
+
+#[test]
+fn undefined_template_variables_are_errors_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jobmanager-service.yaml.j2"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ nothing.here }}\n",
+    )
+    .unwrap();
+    let out = run(
+        &["render", "-f", "-", "--templates", dir.path().to_str().unwrap()],
+        Some(SPEC.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("jobmanager-service.yaml.j2:4"), "{stderr}");
+    assert!(stderr.contains("undefined"), "{stderr}");
+}
+
+#[test]
+fn schema_and_version_and_help() {
+    let schema: serde_json::Value = serde_json::from_slice(&run(&["schema"], None).stdout).unwrap();
+    assert_eq!(schema["title"], "FlinkJobCluster");
+    assert_eq!(schema["additionalProperties"], false);
+    let version = stdout(&run(&["version"], None));
+    assert!(version.starts_with("kubectl-flink "), "{version}");
+    assert!(version.contains("Kubernetes API: 1.37"), "{version}");
+    let help = stdout(&run(&["render", "--help"], None));
+    assert!(help.contains("kubectl flink render -f cluster.yaml | kubectl apply -f -"), "{help}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let spec = root().join("examples/seed-ha.yaml");
+    let mut child = Command::new(crate::support::bin())
+        .args(["render", "-f", spec.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status.success(), "{status:?}");
+    let _ = render_file(&spec);
+}

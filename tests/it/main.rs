@@ -1,0 +1,12 @@
+//! Integration tests: one binary, one module per concern.
+
+// Skipped checks say so on stderr.
+#![allow(clippy::print_stderr)]
+
+mod cli;
+mod errors;
+mod examples;
+mod kube;
+mod props;
+mod schema;
+mod support;

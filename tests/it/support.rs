@@ -1,0 +1,67 @@
+//! Running the built binary with a clean environment.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built `kubectl-flink` binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubectl-flink")
+}
+
+/// Runs the binary with only `PATH` in its environment, from the repository root.
+pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut command = Command::new(bin());
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(root())
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the binary starts");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    child.wait_with_output().expect("the binary runs")
+}
+
+/// Renders one spec file and returns stdout, asserting success.
+pub fn render_file(path: &Path) -> String {
+    let out = run(&["render", "-f", path.to_str().unwrap()], None);
+    assert!(
+        out.status.success(),
+        "render {} failed: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("output is UTF-8")
+}
+
+/// Every example spec, sorted.
+pub fn examples() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = glob_yaml(&root().join("examples"));
+    paths.sort();
+    paths
+}
+
+fn glob_yaml(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+    out
+}
