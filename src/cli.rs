@@ -33,6 +33,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the JSON Schema of the spec (for editors and CI validation)
     Schema,
+    /// GNU `envsubst` drop-in: substitute `$VAR` and `${VAR}` from the environment, stdin to stdout
+    Envsubst(EnvsubstArgs),
     /// Print version information
     Version,
 }
@@ -56,6 +58,42 @@ pub struct RenderArgs {
     /// rewinds to the savepoint)
     #[arg(long)]
     pub allow_savepoint_without_ha: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+/// Variable substitution in spec files (off unless `--env`, `--env-file` or `--var` is given).
+#[derive(Debug, Args, Default)]
+pub struct VarArgs {
+    /// Substitute `$VAR`/`${VAR}` in spec values from the process environment
+    #[arg(long, help_heading = "Variables")]
+    pub env: bool,
+    /// Substitute variables from a dotenv file (`KEY=VALUE` lines); wins over `--env`. Repeatable.
+    #[arg(long = "env-file", value_name = "FILE", help_heading = "Variables")]
+    pub env_files: Vec<PathBuf>,
+    /// Set a variable; wins over `--env` and `--env-file`. Repeatable.
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = crate::envsubst::parse_var, help_heading = "Variables")]
+    pub vars: Vec<(String, String)>,
+    /// Substitute only these variables, like GNU envsubst's SHELL-FORMAT, e.g. `'$JOB $SAVEPOINT'`
+    #[arg(long, value_name = "SHELL-FORMAT", help_heading = "Variables")]
+    pub only: Option<String>,
+    /// Fail, listing every one, when a referenced variable is unset or empty
+    #[arg(long = "strict-env", help_heading = "Variables")]
+    pub strict_env: bool,
+}
+
+/// `envsubst` arguments, as GNU's.
+#[derive(Debug, Args)]
+pub struct EnvsubstArgs {
+    /// Substitute only the variables this text references, e.g. `'$JOB ${SAVEPOINT}'`
+    #[arg(value_name = "SHELL-FORMAT")]
+    pub shell_format: Option<String>,
+    /// Print the variables SHELL-FORMAT references, one per line, and substitute nothing
+    #[arg(short, long)]
+    pub variables: bool,
+    /// Fail, listing every one, when a referenced variable is unset or empty (GNU has no such flag)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[cfg(test)]

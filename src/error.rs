@@ -163,7 +163,8 @@ impl fmt::Display for Diagnostic {
             }
         }
         if let Some(help) = &self.help {
-            writeln!(f, "  = help: {help}")?;
+            let gutter = self.location.as_ref().map_or(1, |l| l.line.to_string().len());
+            writeln!(f, "{:gutter$} = help: {help}", "")?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod envsubst;
 pub mod error;
 pub mod input;
 pub mod load;
@@ -19,12 +20,15 @@ pub mod spec;
 pub mod version;
 pub mod yaml;
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use cli::{Cli, Command, RenderArgs};
+use cli::{Cli, Command, EnvsubstArgs, RenderArgs, VarArgs};
+use error::Diagnostic;
 pub use error::Error;
 use input::Input;
+pub use load::Substitution;
 use output::Format;
 use overrides::Override;
 
@@ -36,9 +40,17 @@ pub struct Outcome {
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: &Cli, stdin: &mut dyn Read) -> Result<Outcome, Error> {
+///
+/// `env` is the process environment; it is read only where a command asks for it
+/// (`render --env`, `envsubst`).
+pub fn run(
+    cli: &Cli,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<Outcome, Error> {
     match &cli.command {
-        Command::Render(args) => render_command(args, stdin),
+        Command::Render(args) => render_command(args, stdin, env),
+        Command::Envsubst(args) => envsubst_command(args, stdin, env),
         Command::Schema => Ok(Outcome { stdout: schema(), warnings: Vec::new() }),
         Command::Version => {
             Ok(Outcome { stdout: version_text().into_bytes(), warnings: Vec::new() })
@@ -46,7 +58,12 @@ pub fn run(cli: &Cli, stdin: &mut dyn Read) -> Result<Outcome, Error> {
     }
 }
 
-fn render_command(args: &RenderArgs, stdin: &mut dyn Read) -> Result<Outcome, Error> {
+fn render_command(
+    args: &RenderArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<Outcome, Error> {
+    let substitution = substitution(&args.vars, env)?;
     let inputs = args
         .filenames
         .iter()
@@ -57,22 +74,95 @@ fn render_command(args: &RenderArgs, stdin: &mut dyn Read) -> Result<Outcome, Er
         overrides: &args.set,
         templates: args.templates.as_deref(),
         policy: spec::Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha },
+        substitution: substitution.as_ref(),
     };
     render(&inputs, &options)
 }
 
+/// The variables and rules of `--env`, `--env-file` and `--var`, or `None` when no source
+/// is given: then `$` in a spec is just text.
+fn substitution(
+    args: &VarArgs,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<Substitution>, Error> {
+    if !args.env && args.env_files.is_empty() && args.vars.is_empty() {
+        if args.only.is_some() || args.strict_env {
+            return Err(Error::usage(
+                Diagnostic::new("--only and --strict-env need a variable source")
+                    .with_help("add --env, --env-file FILE or --var KEY=VALUE"),
+            ));
+        }
+        return Ok(None);
+    }
+    let mut vars = if args.env { env.clone() } else { BTreeMap::new() };
+    for path in &args.env_files {
+        let file = input::read(path, &mut std::io::empty())?;
+        vars.extend(envsubst::parse_env_file(&file.origin, &file.text)?);
+    }
+    vars.extend(args.vars.iter().cloned());
+    let mut options = envsubst::Options {
+        syntax: envsubst::Syntax::Extended,
+        only: None,
+        strict: args.strict_env,
+    };
+    if let Some(format) = &args.only {
+        options = options.restrict_to(format);
+    }
+    Ok(Some(Substitution { vars, options }))
+}
+
+/// `kubectl-flink envsubst`: GNU envsubst on stdin, byte for byte.
+fn envsubst_command(
+    args: &EnvsubstArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<Outcome, Error> {
+    if args.variables {
+        let Some(format) = &args.shell_format else {
+            return Err(Error::usage(
+                Diagnostic::new("--variables needs a SHELL-FORMAT argument")
+                    .with_help("e.g. kubectl-flink envsubst --variables '$JOB $SAVEPOINT'"),
+            ));
+        };
+        let mut stdout = String::new();
+        for name in envsubst::variables(format.as_bytes(), envsubst::Syntax::Gnu) {
+            stdout.push_str(&name);
+            stdout.push('\n');
+        }
+        return Ok(Outcome { stdout: stdout.into_bytes(), warnings: Vec::new() });
+    }
+    let mut input = Vec::new();
+    stdin.read_to_end(&mut input).map_err(|err| {
+        Error::input_one(Diagnostic::new(format!("cannot read standard input: {err}")))
+    })?;
+    if !args.strict {
+        let stdout = envsubst::gnu(&input, env, args.shell_format.as_deref());
+        return Ok(Outcome { stdout, warnings: Vec::new() });
+    }
+    let mut options = envsubst::Options { strict: true, ..envsubst::Options::default() };
+    if let Some(format) = &args.shell_format {
+        options = options.restrict_to(format);
+    }
+    let text = String::from_utf8_lossy(&input).into_owned();
+    let substituted = envsubst::substitute(&input, env, &options)
+        .map_err(|err| err.to_error("<stdin>", &text))?;
+    Ok(Outcome { stdout: substituted.output, warnings: Vec::new() })
+}
+
 /// How to render.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RenderOptions<'a> {
     pub format: Format,
     pub overrides: &'a [Override],
     pub templates: Option<&'a Path>,
     pub policy: spec::Policy,
+    /// Variable substitution in spec values, if asked for.
+    pub substitution: Option<&'a Substitution>,
 }
 
 /// Renders every spec of every input into one output, or fails without output.
 pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Error> {
-    let loaded = load::load(inputs, options.overrides, options.policy)?;
+    let loaded = load::load(inputs, options.overrides, options.policy, options.substitution)?;
     let renderer = render::Renderer::new(options.templates)?;
     let mut objects = Vec::new();
     let mut warnings = Vec::new();
@@ -82,6 +172,7 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Erro
         let checked = check::check(&documents)?;
         check::check_services_select_pods(&checked)?;
         objects.extend(checked);
+        warnings.extend(item.warnings.iter().cloned());
         warnings.extend(item.valid.warnings.iter().map(|w| format!("{}: {w}", item.origin)));
     }
     let stdout = output::encode(&objects, options.format)?;
@@ -90,7 +181,7 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Erro
 
 /// The spec's JSON Schema.
 pub fn schema() -> Vec<u8> {
-    let schema = schemars::schema_for!(spec::FlinkJobCluster);
+    let schema = schemars::schema_for!(spec::FlinkCluster);
     let mut bytes = serde_json::to_vec_pretty(&schema).unwrap_or_default();
     bytes.push(b'\n');
     bytes

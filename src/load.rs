@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::envsubst;
 use crate::error::{Diagnostic, Error, Location};
 use crate::input::Input;
 use crate::overrides::{self, Override};
@@ -19,6 +20,15 @@ use crate::yaml::{self, Node, NodeKind, PathSegment};
 pub struct Loaded {
     pub valid: Valid,
     pub origin: String,
+    /// Warnings about the input itself (unset variables).
+    pub warnings: Vec<String>,
+}
+
+/// Variables to substitute in spec values, and how (`--env`, `--env-file`, `--var`).
+#[derive(Debug, Clone, Default)]
+pub struct Substitution {
+    pub vars: BTreeMap<String, String>,
+    pub options: envsubst::Options,
 }
 
 /// Loads every document of every input.
@@ -26,6 +36,7 @@ pub fn load(
     inputs: &[Input],
     overrides: &[Override],
     policy: Policy,
+    substitution: Option<&Substitution>,
 ) -> Result<Vec<Loaded>, Error> {
     let mut loaded = Vec::new();
     let mut diagnostics = Vec::new();
@@ -40,12 +51,12 @@ pub fn load(
         if documents.is_empty() {
             diagnostics.push(
                 Diagnostic::new(format!("`{}` holds no spec", input.origin))
-                    .with_help("give a file with a `kind: FlinkJobCluster` document"),
+                    .with_help("give a file with a `kind: FlinkJobCluster` or `kind: FlinkSessionCluster` document"),
             );
         }
         let count = documents.len();
         for (index, document) in documents.into_iter().enumerate() {
-            let Some(root) = document.root else {
+            let Some(mut root) = document.root else {
                 diagnostics.push(
                     Diagnostic::new(format!("document {} of {count} is empty", index + 1))
                         .at(Location::in_text(&input.origin, &input.text, document.start, None))
@@ -53,8 +64,28 @@ pub fn load(
                 );
                 continue;
             };
+            let mut warnings = Vec::new();
+            if let Some(substitution) = substitution {
+                match envsubst::substitute_tree(
+                    &mut root,
+                    &substitution.vars,
+                    &substitution.options,
+                ) {
+                    Ok(unset) => warnings.extend(unset.iter().map(|name| {
+                        format!(
+                            "{}: variable `{name}` is not set and was replaced by an empty \
+                             string (use --strict-env to make this an error)",
+                            input.origin
+                        )
+                    })),
+                    Err(err) => {
+                        diagnostics.extend(err.to_error(&input.origin, &input.text).diagnostics);
+                        continue;
+                    }
+                }
+            }
             match load_document(input, &root, overrides, policy) {
-                Ok(valid) => loaded.push(Loaded { valid, origin: input.origin.clone() }),
+                Ok(valid) => loaded.push(Loaded { valid, origin: input.origin.clone(), warnings }),
                 Err(mut more) => diagnostics.append(&mut more),
             }
         }

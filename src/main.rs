@@ -1,14 +1,30 @@
 //! The `kubectl-flink` binary: parse the command line, run, write once, map to an exit code.
 
 use std::io::{self, Write};
+use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::process::ExitCode;
 
 use clap::Parser;
 use kubectl_flink::cli::Cli;
 
 fn main() -> ExitCode {
+    panic::set_hook(Box::new(report_bug));
     let cli = Cli::parse();
-    match kubectl_flink::run(&cli, &mut io::stdin().lock()) {
+    // Variables that are not UTF-8 cannot be substituted into YAML text; they are left out.
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    // A panic is a bug: the hook has said so, and stdout is still empty.
+    let Ok(result) = panic::catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(debug_assertions)]
+        if std::env::var_os("KUBECTL_FLINK_DEBUG_PANIC").is_some() {
+            panic!("KUBECTL_FLINK_DEBUG_PANIC is set (debug builds only: tests the panic hook)");
+        }
+        kubectl_flink::run(&cli, &mut io::stdin().lock(), &env)
+    })) else {
+        return ExitCode::from(3);
+    };
+    match result {
         Ok(outcome) => {
             report_warnings(&outcome.warnings);
             emit(&outcome.stdout)
@@ -27,8 +43,29 @@ fn report_warnings(warnings: &[String]) {
     }
 }
 
+/// Replaces Rust's panic message (and its `RUST_BACKTRACE` hint) with a short bug report.
+fn report_bug(info: &PanicHookInfo<'_>) {
+    let payload = info.payload();
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic");
+    let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+    let _ = writeln!(
+        io::stderr().lock(),
+        "error: internal error: {what}{at}\n  = help: this is a bug in kubectl-flink {}; nothing was \
+         written to stdout. Please report it with the command line and the spec that caused it",
+        env!("CARGO_PKG_VERSION"),
+    );
+}
+
 /// One write of the whole output; a reader that went away (`| head`) is not an error.
 fn emit(bytes: &[u8]) -> ExitCode {
+    if stdout_was_closed() {
+        let _ = writeln!(io::stderr().lock(), "error: cannot write the output: stdout is closed");
+        return ExitCode::from(1);
+    }
     let mut stdout = io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,4 +75,21 @@ fn emit(bytes: &[u8]) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Whether the shell closed stdout (`>&-`). The Rust runtime then opens `/dev/null` read-write
+/// on fd 1 before `main`, so writes would vanish without an error. A shell's `>/dev/null` opens
+/// it write-only; a daemon that gives a process `/dev/null` read-write does so for stderr too
+/// (and nobody would read the message), so only a visible stderr counts. Linux only.
+fn stdout_was_closed() -> bool {
+    let is_dev_null = |fd: u8| {
+        std::fs::read_link(format!("/proc/self/fd/{fd}"))
+            .is_ok_and(|p| p == std::path::Path::new("/dev/null"))
+    };
+    let read_write = std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
+        info.lines()
+            .filter_map(|l| l.strip_prefix("flags:"))
+            .any(|flags| u32::from_str_radix(flags.trim(), 8).is_ok_and(|f| f & 0o3 == 0o2))
+    });
+    cfg!(target_os = "linux") && is_dev_null(1) && read_write && !is_dev_null(2)
 }

@@ -243,7 +243,7 @@ impl<'a> FlinkArgs<'a> {
         let version = self.valid.version;
         let mut options = vec![
             ("jobmanager.rpc.address".to_owned(), service_name.to_owned()),
-            ("parallelism.default".to_owned(), positive(spec.job.parallelism).to_string()),
+            ("parallelism.default".to_owned(), positive(spec.job().parallelism).to_string()),
             ("blob.server.port".to_owned(), BLOB_PORT.to_string()),
         ];
         if version.has_queryable_state() {
@@ -258,16 +258,16 @@ impl<'a> FlinkArgs<'a> {
             spec.job_manager.resources.as_ref(),
         ));
         let mut args = self.with_options(options);
-        if let Some(class) = &spec.job.entry_class {
+        if let Some(class) = &spec.job().entry_class {
             args.extend(["--job-classname".to_owned(), class.clone()]);
         }
-        if let Some(savepoint) = &spec.job.from_savepoint {
+        if let Some(savepoint) = &spec.job().from_savepoint {
             args.extend(["--fromSavepoint".to_owned(), savepoint.clone()]);
-            if spec.job.allow_non_restored_state == Some(true) {
+            if spec.job().allow_non_restored_state == Some(true) {
                 args.push("--allowNonRestoredState".to_owned());
             }
         }
-        args.extend(spec.job.args.iter().cloned());
+        args.extend(spec.job().args.iter().cloned());
         args
     }
 

@@ -40,6 +40,11 @@ pub fn parse_path(text: &str) -> Result<Vec<PathSegment>, String> {
         format!("`{text}` is not a field path like spec.taskManager.replicas or spec.job.args[0]")
     };
     while !rest.is_empty() {
+        // Bounded like the YAML a spec is read from: a deeper path would only build (and
+        // recursively drop) a value too deep to be valid, and could overflow the stack.
+        if path.len() == yaml::MAX_DEPTH {
+            return Err(format!("the path is deeper than the limit of {} levels", yaml::MAX_DEPTH));
+        }
         if let Some(inner) = rest.strip_prefix('[') {
             let close = inner.find(']').ok_or_else(bad)?;
             let key = &inner[..close];
@@ -174,6 +179,8 @@ mod tests {
         assert!("spec..x=1".parse::<Override>().is_err());
         assert!("=1".parse::<Override>().is_err());
         assert!("spec.x".parse::<Override>().is_err());
+        let deep = format!("spec{}=1", ".a".repeat(50_000));
+        assert!(deep.parse::<Override>().unwrap_err().contains("deeper than the limit of 32"));
         let mut doc = json!({"spec": {"image": "x"}});
         let o: Override = "spec.image.name=y".parse().unwrap();
         assert_eq!(apply(&mut doc, &[o]).unwrap_err().exit_code(), 2);

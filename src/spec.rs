@@ -1,4 +1,4 @@
-//! The spec a user writes (`kind: FlinkJobCluster`): types, defaults and validation.
+//! The spec a user writes (`kind: FlinkCluster`): types, defaults and validation.
 //!
 //! Types are deserialized from the JSON form of a parsed YAML document with unknown fields
 //! denied, then checked field by field. Every problem carries the field path in the user's
@@ -17,25 +17,29 @@ use crate::yaml::PathSegment;
 
 /// The `apiVersion` every spec carries.
 pub const API_VERSION: &str = "kubectl-flink/v1alpha1";
+/// A cluster that runs one job (its JobManager submits it on start).
+pub const JOB_CLUSTER: &str = "FlinkJobCluster";
+/// A cluster that accepts jobs submitted later.
+pub const SESSION_CLUSTER: &str = "FlinkSessionCluster";
 /// The kinds this version renders.
-pub const KINDS: &[&str] = &["FlinkJobCluster"];
+pub const KINDS: &[&str] = &[JOB_CLUSTER, SESSION_CLUSTER];
 
-/// A Flink job cluster: one job, its JobManager, TaskManagers and Service.
+/// A Flink cluster: a JobManager, TaskManagers and a Service; for a `FlinkJobCluster`, one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(
-    title = "FlinkJobCluster",
-    description = "A Flink job cluster rendered by kubectl-flink"
+    title = "FlinkCluster",
+    description = "A Flink job or session cluster rendered by kubectl-flink"
 )]
-pub struct FlinkJobCluster {
+pub struct FlinkCluster {
     /// Always `kubectl-flink/v1alpha1`.
     #[schemars(extend("const" = "kubectl-flink/v1alpha1"))]
     pub api_version: String,
-    /// `FlinkJobCluster`.
-    #[schemars(extend("enum" = ["FlinkJobCluster"]))]
+    /// `FlinkJobCluster` or `FlinkSessionCluster`.
+    #[schemars(extend("enum" = ["FlinkJobCluster", "FlinkSessionCluster"]))]
     pub kind: String,
     pub metadata: Metadata,
-    pub spec: JobClusterSpec,
+    pub spec: ClusterSpec,
 }
 
 /// Name, namespace and labels of the cluster.
@@ -59,7 +63,7 @@ pub struct Metadata {
 /// What to run and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct JobClusterSpec {
+pub struct ClusterSpec {
     /// Container image holding Flink and the job jar (in `/opt/flink/lib` or `/opt/flink/usrlib`).
     #[schemars(length(min = 1))]
     pub image: String,
@@ -70,9 +74,12 @@ pub struct JobClusterSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"))]
     pub flink_version: Option<String>,
-    /// The job to run.
-    #[serde(default)]
-    pub job: JobSpec,
+    /// How Flink runs on Kubernetes: `standalone` (default) or `native`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// The job to run (`FlinkJobCluster` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobSpec>,
     /// The JobManager.
     #[serde(default)]
     pub job_manager: JobManagerSpec,
@@ -118,6 +125,16 @@ impl JsonSchema for ConfigValue {
             ]
         })
     }
+}
+
+/// How Flink runs on Kubernetes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// A fixed number of TaskManagers in a Deployment (Flink's standalone Kubernetes setup).
+    Standalone,
+    /// The JobManager creates TaskManager pods itself (Flink's native Kubernetes integration).
+    Native,
 }
 
 /// Kubernetes image pull policy.
@@ -257,6 +274,28 @@ pub struct ZooKeeper {
     pub path_root: Option<String>,
 }
 
+const NO_JOB: &JobSpec = &JobSpec {
+    entry_class: None,
+    args: Vec::new(),
+    parallelism: None,
+    from_savepoint: None,
+    allow_non_restored_state: None,
+};
+
+impl FlinkCluster {
+    /// Whether this is a `FlinkSessionCluster` (no job of its own).
+    pub fn is_session(&self) -> bool {
+        self.kind == SESSION_CLUSTER
+    }
+}
+
+impl ClusterSpec {
+    /// The job section, or the defaults when it is absent.
+    pub fn job(&self) -> &JobSpec {
+        self.job.as_ref().unwrap_or(NO_JOB)
+    }
+}
+
 /// A problem found in a spec, at a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -275,7 +314,7 @@ pub struct Policy {
 /// A spec that passed validation, with what validation learnt on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Valid {
-    pub cluster: FlinkJobCluster,
+    pub cluster: FlinkCluster,
     pub version: FlinkVersion,
     /// `flinkConfiguration`, flattened to dotted keys.
     pub flink_configuration: BTreeMap<String, String>,
@@ -342,14 +381,12 @@ pub fn check_header(document: &Value) -> Result<(), Problem> {
             }
             Err(problem)
         }
-        None => {
-            Err(Problem::new(vec![], "missing field `kind`").help("add `kind: FlinkJobCluster`"))
-        }
+        None => Err(Problem::new(vec![], "missing field `kind`").help("add `kind: FlinkCluster`")),
     }
 }
 
 /// Deserializes a document into a spec; the problem names the failing field.
-pub fn deserialize(document: Value) -> Result<FlinkJobCluster, Problem> {
+pub fn deserialize(document: Value) -> Result<FlinkCluster, Problem> {
     serde_path_to_error::deserialize(document).map_err(|err| {
         let path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
         explain_serde_error(path, &err.into_inner().to_string())
@@ -408,7 +445,7 @@ fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Problem {
 }
 
 /// Validates a spec and flattens its Flink configuration.
-pub fn validate(cluster: FlinkJobCluster, policy: Policy) -> Result<Valid, Vec<Problem>> {
+pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     validate_metadata(&cluster.metadata, &mut problems);
@@ -422,7 +459,22 @@ pub fn validate(cluster: FlinkJobCluster, policy: Policy) -> Result<Valid, Vec<P
         }
     };
     check_text(&spec.image, path(&["spec", "image"]), &mut problems);
-    validate_job(spec, policy, &mut problems, &mut warnings);
+    if cluster.is_session() {
+        if spec.job.is_some() {
+            problems.push(
+                Problem::new(path(&["spec", "job"]), "a FlinkSessionCluster runs no job of its own")
+                    .help("remove `spec.job` and submit jobs with `flink run`, or use `kind: FlinkJobCluster`"),
+            );
+        }
+    } else {
+        validate_job(spec, policy, &mut problems, &mut warnings);
+    }
+    if spec.mode == Some(Mode::Native) {
+        problems.push(
+            Problem::new(path(&["spec", "mode"]), "native mode is not available in this version")
+                .help("remove `spec.mode` to render a standalone cluster"),
+        );
+    }
     validate_task_manager(&spec.task_manager, &mut problems);
     for (component, resources) in
         [("jobManager", &spec.job_manager.resources), ("taskManager", &spec.task_manager.resources)]
@@ -503,12 +555,12 @@ fn check_text(text: &str, at: Vec<PathSegment>, problems: &mut Vec<Problem>) {
 }
 
 fn validate_job(
-    spec: &JobClusterSpec,
+    spec: &ClusterSpec,
     policy: Policy,
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<String>,
 ) {
-    let job = &spec.job;
+    let job = spec.job();
     if let Some(class) = &job.entry_class
         && !is_java_class_name(class)
     {

@@ -15,6 +15,9 @@ pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
 pub const MAX_DEPTH: usize = 32;
 /// Most nodes accepted in one input, counting every alias expansion.
 pub const MAX_NODES: usize = 20_000;
+/// Most text (scalars and keys, in bytes) that alias expansion may add to one input: a few
+/// thousand aliases of one long string would otherwise take gigabytes while under the node limit.
+pub const MAX_ALIAS_BYTES: usize = MAX_INPUT_BYTES;
 
 /// A position in the source text: 1-based line and column, byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,7 +87,12 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
         )
         .help("a cluster spec is a few kilobytes; split the input or check that the right file is given"));
     }
-    let mut builder = Builder { parser: Parser::new_from_str(text), anchors: Vec::new(), nodes: 0 };
+    let mut builder = Builder {
+        parser: Parser::new_from_str(text),
+        anchors: Vec::new(),
+        nodes: 0,
+        alias_bytes: 0,
+    };
     builder.documents()
 }
 
@@ -92,6 +100,7 @@ struct Builder<'a> {
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
     anchors: Vec<(usize, Node)>,
     nodes: usize,
+    alias_bytes: usize,
 }
 
 fn pos_of(marker: &serde_saphyr::granit_parser::Marker) -> Pos {
@@ -144,7 +153,7 @@ impl<'a> Builder<'a> {
                 format!("input expands to more than {MAX_NODES} YAML nodes"),
                 pos,
             )
-            .help("this usually means aliases (`*name`) that expand exponentially; write the values out"));
+            .help("a cluster spec has a few hundred nodes at most; aliases (`*name`) that expand exponentially are the usual cause"));
         }
         Ok(())
     }
@@ -217,12 +226,22 @@ impl<'a> Builder<'a> {
                 Ok(node)
             }
             Event::Alias(id) => {
-                let Some((_, target)) = self.anchors.iter().rev().find(|(a, _)| *a == id) else {
+                let Some(index) = self.anchors.iter().rposition(|(a, _)| *a == id) else {
                     return Err(YamlError::new("alias refers to an unknown anchor", start));
                 };
-                let mut copy = target.clone();
-                let size = copy.size();
+                // Count before copying, so a bomb fails before it takes the memory.
+                let target = &self.anchors[index].1;
+                let (size, bytes) = (target.size(), target.text_bytes());
                 self.count(start, size)?;
+                self.alias_bytes += bytes;
+                if self.alias_bytes > MAX_ALIAS_BYTES {
+                    return Err(YamlError::new(
+                        format!("aliases expand to more than {MAX_ALIAS_BYTES} bytes of text"),
+                        start,
+                    )
+                    .help("an alias copies its anchor's whole value; write long values out once"));
+                }
+                let mut copy = self.anchors[index].1.clone();
                 copy.start = start;
                 copy.end = pos_of(&span.end);
                 Ok(copy)
@@ -282,6 +301,17 @@ impl Node {
             NodeKind::Scalar { .. } => 0,
             NodeKind::Seq(items) => items.iter().map(Node::size).sum(),
             NodeKind::Map(entries) => entries.iter().map(|(_, v)| v.size()).sum(),
+        }
+    }
+
+    /// Bytes of text in this subtree: scalars and mapping keys.
+    fn text_bytes(&self) -> usize {
+        match &self.kind {
+            NodeKind::Scalar { text, .. } => text.len(),
+            NodeKind::Seq(items) => items.iter().map(Node::text_bytes).sum(),
+            NodeKind::Map(entries) => {
+                entries.iter().map(|(k, v)| k.name.len() + v.text_bytes()).sum()
+            }
         }
     }
 
@@ -455,6 +485,15 @@ mod tests {
         }
         let err = parse_documents(&text).unwrap_err();
         assert!(err.message.contains("more than 20000 YAML nodes"), "{err:?}");
+    }
+
+    #[test]
+    fn issue_8_aliases_of_a_long_string_hit_the_byte_limit() {
+        let long = "x".repeat(100_000);
+        let text = format!("a: &a \"{long}\"\nb: [{}]\n", vec!["*a"; 20].join(", "));
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("more than 1048576 bytes of text"), "{err:?}");
+        assert_eq!(err.pos.line, 2);
     }
 
     #[test]

@@ -205,7 +205,7 @@ fn undefined_template_variables_are_errors_naming_file_and_line() {
 #[test]
 fn schema_and_version_and_help() {
     let schema: serde_json::Value = serde_json::from_slice(&run(&["schema"], None).stdout).unwrap();
-    assert_eq!(schema["title"], "FlinkJobCluster");
+    assert_eq!(schema["title"], "FlinkCluster");
     assert_eq!(schema["additionalProperties"], false);
     let version = stdout(&run(&["version"], None));
     assert!(version.starts_with("kubectl-flink "), "{version}");

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stderr)]
 
 mod cli;
+mod envsubst;
 mod errors;
 mod examples;
 mod kube;

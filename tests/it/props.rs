@@ -7,7 +7,7 @@
 
 use kubectl_flink::input::Input;
 use kubectl_flink::output::Format;
-use kubectl_flink::{RenderOptions, render, spec::Policy, yaml};
+use kubectl_flink::{RenderOptions, Substitution, envsubst, render, yaml};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -30,8 +30,7 @@ fn spec_with(value: &str) -> Value {
 fn render_json(spec: &Value, format: Format) -> Result<Vec<u8>, kubectl_flink::Error> {
     // JSON is YAML: the spec text itself cannot be broken by the value.
     let input = Input { origin: "prop.yaml".into(), text: spec.to_string() };
-    let options =
-        RenderOptions { format, overrides: &[], templates: None, policy: Policy::default() };
+    let options = RenderOptions { format, ..RenderOptions::default() };
     render(&[input], &options).map(|o| o.stdout)
 }
 
@@ -143,5 +142,32 @@ proptest! {
         let documents = yaml_stream_to_json(std::str::from_utf8(&bytes).unwrap());
         let args = documents[0]["spec"]["template"]["spec"]["containers"][0]["args"].as_array().unwrap().clone();
         prop_assert_eq!(args.last().unwrap(), &json!(value));
+    }
+
+    #[test]
+    fn substituted_values_never_change_the_output_structure(value in payload()) {
+        // Block and flow, quoted and plain references, in every free-text field.
+        let spec = "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkJobCluster\nmetadata:\n  name: prop\n  annotations: {note: \"${V}\"}\nspec:\n  image: ${V}\n  job:\n    args: [\"--in\", \"$V\"]\n    fromSavepoint: '${V}'\n  highAvailability:\n    type: zookeeper\n    zookeeper: {quorum: \"${V}\", pathRoot: \"/${V}\"}\n    storageDir: ${V}\n  savepointDir: \"${V}\"\n  flinkConfiguration:\n    custom.option: ${V}\n";
+        let render_with = |v: &str| {
+            let substitution = Substitution {
+                vars: [("V".to_owned(), v.to_owned())].into(),
+                options: envsubst::Options { syntax: envsubst::Syntax::Extended, ..envsubst::Options::default() },
+            };
+            let input = Input { origin: "prop.yaml".into(), text: spec.to_owned() };
+            let options = RenderOptions { format: Format::Json, substitution: Some(&substitution), ..RenderOptions::default() };
+            render(&[input], &options).map(|o| o.stdout)
+        };
+        let harmless: Value = serde_json::from_slice(&render_with("harmless").expect("harmless renders")).unwrap();
+        match render_with(&value) {
+            Err(err) => prop_assert_eq!(err.exit_code(), 1, "refused values are input errors: {}", err),
+            Ok(bytes) => {
+                let rendered: Value = serde_json::from_slice(&bytes).unwrap();
+                prop_assert_eq!(shape(&rendered), shape(&harmless));
+                let job = &rendered["items"][0]["spec"]["template"]["spec"]["containers"][0];
+                prop_assert_eq!(&job["image"], &json!(value));
+                let args = job["args"].as_array().unwrap();
+                prop_assert_eq!(args.last().unwrap(), &json!(value));
+            }
+        }
     }
 }
