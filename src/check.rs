@@ -6,13 +6,17 @@
 //! Then what schema validation does not check: DNS names, label syntax, selectors that match
 //! their pods, unique port names.
 
-use serde::Serialize;
+use std::fmt::Write as _;
+
 use serde::de::DeserializeOwned;
+use serde::{Deserialize as _, Serialize};
 use serde_json::Value;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::names;
@@ -54,8 +58,11 @@ fn check_one(document: &Document) -> Result<Object, Error> {
     let (1, Some(root)) = (parsed.len(), parsed.pop().and_then(|d| d.root)) else {
         return Err(fail(document, "must render exactly one YAML document"));
     };
-    let value =
+    let mut value =
         root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))?;
+    if let Some((template, main)) = &document.pod_template {
+        crate::pod::merge_template(&mut value, template, main);
+    }
     let api_version =
         value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -63,10 +70,15 @@ fn check_one(document: &Document) -> Result<Object, Error> {
         ("batch/v1", "Job") => round_trip::<Job>(&value),
         ("v1", "Service") => round_trip::<Service>(&value),
         ("apps/v1", "Deployment") => round_trip::<Deployment>(&value),
+        ("v1", "ConfigMap") => round_trip::<ConfigMap>(&value),
+        ("v1", "ServiceAccount") => round_trip::<ServiceAccount>(&value),
+        ("rbac.authorization.k8s.io/v1", "Role") => round_trip::<Role>(&value),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => round_trip::<RoleBinding>(&value),
+        ("networking.k8s.io/v1", "Ingress") => round_trip::<Ingress>(&value),
         _ => return Err(fail(document, format!("unsupported object {api_version} {kind}"))),
     }
     .map_err(|e| fail(document, e))?;
-    if let Some(path) = first_difference(&prune(value.clone()), &prune(typed.clone()), "") {
+    if let Some(path) = first_difference(&prune(value), &prune(typed.clone()), "") {
         return Err(fail(
             document,
             format!("field `{path}` is not part of {api_version} {kind} (misspelt or misplaced?)"),
@@ -76,8 +88,19 @@ fn check_one(document: &Document) -> Result<Object, Error> {
     Ok(Object { value: typed })
 }
 
+/// Reads `value` as the Kubernetes type `T`, strictly: a field `T` does not have is an error
+/// naming its path (k8s-openapi alone would drop it silently).
+pub fn exact<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
+    let typed = round_trip::<T>(value)?;
+    match first_difference(&prune(value.clone()), &prune(typed.clone()), "") {
+        Some(path) => Err(format!("`{path}` is not a field of this Kubernetes type")),
+        None => Ok(typed),
+    }
+}
+
 fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
-    let typed: T = serde_path_to_error::deserialize(value.clone())
+    // `&Value` is a deserializer itself: no copy of the object tree.
+    let typed: T = serde_path_to_error::deserialize(value)
         .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
     serde_json::to_value(&typed).map_err(|e| e.to_string())
 }
@@ -103,21 +126,56 @@ fn is_empty(value: &Value) -> bool {
 }
 
 fn first_difference(original: &Value, typed: &Value, at: &str) -> Option<String> {
-    match (original, typed) {
-        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
-            let path = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
-            match b.get(k) {
-                Some(w) => first_difference(v, w, &path),
-                None => Some(path),
+    let mut steps = Vec::new();
+    if !differs(original, typed, &mut steps) {
+        return None;
+    }
+    let mut path = at.to_owned();
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
             }
+            Step::Index(i) => {
+                let _ = write!(path, "[{i}]");
+            }
+        }
+    }
+    Some(path)
+}
+
+/// One step of a JSON path.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Whether the trees differ; `steps` then leads to the first difference. The path is only
+/// spelt out for that difference: this walks every field of every object rendered.
+fn differs<'a>(original: &'a Value, typed: &Value, steps: &mut Vec<Step<'a>>) -> bool {
+    match (original, typed) {
+        (Value::Object(a), Value::Object(b)) => a.iter().any(|(k, v)| {
+            steps.push(Step::Key(k));
+            let found = match (b.get(k), v) {
+                (Some(w), _) => differs(v, w, steps),
+                // Name the unknown field itself, not the object that lost all its fields.
+                (None, Value::Object(_)) => {
+                    differs(v, &Value::Object(serde_json::Map::new()), steps)
+                }
+                (None, _) => true,
+            };
+            found || steps.pop().is_none()
         }),
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (v, w))| first_difference(v, w, &format!("{at}[{i}]"))),
-        (a, b) if a == b => None,
-        _ => Some(at.to_owned()),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            a.iter().zip(b).enumerate().any(|(i, (v, w))| {
+                steps.push(Step::Index(i));
+                differs(v, w, steps) || steps.pop().is_none()
+            })
+        }
+        (a, b) => a != b,
     }
 }
 
@@ -153,8 +211,7 @@ fn check_semantics(value: &Value, kind: &str) -> Result<(), String> {
 }
 
 fn check_pod(template: &Value, at: &str) -> Result<(), String> {
-    let _: PodTemplateSpec =
-        serde_json::from_value(template.clone()).map_err(|e| format!("{at}: {e}"))?;
+    let _ = PodTemplateSpec::deserialize(template).map_err(|e| format!("{at}: {e}"))?;
     check_labels(&template["metadata"]["labels"], &format!("{at}.metadata.labels"))?;
     let containers =
         template["spec"]["containers"].as_array().map(Vec::as_slice).unwrap_or_default();
@@ -226,7 +283,7 @@ mod tests {
     use super::*;
 
     fn doc(text: &str) -> Document {
-        Document { template: "t.yaml.j2".into(), user: true, text: text.into() }
+        Document { template: "t.yaml.j2".into(), user: true, text: text.into(), pod_template: None }
     }
 
     #[test]

@@ -15,14 +15,17 @@ Examples:
   kubectl flink schema > flink-cluster.schema.json
 
 Exit codes: 0 ok; 1 invalid input (spec, template); 2 usage; 3 internal error (a bug).
-On any error nothing is written to stdout.";
+On any error nothing is written to stdout, except in KRM function mode (`fn`, or no
+command with a ResourceList on stdin), which writes the ResourceList with error results,
+and `apply`, which prints kubectl's output up to the failure.";
 
 /// Render Kubernetes manifests for Apache Flink job clusters from a short spec.
 #[derive(Debug, Parser)]
 #[command(name = "kubectl-flink", bin_name = "kubectl flink", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// None, with a KRM `ResourceList` on stdin, runs as a KRM function (as `fn` does)
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// What to do.
@@ -31,12 +34,67 @@ pub enum Command {
     /// Render the objects of one or more cluster specs to stdout
     #[command(after_help = AFTER_HELP)]
     Render(RenderArgs),
+    /// Render and `kubectl apply` cluster specs; in native mode the JobManager Deployment first,
+    /// then, with its uid, the objects it owns
+    Apply(ApplyArgs),
     /// Print the JSON Schema of the spec (for editors and CI validation)
     Schema,
     /// GNU `envsubst` drop-in: substitute `$VAR` and `${VAR}` from the environment, stdin to stdout
     Envsubst(EnvsubstArgs),
     /// Print version information
     Version,
+    /// Run as a KRM function: read a ResourceList on stdin, write it back with the objects of
+    /// every cluster spec added (kpt fn eval --exec, kpt fn render, kustomize)
+    Fn(FnArgs),
+    /// Set up kubectl-flink as a kustomize generator (legacy exec plugin)
+    #[command(subcommand)]
+    KustomizePlugin(KustomizePluginCommand),
+    /// Print a shell completion script, or the helper kubectl runs for `kubectl flink <TAB>`
+    Completion(CompletionArgs),
+    /// Candidates for the last word, in cobra's protocol (run by `kubectl_complete-flink`)
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
+    Complete(CompleteArgs),
+}
+
+/// `fn` arguments.
+#[derive(Debug, Args)]
+pub struct FnArgs {
+    /// Package directory for new objects, one file per cluster (default `generated`; the
+    /// `outputDir` setting of a `functionConfig` wins)
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<String>,
+}
+
+/// `kustomize-plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KustomizePluginCommand {
+    /// Link this binary where kustomize looks for the generator of each spec kind
+    Install(KustomizePluginInstallArgs),
+}
+
+/// `kustomize-plugin install` arguments.
+#[derive(Debug, Args)]
+pub struct KustomizePluginInstallArgs {
+    /// kustomize's plugin home (default: the first existing of `$KUSTOMIZE_PLUGIN_HOME`,
+    /// `$XDG_CONFIG_HOME/kustomize/plugin`, `~/.config/kustomize/plugin`, `~/kustomize/plugin`)
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub plugin_home: Option<PathBuf>,
+}
+
+/// `completion` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// Shell, or `kubectl` for the `kubectl_complete-flink` helper
+    #[arg(value_enum)]
+    pub shell: crate::integrations::CompletionShell,
+}
+
+/// `__complete` arguments.
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words after `kubectl flink`, the last one being completed (maybe empty)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 /// `render` arguments.
@@ -58,8 +116,70 @@ pub struct RenderArgs {
     /// rewinds to the savepoint)
     #[arg(long)]
     pub allow_savepoint_without_ha: bool,
+    /// How Flink runs on Kubernetes, overriding `spec.mode`
+    #[arg(long, value_enum, help_heading = "Native mode")]
+    pub mode: Option<crate::spec::Mode>,
+    /// Native mode: the objects to write: `owner` (RBAC and the JobManager Deployment),
+    /// `owned` (Services and config maps, which reference the Deployment) or `all`
+    /// [default: owner, or all with --owner-uid]
+    #[arg(long, value_enum, help_heading = "Native mode")]
+    pub phase: Option<crate::native::Phase>,
+    /// Native mode: the uid of the live JobManager Deployment, which the owned objects
+    /// reference (`kubectl get deployment NAME -o jsonpath='{.metadata.uid}'`)
+    #[arg(long, value_name = "UID", value_parser = crate::native::parse_uid, help_heading = "Native mode")]
+    pub owner_uid: Option<String>,
     #[command(flatten)]
     pub vars: VarArgs,
+}
+
+/// `apply` arguments: what `render` takes, plus kubectl's connection flags.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Spec file (YAML, one or more documents); `-` reads standard input. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    pub filenames: Vec<PathBuf>,
+    /// Set a spec value before validation, e.g. `--set spec.taskManager.slots=2`. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<Override>,
+    /// Directory of templates overriding the built-in ones by file name
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Render `job.fromSavepoint` without high availability
+    #[arg(long)]
+    pub allow_savepoint_without_ha: bool,
+    /// How Flink runs on Kubernetes, overriding `spec.mode`
+    #[arg(long, value_enum)]
+    pub mode: Option<crate::spec::Mode>,
+    /// Passed to kubectl: the kubeconfig context
+    #[arg(long, value_name = "NAME", help_heading = "kubectl")]
+    pub context: Option<String>,
+    /// Passed to kubectl; also the namespace of specs that name none
+    #[arg(short = 'n', long, value_name = "NAMESPACE", help_heading = "kubectl")]
+    pub namespace: Option<String>,
+    /// Passed to kubectl: the kubeconfig file
+    #[arg(long, value_name = "FILE", help_heading = "kubectl")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Passed to `kubectl apply`: `server` (or `client`) sends nothing for real
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STRATEGY",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "client",
+        help_heading = "kubectl"
+    )]
+    pub dry_run: Option<DryRun>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+/// kubectl's `--dry-run` strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DryRun {
+    None,
+    Client,
+    Server,
 }
 
 /// Variable substitution in spec files (off unless `--env`, `--env-file` or `--var` is given).

@@ -125,30 +125,55 @@ impl Error {
 
 impl std::error::Error for Error {}
 
+/// Most problems printed for one run; a generated or hostile input can have thousands.
+pub const MAX_SHOWN: usize = 50;
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, diagnostic) in self.diagnostics.iter().enumerate() {
+        for (i, diagnostic) in self.diagnostics.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 f.write_char('\n')?;
             }
             write!(f, "{diagnostic}")?;
         }
+        if let Some(more) = self.diagnostics.len().checked_sub(MAX_SHOWN).filter(|n| *n > 0) {
+            writeln!(f, "\nnote: {more} more problems not shown; fix the ones above first")?;
+        }
         Ok(())
     }
 }
 
+/// Shortens text quoted from a hostile or generated input (a 100 KB label value) to its
+/// start and end, so a message stays readable; short text is unchanged.
+fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let count = text.chars().count();
+    if count <= max {
+        return text.into();
+    }
+    let (head, tail) = (max * 2 / 3, max / 3);
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{start}…[{} characters left out]…{end}", count - head - tail).into()
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = shorten(&self.message, 400);
         match &self.path {
-            Some(path) if !path.is_empty() => writeln!(f, "error: {path}: {}", self.message)?,
-            _ => writeln!(f, "error: {}", self.message)?,
+            Some(path) if !path.is_empty() => {
+                writeln!(f, "error: {}: {message}", shorten(path, 200))?;
+            }
+            _ => writeln!(f, "error: {message}")?,
         }
         if let Some(location) = &self.location {
             let gutter = location.line.to_string().len();
             writeln!(
                 f,
                 "{:gutter$}--> {}:{}:{}",
-                "", location.origin, location.line, location.col
+                "",
+                shorten(&location.origin, 200),
+                location.line,
+                location.col
             )?;
             if let Some(line) = &location.source_line {
                 let shown: String = line.chars().take(200).collect();
@@ -164,7 +189,7 @@ impl fmt::Display for Diagnostic {
         }
         if let Some(help) = &self.help {
             let gutter = self.location.as_ref().map_or(1, |l| l.line.to_string().len());
-            writeln!(f, "{:gutter$} = help: {help}", "")?;
+            writeln!(f, "{:gutter$} = help: {}", "", shorten(help, 400))?;
         }
         Ok(())
     }
@@ -242,6 +267,20 @@ mod tests {
         assert_eq!(display_path(&path), r#"spec.flinkConfiguration["state.backend.type"]"#);
         let path = [PathSegment::Key("args".into()), PathSegment::Index(2)];
         assert_eq!(display_path(&path), "args[2]");
+    }
+
+    #[test]
+    fn issue_8_long_values_and_many_problems_are_cut_short() {
+        let value = "v".repeat(100_000);
+        let message = format!("label value `{value}` must be at most 63 characters");
+        let shown = Diagnostic::new(message).to_string();
+        assert!(shown.len() < 600, "{shown}");
+        assert!(shown.contains("characters left out]…vvv"), "{shown}");
+        assert!(shown.ends_with("vvv` must be at most 63 characters\n"), "{shown}");
+        let err = Error::input(vec![Diagnostic::new("bad"); MAX_SHOWN + 7]);
+        let shown = err.to_string();
+        assert_eq!(shown.matches("error: bad").count(), MAX_SHOWN);
+        assert!(shown.ends_with("note: 7 more problems not shown; fix the ones above first\n"));
     }
 
     #[test]

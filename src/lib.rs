@@ -4,16 +4,21 @@
 //! `input` → `yaml` + `spec` (+ `overrides`) via `load` → `model` → `render` → `check` → `output`.
 //! Nothing below `main` writes to stdout or exits the process.
 
+pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod envsubst;
 pub mod error;
 pub mod input;
+pub mod integrations;
+pub mod krm;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod native;
 pub mod output;
 pub mod overrides;
+pub mod pod;
 pub mod quantity;
 pub mod render;
 pub mod spec;
@@ -32,11 +37,14 @@ pub use load::Substitution;
 use output::Format;
 use overrides::Override;
 
-/// What a successful run produced: the bytes for stdout and warnings for stderr.
+/// What a run produced: the bytes for stdout and warnings for stderr.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub stdout: Vec<u8>,
     pub warnings: Vec<String>,
+    /// A failure that still has output: KRM function mode writes the ResourceList with its
+    /// error results, then fails with this error's exit code.
+    pub failure: Option<Error>,
 }
 
 /// Runs a parsed command line.
@@ -48,13 +56,60 @@ pub fn run(
     stdin: &mut dyn Read,
     env: &BTreeMap<String, String>,
 ) -> Result<Outcome, Error> {
-    match &cli.command {
+    let Some(command) = &cli.command else { return detected_command(stdin) };
+    match command {
         Command::Render(args) => render_command(args, stdin, env),
+        Command::Apply(args) => apply::run(args, stdin, env, &mut apply::SystemKubectl),
         Command::Envsubst(args) => envsubst_command(args, stdin, env),
-        Command::Schema => Ok(Outcome { stdout: schema(), warnings: Vec::new() }),
+        Command::Schema => Ok(Outcome { stdout: schema(), ..Outcome::default() }),
         Command::Version => {
-            Ok(Outcome { stdout: version_text().into_bytes(), warnings: Vec::new() })
+            Ok(Outcome { stdout: version_text().into_bytes(), ..Outcome::default() })
         }
+        Command::Fn(args) => {
+            let input = krm::read_stdin(stdin)?;
+            let Some(list) = krm::parse(&input.text)? else {
+                return Err(Error::input_one(
+                    Diagnostic::new("standard input is not a KRM ResourceList").with_help(
+                        "kpt and kustomize send one; to render a spec file use `render -f FILE`",
+                    ),
+                ));
+            };
+            krm::run(&list, &krm::FnOptions { output_dir: args.output_dir.as_deref() })
+        }
+        Command::KustomizePlugin(cli::KustomizePluginCommand::Install(args)) => {
+            let home = match &args.plugin_home {
+                Some(home) => home.clone(),
+                None => integrations::plugin_home(env, Path::is_dir)?,
+            };
+            let exe = std::env::current_exe().map_err(|err| {
+                Error::internal(format!("cannot tell where this binary is: {err}"))
+            })?;
+            let report = integrations::install_kustomize_plugin(&home, &exe)?;
+            Ok(Outcome { stdout: report.into_bytes(), ..Outcome::default() })
+        }
+        Command::Completion(args) => Ok(Outcome {
+            stdout: integrations::completion_script(args.shell),
+            ..Outcome::default()
+        }),
+        Command::Complete(args) => {
+            Ok(Outcome { stdout: integrations::complete(&args.words), ..Outcome::default() })
+        }
+    }
+}
+
+/// No command: a KRM function if stdin holds a `ResourceList` (kustomize and kpt run
+/// functions without arguments), else a usage error.
+fn detected_command(stdin: &mut dyn Read) -> Result<Outcome, Error> {
+    let usage =
+        || {
+            Error::usage(Diagnostic::new("no command given").with_help(
+                "run `kubectl flink --help`; `kubectl flink render -f FILE` renders a spec",
+            ))
+        };
+    let Ok(input) = krm::read_stdin(stdin) else { return Err(usage()) };
+    match krm::parse(&input.text) {
+        Ok(Some(list)) => krm::run(&list, &krm::FnOptions::default()),
+        Ok(None) | Err(_) => Err(usage()),
     }
 }
 
@@ -69,19 +124,21 @@ fn render_command(
         .iter()
         .map(|path| input::read(path, stdin))
         .collect::<Result<Vec<_>, _>>()?;
+    let overrides = native::with_mode(&args.set, args.mode);
     let options = RenderOptions {
         format: args.output,
-        overrides: &args.set,
+        overrides: &overrides,
         templates: args.templates.as_deref(),
         policy: spec::Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha },
         substitution: substitution.as_ref(),
+        native: native::Options { phase: args.phase, owner_uid: args.owner_uid.as_deref() },
     };
     render(&inputs, &options)
 }
 
 /// The variables and rules of `--env`, `--env-file` and `--var`, or `None` when no source
 /// is given: then `$` in a spec is just text.
-fn substitution(
+pub(crate) fn substitution(
     args: &VarArgs,
     env: &BTreeMap<String, String>,
 ) -> Result<Option<Substitution>, Error> {
@@ -129,7 +186,7 @@ fn envsubst_command(
             stdout.push_str(&name);
             stdout.push('\n');
         }
-        return Ok(Outcome { stdout: stdout.into_bytes(), warnings: Vec::new() });
+        return Ok(Outcome { stdout: stdout.into_bytes(), ..Outcome::default() });
     }
     let mut input = Vec::new();
     stdin.read_to_end(&mut input).map_err(|err| {
@@ -137,7 +194,7 @@ fn envsubst_command(
     })?;
     if !args.strict {
         let stdout = envsubst::gnu(&input, env, args.shell_format.as_deref());
-        return Ok(Outcome { stdout, warnings: Vec::new() });
+        return Ok(Outcome { stdout, ..Outcome::default() });
     }
     let mut options = envsubst::Options { strict: true, ..envsubst::Options::default() };
     if let Some(format) = &args.shell_format {
@@ -146,7 +203,7 @@ fn envsubst_command(
     let text = String::from_utf8_lossy(&input).into_owned();
     let substituted = envsubst::substitute(&input, env, &options)
         .map_err(|err| err.to_error("<stdin>", &text))?;
-    Ok(Outcome { stdout: substituted.output, warnings: Vec::new() })
+    Ok(Outcome { stdout: substituted.output, ..Outcome::default() })
 }
 
 /// How to render.
@@ -158,6 +215,8 @@ pub struct RenderOptions<'a> {
     pub policy: spec::Policy,
     /// Variable substitution in spec values, if asked for.
     pub substitution: Option<&'a Substitution>,
+    /// Native mode's phase and owner uid (`--phase`, `--owner-uid`).
+    pub native: native::Options<'a>,
 }
 
 /// Renders every spec of every input into one output, or fails without output.
@@ -166,7 +225,17 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Erro
     let renderer = render::Renderer::new(options.templates)?;
     let mut objects = Vec::new();
     let mut warnings = Vec::new();
+    native::check_options(&loaded, &options.native)?;
     for item in &loaded {
+        if native::is_native(&item.valid) {
+            objects.extend(native::render(&item.valid, &renderer, &options.native)?);
+            warnings.extend(item.warnings.iter().cloned());
+            warnings.extend(item.valid.warnings.iter().map(|w| format!("{}: {w}", item.origin)));
+            continue;
+        }
+        if options.native.phase() == native::Phase::Owned {
+            continue; // a standalone cluster has no owned phase: all of it is in the owner phase
+        }
         let model = model::build(&item.valid);
         let documents = renderer.render(&model)?;
         let checked = check::check(&documents)?;
@@ -176,7 +245,7 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Erro
         warnings.extend(item.valid.warnings.iter().map(|w| format!("{}: {w}", item.origin)));
     }
     let stdout = output::encode(&objects, options.format)?;
-    Ok(Outcome { stdout, warnings })
+    Ok(Outcome { stdout, warnings, failure: None })
 }
 
 /// The spec's JSON Schema.

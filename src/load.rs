@@ -39,6 +39,8 @@ pub fn load(
     substitution: Option<&Substitution>,
 ) -> Result<Vec<Loaded>, Error> {
     let mut loaded = Vec::new();
+    // Where each loaded spec stands: "cluster.yaml, document 2".
+    let mut places = Vec::new();
     let mut diagnostics = Vec::new();
     for input in inputs {
         let documents = match yaml::parse_documents(&input.text) {
@@ -85,13 +87,16 @@ pub fn load(
                 }
             }
             match load_document(input, &root, overrides, policy) {
-                Ok(valid) => loaded.push(Loaded { valid, origin: input.origin.clone(), warnings }),
+                Ok(valid) => {
+                    loaded.push(Loaded { valid, origin: input.origin.clone(), warnings });
+                    places.push(format!("{}, document {}", input.origin, index + 1));
+                }
                 Err(mut more) => diagnostics.append(&mut more),
             }
         }
     }
     if diagnostics.is_empty() {
-        diagnostics.extend(duplicate_names(&loaded));
+        diagnostics.extend(duplicate_names(&loaded, &places));
     }
     if diagnostics.is_empty() { Ok(loaded) } else { Err(Error::input(diagnostics)) }
 }
@@ -125,14 +130,15 @@ fn load_document(
     let locate = |problem: Problem| locate(input, root, overrides, &problem);
     let mut document = to_json(root).map_err(|err| vec![yaml_diagnostic(input, &err)])?;
     spec::check_header(&document).map_err(|p| vec![locate(p)])?;
-    overrides::apply(&mut document, overrides).map_err(|e| e.diagnostics)?;
+    overrides::apply(&mut document, &config_overrides_as_text(overrides))
+        .map_err(|e| e.diagnostics)?;
     let cluster = spec::deserialize(document).map_err(|p| vec![locate(p)])?;
     spec::validate(cluster, policy).map_err(|problems| problems.into_iter().map(locate).collect())
 }
 
 /// Converts a document to JSON; `flinkConfiguration` values keep the text the user wrote
 /// (`1.50` stays `1.50`, not the number 1.5), because Flink reads them as text.
-fn to_json(root: &Node) -> Result<Value, yaml::YamlError> {
+pub fn to_json(root: &Node) -> Result<Value, yaml::YamlError> {
     let mut value = root.to_json()?;
     let config_path =
         [PathSegment::Key("spec".into()), PathSegment::Key("flinkConfiguration".into())];
@@ -157,6 +163,21 @@ fn scalars_as_text(node: &Node) -> Result<Value, yaml::YamlError> {
             .map(Value::Object),
         _ => node.to_json(),
     }
+}
+
+/// `--set spec.flinkConfiguration[k]=0.50` keeps the text typed, as the file does (a number or
+/// boolean would otherwise be refused, or `0.50` become `0.5`).
+fn config_overrides_as_text(overrides: &[Override]) -> Vec<Override> {
+    let config = [PathSegment::Key("spec".into()), PathSegment::Key("flinkConfiguration".into())];
+    overrides
+        .iter()
+        .map(|o| match (o.arg.split_once('='), &o.value) {
+            (Some((_, raw)), Value::Number(_) | Value::Bool(_)) if o.path.starts_with(&config) => {
+                Override { value: Value::String(raw.to_owned()), ..o.clone() }
+            }
+            _ => o.clone(),
+        })
+        .collect()
 }
 
 /// Points a problem at the `--set` that caused it, or at the line in the file.
@@ -188,18 +209,16 @@ fn locate(input: &Input, root: &Node, overrides: &[Override], problem: &Problem)
     diagnostic
 }
 
-fn duplicate_names(loaded: &[Loaded]) -> Vec<Diagnostic> {
+fn duplicate_names(loaded: &[Loaded], places: &[String]) -> Vec<Diagnostic> {
     let mut seen: BTreeMap<(Option<&str>, &str), &str> = BTreeMap::new();
     let mut diagnostics = Vec::new();
-    for item in loaded {
+    for (item, place) in loaded.iter().zip(places) {
         let metadata = &item.valid.cluster.metadata;
-        if let Some(first) =
-            seen.insert((metadata.namespace.as_deref(), &metadata.name), &item.origin)
-        {
+        if let Some(first) = seen.insert((metadata.namespace.as_deref(), &metadata.name), place) {
             diagnostics.push(
                 Diagnostic::new(format!(
-                    "two clusters are named `{}` (in {first} and {}): their objects would overwrite each other",
-                    metadata.name, item.origin
+                    "two clusters are named `{}` (in {first} and in {place}): their objects would overwrite each other",
+                    metadata.name
                 ))
                 .with_help("give every cluster its own metadata.name"),
             );

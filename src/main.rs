@@ -1,15 +1,25 @@
 //! The `kubectl-flink` binary: parse the command line, run, write once, map to an exit code.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use kubectl_flink::cli::Cli;
+use kubectl_flink::integrations;
 
 fn main() -> ExitCode {
     panic::set_hook(Box::new(report_bug));
-    let cli = Cli::parse();
+    // kustomize runs a legacy exec plugin as `…/FlinkJobCluster CONFIG`: that is `render -f CONFIG`.
+    let args: Vec<_> = std::env::args_os().collect();
+    let cli = Cli::parse_from(
+        integrations::exec_plugin_args(&args, std::path::Path::is_file).unwrap_or(args),
+    );
+    // Without a command, stdin may hold a KRM ResourceList; a terminal cannot, so show the help.
+    if cli.command.is_none() && io::stdin().is_terminal() {
+        let _ = write!(io::stderr().lock(), "{}", Cli::command().render_help());
+        return ExitCode::from(2);
+    }
     // Variables that are not UTF-8 cannot be substituted into YAML text; they are left out.
     let env = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
@@ -17,9 +27,10 @@ fn main() -> ExitCode {
     // A panic is a bug: the hook has said so, and stdout is still empty.
     let Ok(result) = panic::catch_unwind(AssertUnwindSafe(|| {
         #[cfg(debug_assertions)]
-        if std::env::var_os("KUBECTL_FLINK_DEBUG_PANIC").is_some() {
-            panic!("KUBECTL_FLINK_DEBUG_PANIC is set (debug builds only: tests the panic hook)");
-        }
+        assert!(
+            std::env::var_os("KUBECTL_FLINK_DEBUG_PANIC").is_none(),
+            "KUBECTL_FLINK_DEBUG_PANIC is set (debug builds only: tests the panic hook)"
+        );
         kubectl_flink::run(&cli, &mut io::stdin().lock(), &env)
     })) else {
         return ExitCode::from(3);
@@ -27,7 +38,14 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => {
             report_warnings(&outcome.warnings);
-            emit(&outcome.stdout)
+            let code = emit(&outcome.stdout);
+            match outcome.failure {
+                Some(err) => {
+                    let _ = write!(io::stderr().lock(), "{err}");
+                    ExitCode::from(err.exit_code())
+                }
+                None => code,
+            }
         }
         Err(err) => {
             let _ = write!(io::stderr().lock(), "{err}");

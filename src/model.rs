@@ -5,11 +5,14 @@
 //! scalars are built here so templates never concatenate user text.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
+use crate::pod;
 use crate::quantity::{self, Quantity};
-use crate::spec::{HaType, PullPolicy, Resources, ServiceType, Valid};
+use crate::spec::{ConfigMode, HaType, PullPolicy, Resources, ServiceType, Valid};
 use crate::version::MemoryKey;
 
 /// Labels kubectl-flink sets itself; users may not override them.
@@ -25,6 +28,12 @@ pub const RPC_PORT: u16 = 6123;
 pub const BLOB_PORT: u16 = 6124;
 pub const QUERY_PORT: u16 = 6125;
 pub const UI_PORT: u16 = 8081;
+/// Default port of Flink's Prometheus reporter.
+pub const PROMETHEUS_PORT: i64 = 9249;
+/// uid and gid of the `flink` user in the official Flink images.
+const FLINK_UID: u32 = 9999;
+/// Where the official images keep Flink's configuration.
+const CONF_DIR: &str = "/opt/flink/conf";
 
 /// Everything one cluster's templates need.
 #[derive(Debug, Clone, Serialize)]
@@ -36,12 +45,22 @@ pub struct Model {
     pub jobmanager: Workload,
     pub service: Service,
     pub taskmanager: Workload,
+    /// `<name>-config`, with `configMode: configmap`.
+    pub config_map: Option<ConfigMap>,
+    /// ServiceAccount, Role and RoleBinding for Kubernetes HA.
+    pub rbac: Option<Rbac>,
+    /// The web UI Ingress.
+    pub ingress: Option<Ingress>,
     /// Templates to render, in output order.
     #[serde(skip)]
     pub templates: Vec<&'static str>,
+    /// Pod templates to merge into rendered workloads, by template name, with the name of
+    /// the Flink container.
+    #[serde(skip)]
+    pub pod_templates: BTreeMap<&'static str, (Value, &'static str)>,
 }
 
-/// A JobManager Job or TaskManager Deployment.
+/// A JobManager (Job or Deployment) or the TaskManager Deployment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Workload {
     pub name: String,
@@ -50,7 +69,21 @@ pub struct Workload {
     /// The stable subset used by selectors.
     pub selector: BTreeMap<String, String>,
     pub replicas: u32,
+    pub pod: Pod,
     pub container: Container,
+}
+
+/// Pod-level settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pod {
+    pub annotations: BTreeMap<String, String>,
+    pub service_account_name: Option<String>,
+    pub image_pull_secrets: Vec<Value>,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Value>,
+    pub affinity: Option<Value>,
+    pub security_context: Value,
+    pub volumes: Vec<Value>,
 }
 
 /// The Flink container of a pod.
@@ -64,6 +97,12 @@ pub struct Container {
     pub ports: Vec<Port>,
     /// `{requests, limits}`, or none.
     pub resources: Option<ContainerResources>,
+    pub env: Vec<Value>,
+    pub env_from: Vec<Value>,
+    pub volume_mounts: Vec<Value>,
+    pub security_context: Value,
+    pub liveness_probe: Option<Value>,
+    pub readiness_probe: Option<Value>,
 }
 
 /// A named TCP port.
@@ -91,61 +130,111 @@ pub struct Service {
     pub ports: Vec<Port>,
 }
 
+/// The Flink configuration ConfigMap.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigMap {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// File name → content.
+    pub data: BTreeMap<String, String>,
+}
+
+/// What Kubernetes HA needs to read and write its ConfigMaps.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rbac {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// The service account the pods run as.
+    pub service_account: String,
+    /// Whether kubectl-flink creates it (the spec names none).
+    pub create_service_account: bool,
+    pub rules: Vec<Value>,
+}
+
+/// The web UI Ingress.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ingress {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub class_name: Option<String>,
+    pub host: String,
+    pub path: String,
+    pub tls_secret: Option<String>,
+    pub service: String,
+}
+
 /// Builds the model of one validated spec.
 pub fn build(valid: &Valid) -> Model {
     let cluster = &valid.cluster;
     let spec = &cluster.spec;
     let name = cluster.metadata.name.clone();
     let jm_name = format!("{name}-jobmanager");
-    let tm_name = format!("{name}-taskmanager");
-    let flink = FlinkArgs::new(valid);
-
-    let mut jm_ports =
-        vec![Port { name: "rpc", port: RPC_PORT }, Port { name: "blob", port: BLOB_PORT }];
-    if valid.version.has_queryable_state() {
-        jm_ports.push(Port { name: "query", port: QUERY_PORT });
-    }
-    jm_ports.push(Port { name: "ui", port: UI_PORT });
-
-    let image_pull_policy = spec.image_pull_policy.map(|p| match p {
-        PullPolicy::Always => "Always",
-        PullPolicy::IfNotPresent => "IfNotPresent",
-        PullPolicy::Never => "Never",
+    let flink = FlinkOptions::new(valid, &jm_name);
+    let in_configmap = spec.config_mode == Some(ConfigMode::Configmap);
+    let config_map = in_configmap.then(|| ConfigMap {
+        name: format!("{name}-config"),
+        labels: labels(&cluster.metadata.labels, &selector(&name, "config")),
+        data: flink.config_files(),
     });
+    let checksum = config_map.as_ref().map(|c| checksum(&c.data));
+    let rbac = rbac(valid);
+    let pods = PodBuilder { valid, rbac: rbac.as_ref(), checksum, configmap: in_configmap };
+
+    let jm_ports = jobmanager_ports(valid.version);
+    let mut jm_container_ports = jm_ports.clone();
+    let mut tm_container_ports = Vec::new();
+    if let Some(metrics_port) = flink.metrics_port() {
+        jm_container_ports.push(port("metrics", metrics_port));
+        tm_container_ports.push(port("metrics", metrics_port));
+    }
+
     let jm_selector = selector(&name, "jobmanager");
     let jobmanager = Workload {
         name: jm_name.clone(),
         labels: labels(&cluster.metadata.labels, &jm_selector),
         selector: jm_selector.clone(),
         replicas: 1,
+        pod: pods.pod(),
         container: Container {
             name: "jobmanager",
-            image: spec.image.clone(),
-            image_pull_policy,
-            command: vec!["/opt/flink/bin/standalone-job.sh".into()],
-            args: flink.jobmanager_args(&jm_name),
-            ports: jm_ports.clone(),
+            command: vec![if cluster.is_session() {
+                "/opt/flink/bin/jobmanager.sh".into()
+            } else {
+                "/opt/flink/bin/standalone-job.sh".into()
+            }],
+            args: flink.jobmanager_args(),
+            ports: jm_container_ports,
             resources: spec.job_manager.resources.as_ref().map(container_resources),
+            liveness_probe: Some(json!({
+                "tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 30, "periodSeconds": 60
+            })),
+            readiness_probe: Some(json!({
+                "httpGet": {"path": "/config", "port": "ui"},
+                "initialDelaySeconds": 10,
+                "periodSeconds": 10
+            })),
+            ..pods.container(true)
         },
     };
     let tm_selector = selector(&name, "taskmanager");
     let taskmanager = Workload {
-        name: tm_name,
+        name: format!("{name}-taskmanager"),
         labels: labels(&cluster.metadata.labels, &tm_selector),
         selector: tm_selector,
         replicas: positive(spec.task_manager.replicas),
+        pod: pods.pod(),
         container: Container {
             name: "taskmanager",
-            image: spec.image.clone(),
-            image_pull_policy,
             command: vec!["/opt/flink/bin/taskmanager.sh".into()],
-            args: flink.taskmanager_args(&jm_name),
-            ports: Vec::new(),
+            args: flink.taskmanager_args(),
+            ports: tm_container_ports,
             resources: spec.task_manager.resources.as_ref().map(container_resources),
+            ..pods.container(false)
         },
     };
     let service = Service {
-        name: jm_name,
+        name: jm_name.clone(),
         service_type: match spec.service.service_type.unwrap_or(ServiceType::NodePort) {
             ServiceType::NodePort => "NodePort",
             ServiceType::ClusterIP => "ClusterIP",
@@ -155,18 +244,91 @@ pub fn build(valid: &Valid) -> Model {
         selector: jm_selector,
         ports: jm_ports,
     };
+    let ingress = ingress(valid, &jobmanager);
+
+    let (templates, pod_templates) =
+        templates(valid, config_map.is_some(), rbac.as_ref(), ingress.is_some());
+
     Model {
         name,
         namespace: cluster.metadata.namespace.clone(),
         jobmanager,
         service,
         taskmanager,
-        templates: vec![
-            "jobmanager-job.yaml.j2",
-            "jobmanager-service.yaml.j2",
-            "taskmanager-deployment.yaml.j2",
-        ],
+        config_map,
+        rbac,
+        ingress,
+        templates,
+        pod_templates,
     }
+}
+
+/// The JobManager's ports, which its Service exposes too.
+fn jobmanager_ports(version: crate::version::FlinkVersion) -> Vec<Port> {
+    let mut ports = vec![port("rpc", RPC_PORT), port("blob", BLOB_PORT)];
+    if version.has_queryable_state() {
+        ports.push(port("query", QUERY_PORT));
+    }
+    ports.push(port("ui", UI_PORT));
+    ports
+}
+
+fn ingress(valid: &Valid, jobmanager: &Workload) -> Option<Ingress> {
+    let ingress = valid.cluster.spec.ingress.as_ref()?;
+    Some(Ingress {
+        name: jobmanager.name.clone(),
+        labels: jobmanager.labels.clone(),
+        annotations: ingress.annotations.clone(),
+        class_name: ingress.class_name.clone(),
+        host: ingress.host.clone().unwrap_or_default(),
+        path: ingress.path.clone().unwrap_or_else(|| "/".to_owned()),
+        tls_secret: ingress.tls_secret.clone(),
+        service: jobmanager.name.clone(),
+    })
+}
+
+/// The templates a cluster needs, in output order, and the pod templates to merge into them.
+#[allow(clippy::type_complexity)]
+fn templates(
+    valid: &Valid,
+    config_map: bool,
+    rbac: Option<&Rbac>,
+    ingress: bool,
+) -> (Vec<&'static str>, BTreeMap<&'static str, (Value, &'static str)>) {
+    let spec = &valid.cluster.spec;
+    let jm_template = if valid.cluster.is_session() {
+        "jobmanager-deployment.yaml.j2"
+    } else {
+        "jobmanager-job.yaml.j2"
+    };
+    let mut templates =
+        vec![jm_template, "jobmanager-service.yaml.j2", "taskmanager-deployment.yaml.j2"];
+    if config_map {
+        templates.push("flink-configmap.yaml.j2");
+    }
+    if let Some(rbac) = rbac {
+        if rbac.create_service_account {
+            templates.push("serviceaccount.yaml.j2");
+        }
+        templates.extend(["role.yaml.j2", "rolebinding.yaml.j2"]);
+    }
+    if ingress {
+        templates.push("jobmanager-ingress.yaml.j2");
+    }
+    let mut pod_templates = BTreeMap::new();
+    for (template, component, main) in [
+        (jm_template, &spec.job_manager.pod_template, "jobmanager"),
+        ("taskmanager-deployment.yaml.j2", &spec.task_manager.pod_template, "taskmanager"),
+    ] {
+        if let Some(merged) = pod::combine(component.as_ref(), spec.pod_template.as_ref(), main) {
+            pod_templates.insert(template, (merged, main));
+        }
+    }
+    (templates, pod_templates)
+}
+
+fn port(name: &'static str, port: u16) -> Port {
+    Port { name, port }
 }
 
 fn positive(value: Option<i64>) -> u32 {
@@ -202,114 +364,382 @@ fn container_resources(resources: &Resources) -> ContainerResources {
     ContainerResources { requests: values.clone(), limits: values }
 }
 
-/// The `-D` options and flags of both Flink processes, with the keys the version reads.
-struct FlinkArgs<'a> {
-    valid: &'a Valid,
+fn checksum(data: &BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (name, content) in data {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(content.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
-impl<'a> FlinkArgs<'a> {
-    fn new(valid: &'a Valid) -> Self {
-        Self { valid }
+/// Kubernetes HA reads and writes ConfigMaps: leader election, job graphs, checkpoints,
+/// and cleanup of all of them (by label, hence `deletecollection`). Nothing else.
+fn rbac(valid: &Valid) -> Option<Rbac> {
+    let spec = &valid.cluster.spec;
+    spec.high_availability.as_ref().filter(|ha| ha.ha_type == HaType::Kubernetes)?;
+    let name = valid.cluster.metadata.name.clone();
+    Some(Rbac {
+        labels: labels(&valid.cluster.metadata.labels, &selector(&name, "ha")),
+        service_account: spec.service_account_name.clone().unwrap_or_else(|| name.clone()),
+        create_service_account: spec.service_account_name.is_none(),
+        rules: vec![json!({
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "verbs": ["create", "delete", "deletecollection", "get", "list", "update", "watch"],
+        })],
+        name,
+    })
+}
+
+/// Builds the pod and container settings shared by both workloads.
+struct PodBuilder<'a> {
+    valid: &'a Valid,
+    rbac: Option<&'a Rbac>,
+    checksum: Option<String>,
+    configmap: bool,
+}
+
+impl PodBuilder<'_> {
+    fn pod(&self) -> Pod {
+        let spec = &self.valid.cluster.spec;
+        let mut annotations = spec.pod_annotations.clone();
+        if let Some(port) =
+            spec.metrics.as_ref().map(|m| m.prometheus.port.unwrap_or(PROMETHEUS_PORT))
+        {
+            annotations.insert("prometheus.io/scrape".into(), "true".into());
+            annotations.insert("prometheus.io/port".into(), port.to_string());
+        }
+        if let Some(checksum) = &self.checksum {
+            annotations.insert("checksum/config".into(), checksum.clone());
+        }
+        let mut volumes = Vec::new();
+        if self.configmap {
+            let name = format!("{}-config", self.valid.cluster.metadata.name);
+            volumes.push(json!({"name": pod::CONFIG_VOLUME, "configMap": {"name": name}}));
+        }
+        for secret in &spec.secrets {
+            volumes.push(json!({
+                "name": pod::secret_volume(&secret.name),
+                "secret": {"secretName": secret.name},
+            }));
+        }
+        volumes.extend(spec.volumes.iter().cloned());
+        Pod {
+            annotations,
+            service_account_name: self
+                .rbac
+                .map(|r| r.service_account.clone())
+                .or_else(|| spec.service_account_name.clone()),
+            image_pull_secrets: spec
+                .image_pull_secrets
+                .iter()
+                .map(|s| json!({"name": s}))
+                .collect(),
+            node_selector: spec.node_selector.clone(),
+            tolerations: spec.tolerations.clone(),
+            affinity: spec.affinity.clone(),
+            security_context: spec.security_context.clone().unwrap_or_else(|| {
+                json!({
+                    "runAsUser": FLINK_UID,
+                    "runAsGroup": FLINK_UID,
+                    "fsGroup": FLINK_UID,
+                    "runAsNonRoot": true,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                })
+            }),
+            volumes,
+        }
     }
 
-    fn ha_options(&self, cluster_name: &str, jobmanager: bool) -> Vec<(String, String)> {
+    /// Container settings both workloads share; the caller sets name, command, args, ports,
+    /// resources and probes.
+    fn container(&self, jobmanager: bool) -> Container {
+        let spec = &self.valid.cluster.spec;
+        let mut env = Vec::new();
+        if self.rbac.is_some() {
+            if jobmanager {
+                env.push(field_env("POD_IP", "status.podIP"));
+            }
+            env.push(field_env("POD_NAMESPACE", "metadata.namespace"));
+        }
+        env.extend(spec.env.iter().cloned());
+        env.extend(spec.secret_env.iter().map(|s| {
+            json!({"name": s.name, "valueFrom": {"secretKeyRef": {"name": s.secret, "key": s.key}}})
+        }));
+        let mut volume_mounts = Vec::new();
+        if self.configmap {
+            volume_mounts
+                .push(json!({"name": pod::CONFIG_VOLUME, "mountPath": CONF_DIR, "readOnly": true}));
+        }
+        for secret in &spec.secrets {
+            volume_mounts.push(json!({
+                "name": pod::secret_volume(&secret.name),
+                "mountPath": secret.mount_path,
+                "readOnly": true,
+            }));
+        }
+        volume_mounts.extend(spec.volume_mounts.iter().cloned());
+        Container {
+            name: "",
+            image: spec.image.clone(),
+            image_pull_policy: spec.image_pull_policy.map(|p| match p {
+                PullPolicy::Always => "Always",
+                PullPolicy::IfNotPresent => "IfNotPresent",
+                PullPolicy::Never => "Never",
+            }),
+            command: Vec::new(),
+            args: Vec::new(),
+            ports: Vec::new(),
+            resources: None,
+            env,
+            env_from: spec.env_from.clone(),
+            volume_mounts,
+            security_context: json!({
+                "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"]},
+            }),
+            liveness_probe: None,
+            readiness_probe: None,
+        }
+    }
+}
+
+fn field_env(name: &str, field: &str) -> Value {
+    json!({"name": name, "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": field}}})
+}
+
+/// The Flink options of both processes, with the keys the version reads.
+struct FlinkOptions<'a> {
+    valid: &'a Valid,
+    service_name: &'a str,
+}
+
+/// A Flink option: key and value.
+type Opt = (String, String);
+
+fn opt(key: &str, value: impl Into<String>) -> Opt {
+    (key.to_owned(), value.into())
+}
+
+impl<'a> FlinkOptions<'a> {
+    fn new(valid: &'a Valid, service_name: &'a str) -> Self {
+        Self { valid, service_name }
+    }
+
+    fn kubernetes_ha(&self) -> bool {
+        self.valid
+            .cluster
+            .spec
+            .high_availability
+            .as_ref()
+            .is_some_and(|ha| ha.ha_type == HaType::Kubernetes)
+    }
+
+    fn metrics_port(&self) -> Option<u16> {
+        let port = self.valid.cluster.spec.metrics.as_ref()?.prometheus.port;
+        u16::try_from(port.unwrap_or(PROMETHEUS_PORT)).ok()
+    }
+
+    fn ha_options(&self, jobmanager: bool) -> Vec<Opt> {
         let Some(ha) = &self.valid.cluster.spec.high_availability else {
             return Vec::new();
         };
         let version = self.valid.version;
+        let name = &self.valid.cluster.metadata.name;
         let mut options = Vec::new();
         match ha.ha_type {
             HaType::Zookeeper => {
-                options.push((version.ha_mode_key().to_owned(), "zookeeper".to_owned()));
+                options.push(opt(version.ha_mode_key(), "zookeeper"));
                 if let Some(zk) = &ha.zookeeper {
-                    options.push(("high-availability.zookeeper.quorum".into(), zk.quorum.clone()));
-                    options.push((
-                        "high-availability.zookeeper.path.root".into(),
+                    options.push(opt("high-availability.zookeeper.quorum", zk.quorum.clone()));
+                    options.push(opt(
+                        "high-availability.zookeeper.path.root",
                         zk.path_root.clone().unwrap_or_else(|| "/flink".to_owned()),
                     ));
                 }
+                options.push(opt("high-availability.cluster-id", format!("/{name}")));
+            }
+            HaType::Kubernetes => {
+                options.push(opt(version.ha_mode_key(), version.kubernetes_ha_value()));
+                options.push(opt("kubernetes.cluster-id", name.clone()));
+                options.push(opt("kubernetes.namespace", "$(POD_NAMESPACE)"));
+                options.push(opt("high-availability.cluster-id", name.clone()));
             }
         }
-        options.push(("high-availability.cluster-id".into(), format!("/{cluster_name}")));
-        options.push(("high-availability.storageDir".into(), ha.storage_dir.clone()));
+        options.push(opt("high-availability.storageDir", ha.storage_dir.clone()));
         if jobmanager {
-            options.push(("high-availability.jobmanager.port".into(), RPC_PORT.to_string()));
+            options.push(opt("high-availability.jobmanager.port", RPC_PORT.to_string()));
         }
         options
     }
 
-    fn jobmanager_args(&self, service_name: &str) -> Vec<String> {
+    fn metrics_options(&self) -> Vec<Opt> {
+        let Some(port) = self.metrics_port() else { return Vec::new() };
+        let (key, value) = self.valid.version.prometheus_reporter();
+        vec![opt(key, value), opt("metrics.reporter.prom.port", port.to_string())]
+    }
+
+    fn jobmanager_options(&self) -> Vec<Opt> {
         let spec = &self.valid.cluster.spec;
         let version = self.valid.version;
-        let mut options = vec![
-            ("jobmanager.rpc.address".to_owned(), service_name.to_owned()),
-            ("parallelism.default".to_owned(), positive(spec.job().parallelism).to_string()),
-            ("blob.server.port".to_owned(), BLOB_PORT.to_string()),
-        ];
-        if version.has_queryable_state() {
-            options.push(("queryable-state.server.ports".into(), QUERY_PORT.to_string()));
+        // With Kubernetes HA the JobManager is reached by pod IP: Kubernetes expands
+        // `$(POD_IP)` from the container's env (the image's `--host` is gone in 2.0).
+        let address = if self.kubernetes_ha() {
+            "$(POD_IP)".to_owned()
+        } else {
+            self.service_name.to_owned()
+        };
+        let mut options = vec![opt("jobmanager.rpc.address", address)];
+        if !self.valid.cluster.is_session() {
+            options.push(opt("parallelism.default", positive(spec.job().parallelism).to_string()));
         }
-        options.extend(self.ha_options(&self.valid.cluster.metadata.name, true));
+        options.push(opt("blob.server.port", BLOB_PORT.to_string()));
+        if version.has_queryable_state() {
+            options.push(opt("queryable-state.server.ports", QUERY_PORT.to_string()));
+        }
+        options.extend(self.ha_options(true));
         if let Some(dir) = &spec.savepoint_dir {
-            options.push((version.savepoint_dir_key().to_owned(), dir.clone()));
+            options.push(opt(version.savepoint_dir_key(), dir.clone()));
         }
         options.extend(memory_option(
             version.jobmanager_memory(),
             spec.job_manager.resources.as_ref(),
         ));
-        let mut args = self.with_options(options);
-        if let Some(class) = &spec.job().entry_class {
-            args.extend(["--job-classname".to_owned(), class.clone()]);
-        }
-        if let Some(savepoint) = &spec.job().from_savepoint {
-            args.extend(["--fromSavepoint".to_owned(), savepoint.clone()]);
-            if spec.job().allow_non_restored_state == Some(true) {
-                args.push("--allowNonRestoredState".to_owned());
-            }
-        }
-        args.extend(spec.job().args.iter().cloned());
-        args
+        options.extend(self.metrics_options());
+        options.extend(self.user_options());
+        options
     }
 
-    fn taskmanager_args(&self, service_name: &str) -> Vec<String> {
+    fn taskmanager_options(&self) -> Vec<Opt> {
         let spec = &self.valid.cluster.spec;
         let mut options = Vec::new();
         if spec.high_availability.is_none() {
-            options.push(("jobmanager.rpc.address".to_owned(), service_name.to_owned()));
+            options.push(opt("jobmanager.rpc.address", self.service_name));
         }
-        options.extend(self.ha_options(&self.valid.cluster.metadata.name, false));
-        options.push((
-            "taskmanager.numberOfTaskSlots".into(),
+        options.extend(self.ha_options(false));
+        options.push(opt(
+            "taskmanager.numberOfTaskSlots",
             positive(spec.task_manager.slots).to_string(),
         ));
         options.extend(memory_option(
             self.valid.version.taskmanager_memory(),
             spec.task_manager.resources.as_ref(),
         ));
-        self.with_options(options)
+        options.extend(self.metrics_options());
+        options.extend(self.user_options());
+        options
     }
 
-    /// `start-foreground`, the given options, then the user's `flinkConfiguration`.
-    fn with_options(&self, options: Vec<(String, String)>) -> Vec<String> {
+    fn user_options(&self) -> impl Iterator<Item = Opt> + '_ {
+        self.valid.flink_configuration.iter().map(|(k, v)| (k.clone(), v.clone()))
+    }
+
+    fn configmap(&self) -> bool {
+        self.valid.cluster.spec.config_mode == Some(ConfigMode::Configmap)
+    }
+
+    /// Options that must stay arguments: values Kubernetes fills in per pod.
+    fn is_per_pod((_, value): &Opt) -> bool {
+        value.contains("$(POD_")
+    }
+
+    fn jobmanager_args(&self) -> Vec<String> {
+        let spec = &self.valid.cluster.spec;
+        let mut options = self.jobmanager_options();
+        if self.configmap() {
+            options.retain(Self::is_per_pod);
+        }
+        let mut args = vec!["start-foreground".to_owned()];
+        for (key, value) in options {
+            if self.valid.cluster.is_session() {
+                // jobmanager.sh takes `-D` as its own word (it reads a joined one as a host).
+                args.extend(["-D".to_owned(), format!("{key}={value}")]);
+            } else {
+                args.push(format!("-D{key}={value}"));
+            }
+        }
+        if self.valid.cluster.is_session() {
+            return args;
+        }
+        let job = spec.job();
+        if let Some(class) = &job.entry_class {
+            args.extend(["--job-classname".to_owned(), class.clone()]);
+        }
+        if let Some(savepoint) = &job.from_savepoint {
+            args.extend(["--fromSavepoint".to_owned(), savepoint.clone()]);
+            if job.allow_non_restored_state == Some(true) {
+                args.push("--allowNonRestoredState".to_owned());
+            }
+        }
+        args.extend(job.args.iter().cloned());
+        args
+    }
+
+    fn taskmanager_args(&self) -> Vec<String> {
+        let mut options = self.taskmanager_options();
+        if self.configmap() {
+            options.retain(Self::is_per_pod);
+        }
         std::iter::once("start-foreground".to_owned())
-            .chain(
-                options
-                    .into_iter()
-                    .chain(
-                        self.valid.flink_configuration.iter().map(|(k, v)| (k.clone(), v.clone())),
-                    )
-                    .map(|(key, value)| format!("-D{key}={value}")),
-            )
+            .chain(options.into_iter().map(|(key, value)| format!("-D{key}={value}")))
             .collect()
+    }
+
+    /// The files of the `<name>-config` ConfigMap: the Flink configuration both processes
+    /// read (their options united; a key one process does not use is ignored by it) and the
+    /// logging configuration.
+    fn config_files(&self) -> BTreeMap<String, String> {
+        let version = self.valid.version;
+        // A mounted configuration replaces the image's, which the official images patch to
+        // listen on all interfaces; without these, Flink would bind to localhost only.
+        let mut config: BTreeMap<String, String> =
+            BTreeMap::from([("rest.bind-address".to_owned(), "0.0.0.0".to_owned())]);
+        if version >= crate::version::FlinkVersion::parse("1.12").unwrap_or(version) {
+            config.insert("jobmanager.bind-host".into(), "0.0.0.0".into());
+            config.insert("taskmanager.bind-host".into(), "0.0.0.0".into());
+        }
+        for (key, value) in self.taskmanager_options().into_iter().chain(self.jobmanager_options())
+        {
+            if !Self::is_per_pod(&(key.clone(), value.clone())) {
+                config.insert(key, value);
+            }
+        }
+        let text = if version.config_file() == "config.yaml" {
+            crate::output::to_yaml(&json!(config)).unwrap_or_default()
+        } else {
+            config.iter().fold(String::new(), |mut text, (k, v)| {
+                let _ = writeln!(text, "{k}: {v}");
+                text
+            })
+        };
+        let mut files = BTreeMap::from([(version.config_file().to_owned(), text)]);
+        let logging = &self.valid.cluster.spec.log_configuration;
+        if logging.is_empty() {
+            files.insert("log4j-console.properties".into(), LOG4J_CONSOLE.to_owned());
+        } else {
+            files.extend(logging.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        files
     }
 }
 
-fn memory_option(key: MemoryKey, resources: Option<&Resources>) -> Option<(String, String)> {
+/// Flink's console logging configuration (as shipped in `conf/`, trimmed): everything to stdout,
+/// where `kubectl logs` finds it.
+const LOG4J_CONSOLE: &str = include_str!("../templates/log4j-console.properties");
+
+fn memory_option(key: MemoryKey, resources: Option<&Resources>) -> Option<Opt> {
     let bytes = Quantity::parse(&resources?.memory.as_ref()?.text()).ok()?.bytes()?;
     match key {
-        MemoryKey::Process(key) => Some((key.to_owned(), quantity::flink_memory(bytes))),
+        MemoryKey::Process(key) => Some(opt(key, quantity::flink_memory(bytes))),
         MemoryKey::Heap(key) => {
-            Some((key.to_owned(), quantity::flink_memory(quantity::heap_after_cutoff(bytes)?)))
+            Some(opt(key, quantity::flink_memory(quantity::heap_after_cutoff(bytes)?)))
         }
     }
 }

@@ -51,7 +51,9 @@ pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Ve
 /// One value as a YAML document body.
 pub fn to_yaml(value: &Value) -> Result<String, Error> {
     let mut options = serde_saphyr::SerializerOptions::default();
-    options.prefer_block_scalars = false;
+    // Multi-line text (config files in ConfigMaps) as literal blocks; never fold long lines.
+    options.prefer_block_scalars = true;
+    options.folded_wrap_chars = usize::MAX;
     let mut text = serde_saphyr::to_string_with_options(value, options)
         .map_err(|e| Error::internal(format!("YAML output: {e}")))?;
     if !text.ends_with('\n') {

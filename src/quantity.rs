@@ -72,6 +72,19 @@ impl Quantity {
         self.mantissa == 0
     }
 
+    /// The quantity as a floating-point number (a CPU amount such as Flink's
+    /// `kubernetes.jobmanager.cpu.amount`): `500m` is 0.5, correctly rounded.
+    #[allow(clippy::cast_precision_loss)] // quantities beyond 2^53 are not CPU amounts
+    pub fn to_f64(self) -> f64 {
+        let whole =
+            self.mantissa as f64 * 1024f64.powi(i32::try_from(self.exp1024).unwrap_or(i32::MAX));
+        if self.exp10 >= 0 {
+            whole * 10f64.powi(self.exp10)
+        } else {
+            whole / 10f64.powi(-self.exp10)
+        }
+    }
+
     /// The quantity as a whole number of bytes, if it is one (and fits).
     pub fn bytes(self) -> Option<u128> {
         let mut value = self.mantissa.checked_mul(1024u128.checked_pow(self.exp1024)?)?;

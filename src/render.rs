@@ -6,6 +6,8 @@
 //! Only the templates a run needs are compiled. Templates see the model and nothing else:
 //! no files, no environment.
 
+use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
@@ -19,7 +21,34 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("jobmanager-job.yaml.j2", include_str!("../templates/jobmanager-job.yaml.j2")),
     ("jobmanager-service.yaml.j2", include_str!("../templates/jobmanager-service.yaml.j2")),
     ("taskmanager-deployment.yaml.j2", include_str!("../templates/taskmanager-deployment.yaml.j2")),
+    ("jobmanager-deployment.yaml.j2", include_str!("../templates/jobmanager-deployment.yaml.j2")),
+    ("jobmanager-ingress.yaml.j2", include_str!("../templates/jobmanager-ingress.yaml.j2")),
+    ("flink-configmap.yaml.j2", include_str!("../templates/flink-configmap.yaml.j2")),
+    ("serviceaccount.yaml.j2", include_str!("../templates/serviceaccount.yaml.j2")),
+    ("role.yaml.j2", include_str!("../templates/role.yaml.j2")),
+    ("rolebinding.yaml.j2", include_str!("../templates/rolebinding.yaml.j2")),
+    ("native/_macros.j2", include_str!("../templates/native/_macros.j2")),
+    ("native/serviceaccount.yaml.j2", include_str!("../templates/native/serviceaccount.yaml.j2")),
+    ("native/role.yaml.j2", include_str!("../templates/native/role.yaml.j2")),
+    ("native/rolebinding.yaml.j2", include_str!("../templates/native/rolebinding.yaml.j2")),
+    (
+        "native/jobmanager-deployment.yaml.j2",
+        include_str!("../templates/native/jobmanager-deployment.yaml.j2"),
+    ),
+    ("native/flink-configmap.yaml.j2", include_str!("../templates/native/flink-configmap.yaml.j2")),
+    (
+        "native/pod-template-configmap.yaml.j2",
+        include_str!("../templates/native/pod-template-configmap.yaml.j2"),
+    ),
+    (
+        "native/internal-service.yaml.j2",
+        include_str!("../templates/native/internal-service.yaml.j2"),
+    ),
+    ("native/rest-service.yaml.j2", include_str!("../templates/native/rest-service.yaml.j2")),
 ];
+
+/// Largest user template accepted, in bytes (the size limit of spec inputs).
+const MAX_TEMPLATE_BYTES: usize = crate::yaml::MAX_INPUT_BYTES;
 
 /// One rendered object, still as text, with the template it came from.
 #[derive(Debug, Clone)]
@@ -28,6 +57,8 @@ pub struct Document {
     /// Whether the template came from `--templates DIR`.
     pub user: bool,
     pub text: String,
+    /// A pod template to merge into the rendered workload, and the Flink container's name.
+    pub pod_template: Option<(serde_json::Value, &'static str)>,
 }
 
 /// A template environment, built once and used for every cluster of a run.
@@ -55,6 +86,7 @@ impl Renderer {
             .build()
             .map_err(|e| Error::internal(format!("template syntax: {e}")))?;
         env.set_syntax(syntax);
+        env.set_formatter(yaml_safe_formatter);
         let dir = user_dir.map(Path::to_path_buf);
         env.set_loader(move |name| load(dir.as_deref(), name));
         Ok(Self { env, user_dir: user_dir.map(Path::to_path_buf) })
@@ -76,7 +108,37 @@ impl Renderer {
                     .get_template(name)
                     .and_then(|t| t.render(context.clone()))
                     .map_err(|err| self.template_error(name, &err))?;
-                Ok(Document { template: (*name).to_owned(), user: self.is_user(name), text })
+                Ok(Document {
+                    template: (*name).to_owned(),
+                    user: self.is_user(name),
+                    text,
+                    pod_template: model.pod_templates.get(name).cloned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Renders the named templates with any serializable model (native mode's).
+    pub fn render_templates<T: serde::Serialize>(
+        &self,
+        names: &[&'static str],
+        model: &T,
+    ) -> Result<Vec<Document>, Error> {
+        let context = minijinja::Value::from(minijinja::value::Serde(model));
+        names
+            .iter()
+            .map(|name| {
+                let text = self
+                    .env
+                    .get_template(name)
+                    .and_then(|t| t.render(context.clone()))
+                    .map_err(|err| self.template_error(name, &err))?;
+                Ok(Document {
+                    template: (*name).to_owned(),
+                    user: self.is_user(name),
+                    text,
+                    pod_template: None,
+                })
             })
             .collect()
     }
@@ -102,25 +164,92 @@ impl Renderer {
     }
 }
 
+/// JSON auto-escaping, plus what YAML forbids raw but JSON allows: DEL, the C1 controls but
+/// NEL, U+FEFF, U+FFFE and U+FFFF are written as `\u` escapes, which both read the same. Without
+/// this, `spec.job.args: ["a\x7Fb"]` gave output that is not YAML.
+fn yaml_safe_formatter(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if *state.auto_escape() != minijinja::AutoEscape::Json || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let json = serde_json::to_string(value).map_err(|err| {
+        minijinja::Error::new(minijinja::ErrorKind::BadSerialization, "cannot print as JSON")
+            .with_source(err)
+    })?;
+    let printable = |c: char| {
+        matches!(c, ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && c != '\u{feff}'
+    };
+    // Nearly every value is printable as it is: one write instead of one per character.
+    if json.chars().all(printable) {
+        return out.write_str(&json).map_err(Into::into);
+    }
+    for c in json.chars() {
+        if printable(c) {
+            out.write_char(c)?;
+        } else {
+            write!(out, "\\u{:04x}", u32::from(c))?;
+        }
+    }
+    Ok(())
+}
+
 /// A user template file, if `name` is a plain file name present in `dir`.
 fn user_file(dir: &Path, name: &str) -> Option<PathBuf> {
-    let plain = !name.is_empty()
+    let path = dir.join(name);
+    (is_plain(name) && path.is_file() && is_inside(dir, &path)).then_some(path)
+}
+
+fn is_plain(name: &str) -> bool {
+    // Native mode's templates live in `native/`, overridden from `DIR/native/`.
+    let name = name.strip_prefix("native/").unwrap_or(name);
+    !name.is_empty()
         && !name.contains(['/', '\\'])
         && name != "."
         && name != ".."
-        && !name.starts_with('.');
-    let path = dir.join(name);
-    (plain && path.is_file()).then_some(path)
+        && !name.starts_with('.')
+}
+
+/// Whether `path`, links followed, is inside `dir`: a symbolic link in a template directory
+/// must not let a template read (and print) files elsewhere.
+fn is_inside(dir: &Path, path: &Path) -> bool {
+    match (dir.canonicalize(), path.canonicalize()) {
+        (Ok(dir), Ok(path)) => path.starts_with(dir),
+        _ => false,
+    }
 }
 
 fn load(dir: Option<&Path>, name: &str) -> Result<Option<String>, minijinja::Error> {
+    // Not `TemplateNotFound`: `include` would replace the message with its own.
+    let not_loaded =
+        |message: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message);
     if let Some(path) = dir.and_then(|d| user_file(d, name)) {
-        return std::fs::read_to_string(&path).map(Some).map_err(|err| {
-            minijinja::Error::new(
-                minijinja::ErrorKind::TemplateNotFound,
-                format!("cannot read {}: {err}", path.display()),
-            )
-        });
+        let mut text = String::new();
+        std::fs::File::open(&path)
+            .and_then(|file| {
+                file.take(u64::try_from(MAX_TEMPLATE_BYTES).unwrap_or(u64::MAX).saturating_add(1))
+                    .read_to_string(&mut text)
+            })
+            .map_err(|err| not_loaded(format!("cannot read {}: {err}", path.display())))?;
+        if text.len() > MAX_TEMPLATE_BYTES {
+            return Err(not_loaded(format!(
+                "{} is larger than the limit of {MAX_TEMPLATE_BYTES} bytes",
+                path.display()
+            )));
+        }
+        return Ok(Some(text));
+    }
+    if let Some(dir) = dir
+        && is_plain(name)
+        && dir.join(name).is_file()
+    {
+        return Err(not_loaded(format!(
+            "{} links to a file outside the --templates directory",
+            dir.join(name).display()
+        )));
     }
     Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, source)| (*source).to_owned()))
 }
@@ -146,6 +275,16 @@ mod tests {
                         .is_some_and(|e| e.eq_ignore_ascii_case("j2"))
                 })
                 .collect();
+        on_disk.extend(
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/native"))
+                .unwrap()
+                .map(|e| format!("native/{}", e.unwrap().file_name().into_string().unwrap()))
+                .filter(|n| {
+                    std::path::Path::new(n)
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("j2"))
+                }),
+        );
         on_disk.sort();
         let mut listed: Vec<String> = BUILTIN.iter().map(|(n, _)| (*n).to_owned()).collect();
         listed.sort();
@@ -158,5 +297,22 @@ mod tests {
         assert!(user_file(dir.path(), "../etc/passwd").is_none());
         assert!(user_file(dir.path(), "/etc/passwd").is_none());
         assert!(user_file(dir.path(), "..").is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn issue_8_links_out_of_the_template_directory_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret");
+        std::fs::write(&secret, "s3cr3t").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&secret, dir.path().join("secret.j2")).unwrap();
+        std::fs::write(dir.path().join("real.j2"), "ok").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real.j2"), dir.path().join("alias.j2"))
+            .unwrap();
+        assert!(user_file(dir.path(), "secret.j2").is_none());
+        let err = load(Some(dir.path()), "secret.j2").unwrap_err();
+        assert!(format!("{err:#}").contains("links to a file outside"), "{err:#}");
+        assert_eq!(load(Some(dir.path()), "alias.j2").unwrap().as_deref(), Some("ok"));
     }
 }

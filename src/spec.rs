@@ -100,6 +100,179 @@ pub struct ClusterSpec {
     /// flattened to dotted keys.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub flink_configuration: BTreeMap<String, ConfigValue>,
+    /// Where Flink options go: `args` (`-D` arguments, default) or `configmap` (a
+    /// `<name>-config` ConfigMap mounted at `/opt/flink/conf`; pods roll when it changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_mode: Option<ConfigMode>,
+    /// Logging configuration files for `configMode: configmap`, by file name
+    /// (default: a console `log4j-console.properties`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub log_configuration: BTreeMap<String, String>,
+    /// Service account of both pods (with Kubernetes HA, one named after the cluster is
+    /// created when this is not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+    /// Names of image pull Secrets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<String>,
+    /// Node labels both pods must run on.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// Kubernetes tolerations of both pods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<KubernetesObject>")]
+    pub tolerations: Vec<Value>,
+    /// Kubernetes affinity of both pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<KubernetesObject>")]
+    pub affinity: Option<Value>,
+    /// Extra environment variables (Kubernetes `EnvVar`s) of both Flink containers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<KubernetesObject>")]
+    pub env: Vec<Value>,
+    /// Environment from ConfigMaps or Secrets (Kubernetes `EnvFromSource`s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<KubernetesObject>")]
+    pub env_from: Vec<Value>,
+    /// Secrets mounted as files in both Flink containers (Flink's `kubernetes.secrets`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretMount>,
+    /// Secret keys as environment variables (Flink's `kubernetes.env.secretKeyRef`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_env: Vec<SecretEnv>,
+    /// Extra pod volumes (Kubernetes `Volume`s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<KubernetesObject>")]
+    pub volumes: Vec<Value>,
+    /// Extra mounts in both Flink containers (Kubernetes `VolumeMount`s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<KubernetesObject>")]
+    pub volume_mounts: Vec<Value>,
+    /// Annotations of both pods.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_annotations: BTreeMap<String, String>,
+    /// Pod security context, replacing the default (non-root uid/gid 9999, as the Flink image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<KubernetesObject>")]
+    pub security_context: Option<Value>,
+    /// A Kubernetes `PodTemplateSpec` merged under both pods, the way Flink merges pod
+    /// templates: fields kubectl-flink sets win, the template fills the rest and replaces
+    /// kubectl-flink's defaults; sidecars and init containers are added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<KubernetesObject>")]
+    pub pod_template: Option<Value>,
+    /// An Ingress for the web UI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<IngressSpec>,
+    /// Metrics reporters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Metrics>,
+    /// Native mode: the owner of the JobManager Deployment itself (Flink's
+    /// `kubernetes.jobmanager.owner.reference`), e.g. a custom resource that manages the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_reference: Option<OwnerReference>,
+}
+
+/// A Kubernetes owner reference (`metadata.ownerReferences[]`), as Flink's
+/// `kubernetes.jobmanager.owner.reference` spells it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnerReference {
+    /// API version of the owner, e.g. `example.com/v1`.
+    #[schemars(length(min = 1))]
+    pub api_version: String,
+    /// Kind of the owner, e.g. `FlinkCluster`.
+    #[schemars(length(min = 1))]
+    pub kind: String,
+    /// Name of the owner (same namespace as the cluster).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// UID of the owner (`kubectl get <kind> <name> -o jsonpath='{.metadata.uid}'`).
+    #[schemars(length(min = 1))]
+    pub uid: String,
+    /// Whether the owner is the managing controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<bool>,
+    /// Whether deleting the owner waits for this object to be deleted first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_owner_deletion: Option<bool>,
+}
+
+/// A JSON object holding a Kubernetes API type, checked against that type when rendering.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+#[allow(dead_code)]
+struct KubernetesObject(BTreeMap<String, Value>);
+
+/// Where Flink options go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigMode {
+    /// `-Dkey=value` container arguments.
+    Args,
+    /// A ConfigMap mounted at `/opt/flink/conf`.
+    Configmap,
+}
+
+/// A Secret mounted as files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretMount {
+    /// Secret name.
+    pub name: String,
+    /// Directory the keys appear in, e.g. `/opt/flink/secrets/s3`.
+    pub mount_path: String,
+}
+
+/// A Secret key as an environment variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretEnv {
+    /// Environment variable name.
+    pub name: String,
+    /// Secret name.
+    pub secret: String,
+    /// Key in the Secret.
+    pub key: String,
+}
+
+/// An Ingress for the Flink web UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IngressSpec {
+    /// Host name, e.g. `flink.example.com` (required).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// `ingressClassName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    /// Path prefix; default `/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// TLS Secret for the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_secret: Option<String>,
+    /// Annotations of the Ingress.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Metrics reporters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metrics {
+    /// Flink's Prometheus reporter, scraped from both pods.
+    pub prometheus: Prometheus,
+}
+
+/// Flink's Prometheus reporter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Prometheus {
+    /// Port the reporter serves on; default 9249.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1024, max = 65535))]
+    pub port: Option<i64>,
 }
 
 /// A Flink option value: text (numbers and booleans are kept as written) or a nested map.
@@ -128,7 +301,9 @@ impl JsonSchema for ConfigValue {
 }
 
 /// How Flink runs on Kubernetes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// A fixed number of TaskManagers in a Deployment (Flink's standalone Kubernetes setup).
@@ -165,6 +340,11 @@ pub struct JobSpec {
     /// Skip savepoint state that maps to no operator (`--allowNonRestoredState`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_non_restored_state: Option<bool>,
+    /// The job's jar in native mode (Flink's `kubernetes-application` target, `pipeline.jars`),
+    /// e.g. `local:///opt/flink/usrlib/job.jar` for a jar inside the image. Native mode only.
+    #[serde(default, rename = "jarURI", skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub jar_uri: Option<String>,
 }
 
 /// JobManager settings.
@@ -174,6 +354,10 @@ pub struct JobManagerSpec {
     /// Container requests and limits, and the matching Flink memory option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// A pod template for the JobManager only, merged over `spec.podTemplate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<KubernetesObject>")]
+    pub pod_template: Option<Value>,
 }
 
 /// TaskManager settings.
@@ -191,6 +375,10 @@ pub struct TaskManagerSpec {
     /// Container requests and limits, and the matching Flink memory option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// A pod template for the TaskManagers only, merged over `spec.podTemplate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<KubernetesObject>")]
+    pub pod_template: Option<Value>,
 }
 
 /// CPU and memory, as Kubernetes quantities; set as both request and limit.
@@ -244,7 +432,7 @@ pub enum ServiceType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HighAvailability {
-    /// HA services; `zookeeper`.
+    /// HA services: `zookeeper` or `kubernetes`.
     #[serde(rename = "type")]
     pub ha_type: HaType,
     /// ZooKeeper connection, for `type: zookeeper`.
@@ -259,7 +447,10 @@ pub struct HighAvailability {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HaType {
+    /// ZooKeeper (`zookeeper.quorum` required).
     Zookeeper,
+    /// Kubernetes ConfigMaps (Flink ≥ 1.12); kubectl-flink adds the RBAC it needs.
+    Kubernetes,
 }
 
 /// ZooKeeper quorum and root path.
@@ -280,6 +471,7 @@ const NO_JOB: &JobSpec = &JobSpec {
     parallelism: None,
     from_savepoint: None,
     allow_non_restored_state: None,
+    jar_uri: None,
 };
 
 impl FlinkCluster {
@@ -363,8 +555,10 @@ pub fn check_header(document: &Value) -> Result<(), Problem> {
             .help(format!("set `apiVersion: {API_VERSION}`")));
         }
         None => {
-            return Err(Problem::new(vec![], "missing field `apiVersion`")
-                .help(format!("add `apiVersion: {API_VERSION}`")));
+            return Err(misspelt(object, "apiVersion").unwrap_or_else(|| {
+                Problem::new(vec![], "missing field `apiVersion`")
+                    .help(format!("add `apiVersion: {API_VERSION}`"))
+            }));
         }
     }
     match object.get("kind") {
@@ -381,16 +575,133 @@ pub fn check_header(document: &Value) -> Result<(), Problem> {
             }
             Err(problem)
         }
-        None => Err(Problem::new(vec![], "missing field `kind`").help("add `kind: FlinkCluster`")),
+        None => Err(misspelt(object, "kind").unwrap_or_else(|| {
+            Problem::new(vec![], "missing field `kind`").help("add `kind: FlinkCluster`")
+        })),
     }
+}
+
+/// A key that looks like a misspelling of the missing header `field` (`apiversion`, `Kind`).
+fn misspelt(object: &serde_json::Map<String, Value>, field: &str) -> Option<Problem> {
+    let typo = object.keys().find(|k| crate::error::did_you_mean(k, [field]).is_some())?;
+    Some(
+        Problem::new(path(&[typo]), format!("unknown field `{typo}`"))
+            .help(format!("did you mean `{field}`?")),
+    )
 }
 
 /// Deserializes a document into a spec; the problem names the failing field.
 pub fn deserialize(document: Value) -> Result<FlinkCluster, Problem> {
+    reject_sequences_for_structs(&document)?;
     serde_path_to_error::deserialize(document).map_err(|err| {
         let path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
         explain_serde_error(path, &err.into_inner().to_string())
     })
+}
+
+/// Serde fills a struct from a sequence by position (`zookeeper: [zk:2181]` would set
+/// `quorum`, `metadata: [a]` the name), so a sequence where the schema has only mappings is
+/// refused before serde sees it. The schema is generated from the types, so new fields are
+/// covered; where it allows anything else, serde decides.
+fn reject_sequences_for_structs(document: &Value) -> Result<(), Problem> {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    fn has_sequence(value: &Value) -> bool {
+        match value {
+            Value::Array(_) => true,
+            Value::Object(map) => map.values().any(has_sequence),
+            _ => false,
+        }
+    }
+    // Generating the schema is most of a render's start-up cost: skip it when there is no
+    // sequence to look at.
+    if !has_sequence(document) {
+        return Ok(());
+    }
+    let root = SCHEMA.get_or_init(|| {
+        serde_json::to_value(schemars::schema_for!(FlinkCluster)).unwrap_or_default()
+    });
+    let mut at = Vec::new();
+    if sequence_for_struct(document, &[root], root, &mut at) {
+        return Err(Problem::new(at, "wrong type: got sequence, expected a mapping")
+            .help("write `key: value` entries here, not a `- item` list"));
+    }
+    Ok(())
+}
+
+/// Whether `value` holds a sequence where every schema in `schemas` wants a mapping; `at`
+/// is then its path.
+fn sequence_for_struct(
+    value: &Value,
+    schemas: &[&Value],
+    root: &Value,
+    at: &mut Vec<PathSegment>,
+) -> bool {
+    let mut alternatives = Vec::new();
+    for schema in schemas {
+        flatten_schema(schema, root, &mut alternatives, 0);
+    }
+    let children = |field: Option<&str>| -> Vec<&Value> {
+        alternatives
+            .iter()
+            .filter_map(|s| match field {
+                Some(key) => s
+                    .pointer(&format!("/properties/{}", key.replace('~', "~0").replace('/', "~1")))
+                    .or_else(|| s.get("additionalProperties").filter(|a| a.is_object())),
+                None => s.get("items"),
+            })
+            .collect()
+    };
+    match value {
+        Value::Array(items) => {
+            // `Option<Struct>` is `anyOf: [{$ref}, {type: null}]`: null is no sequence either.
+            let mut types = Vec::new();
+            for schema in &alternatives {
+                match schema.get("type") {
+                    Some(Value::String(t)) => types.push(t.as_str()),
+                    Some(Value::Array(list)) => types.extend(list.iter().filter_map(Value::as_str)),
+                    _ => types.push("any"),
+                }
+            }
+            if types.contains(&"object") && types.iter().all(|t| matches!(*t, "object" | "null")) {
+                return true;
+            }
+            let schemas = children(None);
+            items.iter().enumerate().any(|(i, item)| {
+                at.push(PathSegment::Index(i));
+                let found = sequence_for_struct(item, &schemas, root, at);
+                found || at.pop().is_none()
+            })
+        }
+        Value::Object(map) => map.iter().any(|(key, item)| {
+            at.push(PathSegment::Key(key.clone()));
+            let found = sequence_for_struct(item, &children(Some(key)), root, at);
+            found || at.pop().is_none()
+        }),
+        _ => false,
+    }
+}
+
+/// A schema's alternatives, `$ref`s resolved and `anyOf`/`oneOf`/`allOf` flattened.
+fn flatten_schema<'a>(schema: &'a Value, root: &'a Value, out: &mut Vec<&'a Value>, depth: u8) {
+    if depth > 16 {
+        return;
+    }
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        if let Some(resolved) = target.strip_prefix('#').and_then(|p| root.pointer(p)) {
+            flatten_schema(resolved, root, out, depth + 1);
+        }
+        return;
+    }
+    let mut combined = false;
+    for keyword in ["anyOf", "oneOf", "allOf"] {
+        for alternative in schema.get(keyword).and_then(Value::as_array).into_iter().flatten() {
+            combined = true;
+            flatten_schema(alternative, root, out, depth + 1);
+        }
+    }
+    if !combined || schema.get("type").is_some() {
+        out.push(schema);
+    }
 }
 
 fn segment(seg: &serde_path_to_error::Segment) -> Option<PathSegment> {
@@ -469,29 +780,39 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
     } else {
         validate_job(spec, policy, &mut problems, &mut warnings);
     }
-    if spec.mode == Some(Mode::Native) {
-        problems.push(
-            Problem::new(path(&["spec", "mode"]), "native mode is not available in this version")
-                .help("remove `spec.mode` to render a standalone cluster"),
-        );
-    }
     validate_task_manager(&spec.task_manager, &mut problems);
     for (component, resources) in
         [("jobManager", &spec.job_manager.resources), ("taskManager", &spec.task_manager.resources)]
     {
         if let Some(resources) = resources {
             validate_resources(resources, &["spec", component, "resources"], &mut problems);
+            let key = if component == "jobManager" {
+                version.jobmanager_memory()
+            } else {
+                version.taskmanager_memory()
+            };
+            check_heap_fits(
+                resources,
+                key,
+                version,
+                &["spec", component, "resources", "memory"],
+                &mut problems,
+            );
         }
     }
     if let Some(ha) = &spec.high_availability {
-        validate_ha(ha, &mut problems);
+        validate_ha(ha, version, &mut problems);
     }
+    crate::pod::validate(spec, &mut problems);
+    validate_config_mode(&cluster, version, &mut problems, &mut warnings);
     if let Some(dir) = &spec.savepoint_dir {
         check_text(dir, path(&["spec", "savepointDir"]), &mut problems);
     }
-    let mut flink_configuration = BTreeMap::new();
-    flatten_config(&spec.flink_configuration, "", &mut flink_configuration);
+    let flink_configuration: BTreeMap<String, String> =
+        flatten(&spec.flink_configuration).into_iter().map(|(k, v)| (k, v.to_owned())).collect();
     validate_flink_configuration(&flink_configuration, version, &mut problems, &mut warnings);
+    // Native mode's own rules (and the refusal of its fields in standalone mode).
+    crate::native::validate(&cluster, version, &flink_configuration, &mut problems, &mut warnings);
     if problems.is_empty() {
         Ok(Valid { cluster, version, flink_configuration, warnings })
     } else {
@@ -546,7 +867,7 @@ fn validate_metadata(metadata: &Metadata, problems: &mut Vec<Problem>) {
 fn check_text(text: &str, at: Vec<PathSegment>, problems: &mut Vec<Problem>) {
     if text.trim().is_empty() {
         problems.push(Problem::new(at, "must not be empty"));
-    } else if text.chars().any(char::is_control) {
+    } else if text.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
         problems
             .push(Problem::new(at, "must not contain control characters (newlines, tabs, NUL)"));
     } else if text.trim() != text {
@@ -597,7 +918,8 @@ fn validate_job(
     }
     let slots = spec.task_manager.slots.unwrap_or(1) * spec.task_manager.replicas.unwrap_or(1);
     let parallelism = job.parallelism.unwrap_or(1);
-    if parallelism > slots && slots > 0 {
+    // In native mode the JobManager starts as many TaskManagers as the job needs.
+    if parallelism > slots && slots > 0 && spec.mode != Some(Mode::Native) {
         warnings.push(format!(
             "spec.job.parallelism ({parallelism}) is more than the task slots \
              (taskManager.replicas × taskManager.slots = {slots}): the job waits until more \
@@ -662,9 +984,52 @@ fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Pro
     }
 }
 
-fn validate_ha(ha: &HighAvailability, problems: &mut Vec<Problem>) {
+/// Before Flink 1.10/1.11 a process is sized by its heap, which is the container's memory
+/// minus Flink's containerized cutoff (at least 600 MiB); it must leave a usable heap.
+fn check_heap_fits(
+    resources: &Resources,
+    key: crate::version::MemoryKey,
+    version: FlinkVersion,
+    at: &[&str],
+    problems: &mut Vec<Problem>,
+) {
+    let crate::version::MemoryKey::Heap(option) = key else { return };
+    let Some(memory) = &resources.memory else { return };
+    let Some(bytes) = Quantity::parse(&memory.text()).ok().and_then(Quantity::bytes) else {
+        return;
+    };
+    if crate::quantity::heap_after_cutoff(bytes).is_none() {
+        problems.push(
+            Problem::new(
+                path(at),
+                format!(
+                    "`{}` leaves no usable heap for `{option}` on Flink {version}, which keeps at least 600 MiB off-heap",
+                    memory.text()
+                ),
+            )
+            .help("give it at least 768Mi"),
+        );
+    }
+}
+
+fn validate_ha(ha: &HighAvailability, version: FlinkVersion, problems: &mut Vec<Problem>) {
     check_text(&ha.storage_dir, path(&["spec", "highAvailability", "storageDir"]), problems);
     match (ha.ha_type, &ha.zookeeper) {
+        (HaType::Kubernetes, _) if !version.has_kubernetes_ha() => problems.push(
+            Problem::new(
+                path(&["spec", "highAvailability", "type"]),
+                format!("Kubernetes HA needs Flink 1.12 or newer (spec.flinkVersion is {version})"),
+            )
+            .help("use `type: zookeeper`, or a newer spec.flinkVersion"),
+        ),
+        (HaType::Kubernetes, Some(_)) => problems.push(
+            Problem::new(
+                path(&["spec", "highAvailability", "zookeeper"]),
+                "`zookeeper` settings do not apply to `type: kubernetes`",
+            )
+            .help("remove `zookeeper`, or use `type: zookeeper`"),
+        ),
+        (HaType::Kubernetes, None) => {}
         (HaType::Zookeeper, None) => problems.push(
             Problem::new(
                 path(&["spec", "highAvailability"]),
@@ -699,21 +1064,81 @@ fn validate_ha(ha: &HighAvailability, problems: &mut Vec<Problem>) {
     }
 }
 
-/// Flattens nested maps into dotted keys, as Flink's `config.yaml` reads them.
-fn flatten_config(
-    map: &BTreeMap<String, ConfigValue>,
-    prefix: &str,
-    out: &mut BTreeMap<String, String>,
+fn validate_config_mode(
+    cluster: &FlinkCluster,
+    version: FlinkVersion,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
 ) {
-    for (key, value) in map {
-        let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-        match value {
-            ConfigValue::Text(text) => {
-                out.insert(full, text.clone());
+    let spec = &cluster.spec;
+    if spec.mode == Some(Mode::Native) {
+        return; // native mode always ships Flink's own ConfigMap: crate::native checks it
+    }
+    let configmap = spec.config_mode == Some(ConfigMode::Configmap);
+    // jobmanager.sh before 1.11 reads its second argument as a host name, not `-D`.
+    if cluster.is_session()
+        && !configmap
+        && version < FlinkVersion::parse("1.11").unwrap_or(version)
+    {
+        problems.push(
+            Problem::new(
+                path(&["spec", "configMode"]),
+                format!("a session cluster on Flink {version} cannot take options as arguments: its jobmanager.sh reads the first argument as a host name"),
+            )
+            .help("set `configMode: configmap`, or spec.flinkVersion 1.11 or newer"),
+        );
+    }
+    // The legacy flink-conf.yaml parser cuts a line at `#`, whatever precedes it.
+    if configmap && version.config_file() == "flink-conf.yaml" {
+        let mut values: Vec<(Vec<PathSegment>, &str)> = Vec::new();
+        if let Some(dir) = &spec.savepoint_dir {
+            values.push((path(&["spec", "savepointDir"]), dir));
+        }
+        if let Some(ha) = &spec.high_availability {
+            values.push((path(&["spec", "highAvailability", "storageDir"]), &ha.storage_dir));
+        }
+        for (name, value) in flatten(&spec.flink_configuration) {
+            values.push((vec![key("spec"), key("flinkConfiguration"), key(&name)], value));
+        }
+        for (at, value) in values {
+            if value.contains('#') || value.trim() != value {
+                problems.push(
+                    Problem::new(
+                        at,
+                        format!("Flink {version} reads flink-conf.yaml, where `#` starts a comment and outer spaces are dropped, so `{value}` cannot be written there"),
+                    )
+                    .help("use `configMode: args`, or a value without `#`"),
+                );
             }
-            ConfigValue::Nested(nested) => flatten_config(nested, &full, out),
         }
     }
+    if !configmap && !spec.log_configuration.is_empty() {
+        warnings.push("spec.logConfiguration is used only with `configMode: configmap`".into());
+    }
+    for name in spec.log_configuration.keys() {
+        if name.is_empty()
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
+            problems.push(Problem::new(
+                vec![key("spec"), key("logConfiguration"), key(name)],
+                format!("`{name}` is not a file name for a ConfigMap key"),
+            ));
+        }
+    }
+}
+
+/// Flattens nested maps into dotted keys, as Flink's `config.yaml` reads them.
+fn flatten(map: &BTreeMap<String, ConfigValue>) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    for (key, value) in map {
+        match value {
+            ConfigValue::Text(text) => out.push((key.clone(), text.as_str())),
+            ConfigValue::Nested(nested) => {
+                out.extend(flatten(nested).into_iter().map(|(k, v)| (format!("{key}.{k}"), v)));
+            }
+        }
+    }
+    out
 }
 
 fn validate_flink_configuration(

@@ -86,6 +86,43 @@ impl FlinkVersion {
         !self.at_least(1, 18)
     }
 
+    /// Whether Kubernetes HA services exist (FLIP-144, Flink 1.12).
+    pub fn has_kubernetes_ha(self) -> bool {
+        self.at_least(1, 12)
+    }
+
+    /// The value of the HA switch for Kubernetes HA: `kubernetes` from 1.16 (FLINK-27808),
+    /// the factory class name before.
+    pub fn kubernetes_ha_value(self) -> &'static str {
+        if self.at_least(1, 16) {
+            "kubernetes"
+        } else {
+            "org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory"
+        }
+    }
+
+    /// The Prometheus reporter option and value: a factory from 1.11 (reporters as plugins),
+    /// a class name before (reflection-based reporters were removed in 2.0).
+    pub fn prometheus_reporter(self) -> (&'static str, &'static str) {
+        if self.at_least(1, 11) {
+            (
+                "metrics.reporter.prom.factory.class",
+                "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+            )
+        } else {
+            (
+                "metrics.reporter.prom.class",
+                "org.apache.flink.metrics.prometheus.PrometheusReporter",
+            )
+        }
+    }
+
+    /// The configuration file Flink reads: `config.yaml` from 2.0 (FLINK-33677), the legacy
+    /// `flink-conf.yaml` before (1.19 and 1.20 read both; the legacy one wins).
+    pub fn config_file(self) -> &'static str {
+        if self.at_least(2, 0) { "config.yaml" } else { "flink-conf.yaml" }
+    }
+
     /// JobManager memory: `jobmanager.memory.process.size` from 1.11 (FLIP-116), before that
     /// only a heap size.
     pub fn jobmanager_memory(self) -> MemoryKey {
@@ -232,6 +269,18 @@ mod tests {
             v(1, 10).taskmanager_memory(),
             MemoryKey::Process("taskmanager.memory.process.size")
         );
+    }
+
+    #[test]
+    fn production_keys_follow_the_version() {
+        assert!(!v(1, 11).has_kubernetes_ha());
+        assert!(v(1, 12).has_kubernetes_ha());
+        assert!(v(1, 15).kubernetes_ha_value().ends_with("KubernetesHaServicesFactory"));
+        assert_eq!(v(1, 16).kubernetes_ha_value(), "kubernetes");
+        assert_eq!(v(1, 10).prometheus_reporter().0, "metrics.reporter.prom.class");
+        assert_eq!(v(2, 0).prometheus_reporter().0, "metrics.reporter.prom.factory.class");
+        assert_eq!(v(1, 20).config_file(), "flink-conf.yaml");
+        assert_eq!(v(2, 0).config_file(), "config.yaml");
     }
 
     #[test]

@@ -19,6 +19,34 @@ pub const MAX_NODES: usize = 20_000;
 /// thousand aliases of one long string would otherwise take gigabytes while under the node limit.
 pub const MAX_ALIAS_BYTES: usize = MAX_INPUT_BYTES;
 
+/// Caps for one parse. Specs use [`Limits::SPEC`]; a KRM `ResourceList` carries a whole
+/// package through the function, so it gets [`Limits::PACKAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub input_bytes: usize,
+    pub depth: usize,
+    pub nodes: usize,
+    pub alias_bytes: usize,
+}
+
+impl Limits {
+    /// A spec file: [`MAX_INPUT_BYTES`], [`MAX_DEPTH`], [`MAX_NODES`], [`MAX_ALIAS_BYTES`].
+    pub const SPEC: Self = Self {
+        input_bytes: MAX_INPUT_BYTES,
+        depth: MAX_DEPTH,
+        nodes: MAX_NODES,
+        alias_bytes: MAX_ALIAS_BYTES,
+    };
+    /// A package of Kubernetes objects (CRD schemas nest deeply; packages hold thousands of
+    /// objects).
+    pub const PACKAGE: Self = Self {
+        input_bytes: 64 * 1024 * 1024,
+        depth: 128,
+        nodes: 4_000_000,
+        alias_bytes: 64 * 1024 * 1024,
+    };
+}
+
 /// A position in the source text: 1-based line and column, byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pos {
@@ -80,9 +108,18 @@ impl YamlError {
 
 /// Parses every document of `text`.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
-    if text.len() > MAX_INPUT_BYTES {
+    parse_documents_with(text, Limits::SPEC)
+}
+
+/// Parses every document of `text` under other limits.
+pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Document>, YamlError> {
+    if text.len() > limits.input_bytes {
         return Err(YamlError::new(
-            format!("input is {} bytes, over the limit of {MAX_INPUT_BYTES} bytes", text.len()),
+            format!(
+                "input is {} bytes, over the limit of {} bytes",
+                text.len(),
+                limits.input_bytes
+            ),
             Pos { line: 1, col: 1, offset: 0 },
         )
         .help("a cluster spec is a few kilobytes; split the input or check that the right file is given"));
@@ -92,6 +129,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
         anchors: Vec::new(),
         nodes: 0,
         alias_bytes: 0,
+        limits,
     };
     builder.documents()
 }
@@ -101,13 +139,21 @@ struct Builder<'a> {
     anchors: Vec<(usize, Node)>,
     nodes: usize,
     alias_bytes: usize,
+    limits: Limits,
 }
 
 fn pos_of(marker: &serde_saphyr::granit_parser::Marker) -> Pos {
     Pos { line: marker.line(), col: marker.col() + 1, offset: marker.byte_offset().unwrap_or(0) }
 }
 
-fn scan_error(err: &ScanError) -> YamlError {
+fn scan_error(err: &ScanError, depth: usize) -> YamlError {
+    if err.info().contains("recursion limit") {
+        // The scanner's own guard against flow collections nested hundreds deep.
+        return YamlError::new(
+            format!("YAML is nested deeper than the limit of {depth} levels"),
+            pos_of(err.marker()),
+        );
+    }
     YamlError::new(format!("invalid YAML: {}", err.info()), pos_of(err.marker()))
 }
 
@@ -116,7 +162,7 @@ impl<'a> Builder<'a> {
         match self.parser.next() {
             Some(Ok((Event::Comment(..), _))) => self.next(),
             Some(Ok(event)) => Ok(event),
-            Some(Err(err)) => Err(scan_error(&err)),
+            Some(Err(err)) => Err(scan_error(&err, self.limits.depth)),
             None => Err(YamlError::new("unexpected end of YAML input", Pos::default())),
         }
     }
@@ -148,9 +194,9 @@ impl<'a> Builder<'a> {
 
     fn count(&mut self, pos: Pos, added: usize) -> Result<(), YamlError> {
         self.nodes += added;
-        if self.nodes > MAX_NODES {
+        if self.nodes > self.limits.nodes {
             return Err(YamlError::new(
-                format!("input expands to more than {MAX_NODES} YAML nodes"),
+                format!("input expands to more than {} YAML nodes", self.limits.nodes),
                 pos,
             )
             .help("a cluster spec has a few hundred nodes at most; aliases (`*name`) that expand exponentially are the usual cause"));
@@ -160,9 +206,9 @@ impl<'a> Builder<'a> {
 
     fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Node, YamlError> {
         let start = pos_of(&span.start);
-        if depth > MAX_DEPTH {
+        if depth > self.limits.depth {
             return Err(YamlError::new(
-                format!("YAML is nested deeper than the limit of {MAX_DEPTH} levels"),
+                format!("YAML is nested deeper than the limit of {} levels", self.limits.depth),
                 start,
             ));
         }
@@ -234,9 +280,12 @@ impl<'a> Builder<'a> {
                 let (size, bytes) = (target.size(), target.text_bytes());
                 self.count(start, size)?;
                 self.alias_bytes += bytes;
-                if self.alias_bytes > MAX_ALIAS_BYTES {
+                if self.alias_bytes > self.limits.alias_bytes {
                     return Err(YamlError::new(
-                        format!("aliases expand to more than {MAX_ALIAS_BYTES} bytes of text"),
+                        format!(
+                            "aliases expand to more than {} bytes of text",
+                            self.limits.alias_bytes
+                        ),
                         start,
                     )
                     .help("an alias copies its anchor's whole value; write long values out once"));

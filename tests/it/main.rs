@@ -1,13 +1,26 @@
 //! Integration tests: one binary, one module per concern.
 
 // Skipped checks say so on stderr.
-#![allow(clippy::print_stderr)]
+#![allow(clippy::print_stderr, clippy::similar_names)]
 
+mod apply;
 mod cli;
+mod completion;
+mod determinism;
 mod envsubst;
 mod errors;
 mod examples;
+mod fuzz;
+mod injection;
+mod kpt;
+mod krew;
+mod krm;
 mod kube;
+mod kustomize;
+mod native;
+mod process;
 mod props;
 mod schema;
+mod shell;
 mod support;
+mod templates;

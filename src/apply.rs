@@ -1,0 +1,389 @@
+//! `kubectl-flink apply`: render, then `kubectl apply -f -`; native clusters in two phases.
+//!
+//! A native cluster's owned objects reference the uid of its JobManager Deployment, which the
+//! API server assigns on creation. So: apply the owner phase (RBAC, the Deployment) of every
+//! spec (standalone clusters whole), read each Deployment's uid with `kubectl get`, then apply
+//! the owned phase with it, exactly what Flink's own client does through the API. Everything
+//! is rendered and checked before kubectl runs; the first kubectl failure stops the run.
+//! kubectl's stdout is collected into the outcome, its stderr goes straight to the terminal.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use crate::cli::{ApplyArgs, DryRun};
+use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::native::{self, Phase};
+use crate::output::{self, Format};
+use crate::overrides::Override;
+use crate::yaml::PathSegment;
+use crate::{Outcome, RenderOptions, input, load, names, spec};
+
+/// The uid the owned objects reference in a dry run when the Deployment does not exist yet.
+pub const DRY_RUN_UID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// What one kubectl run gave back.
+#[derive(Debug, Clone, Default)]
+pub struct KubectlOutput {
+    pub success: bool,
+    /// The exit code, if kubectl exited (rather than being killed).
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    /// Empty when stderr went to the terminal.
+    pub stderr: Vec<u8>,
+}
+
+/// Runs kubectl.
+pub trait Kubectl {
+    /// Runs `kubectl ARGS` with `stdin`; `capture_stderr` keeps its stderr (else it goes to
+    /// the terminal). An error means kubectl could not be started.
+    fn run(
+        &mut self,
+        args: &[String],
+        stdin: &[u8],
+        capture_stderr: bool,
+    ) -> Result<KubectlOutput, String>;
+}
+
+/// The `kubectl` on `PATH`.
+#[derive(Debug, Default)]
+pub struct SystemKubectl;
+
+impl Kubectl for SystemKubectl {
+    fn run(
+        &mut self,
+        args: &[String],
+        stdin: &[u8],
+        capture_stderr: bool,
+    ) -> Result<KubectlOutput, String> {
+        let mut child = Command::new("kubectl")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(if capture_stderr { Stdio::piped() } else { Stdio::inherit() })
+            .spawn()
+            .map_err(|err| err.to_string())?;
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        let bytes = stdin.to_vec();
+        // Written from a thread: kubectl may fill its stdout before reading all of stdin.
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+        let output = child.wait_with_output().map_err(|err| err.to_string())?;
+        let _ = writer.join();
+        Ok(KubectlOutput {
+            success: output.status.success(),
+            code: output.status.code(),
+            stdout: output.stdout,
+            stderr: output.stderr,
+        })
+    }
+}
+
+/// Runs `kubectl-flink apply`.
+pub fn run(
+    args: &ApplyArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+    kubectl: &mut dyn Kubectl,
+) -> Result<Outcome, Error> {
+    let substitution = crate::substitution(&args.vars, env)?;
+    let inputs = args
+        .filenames
+        .iter()
+        .map(|path| input::read(path, stdin))
+        .collect::<Result<Vec<_>, _>>()?;
+    let policy = spec::Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha };
+    let mut overrides = native::with_mode(&args.set, args.mode);
+    if let Some(namespace) = &args.namespace {
+        let placed =
+            namespace_override(namespace, &inputs, &overrides, policy, substitution.as_ref())?;
+        overrides.push(placed);
+    }
+    let loaded = load::load(&inputs, &overrides, policy, substitution.as_ref())?;
+    let renderer = crate::render::Renderer::new(args.templates.as_deref())?;
+    // Everything renders (the owned phases with a stand-in uid) before kubectl runs.
+    for item in loaded.iter().filter(|l| native::is_native(&l.valid)) {
+        let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(DRY_RUN_UID) };
+        native::render(&item.valid, &renderer, &options)?;
+    }
+    let options = RenderOptions {
+        format: Format::Yaml,
+        overrides: &overrides,
+        templates: args.templates.as_deref(),
+        policy,
+        substitution: substitution.as_ref(),
+        native: native::Options::default(),
+    };
+    let first = crate::render(&inputs, &options)?;
+    let mut outcome = Outcome { stdout: Vec::new(), warnings: first.warnings, failure: None };
+
+    let names: Vec<String> = loaded.iter().map(|l| l.valid.cluster.metadata.name.clone()).collect();
+    let (what, state) = if loaded.iter().any(|l| native::is_native(&l.valid)) {
+        (
+            "the owner phase (RBAC and JobManager Deployment of native clusters, standalone clusters whole)",
+            "stopped before the owned phase",
+        )
+    } else {
+        ("the rendered objects", "stopped")
+    };
+    if let Err(err) =
+        kubectl_apply(kubectl, args, &first.stdout, &mut outcome, what, &names.join(", "), state)
+    {
+        outcome.failure = Some(err);
+        return Ok(outcome);
+    }
+    let mut owned = Vec::new();
+    for item in loaded.iter().filter(|l| native::is_native(&l.valid)) {
+        let uid = match read_uid(kubectl, args, &item.valid, &mut outcome) {
+            Ok(uid) => uid,
+            Err(err) => {
+                outcome.failure = Some(err);
+                return Ok(outcome);
+            }
+        };
+        let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(&uid) };
+        owned.extend(native::render(&item.valid, &renderer, &options)?);
+    }
+    if !owned.is_empty() {
+        let yaml = output::encode(&owned, Format::Yaml)?;
+        let native_names: Vec<&str> = loaded
+            .iter()
+            .filter(|l| native::is_native(&l.valid))
+            .map(|l| l.valid.cluster.metadata.name.as_str())
+            .collect();
+        if let Err(err) = kubectl_apply(
+            kubectl,
+            args,
+            &yaml,
+            &mut outcome,
+            "the owned phase (Services and ConfigMaps owned by the JobManager Deployment)",
+            &native_names.join(", "),
+            "the owner phase was applied; run the same command again to finish",
+        ) {
+            outcome.failure = Some(err);
+        }
+    }
+    Ok(outcome)
+}
+
+/// `metadata.namespace=NAMESPACE` for `--namespace`, after checking that no spec names
+/// another namespace (kubectl would refuse the objects; native mode bakes the namespace
+/// into Flink's configuration).
+fn namespace_override(
+    namespace: &str,
+    inputs: &[crate::input::Input],
+    overrides: &[Override],
+    policy: spec::Policy,
+    substitution: Option<&load::Substitution>,
+) -> Result<Override, Error> {
+    names::check_dns_label(namespace).map_err(|message| {
+        Error::usage(Diagnostic::new(format!("--namespace `{namespace}`: {message}")))
+    })?;
+    for item in load::load(inputs, overrides, policy, substitution)? {
+        let metadata = &item.valid.cluster.metadata;
+        if let Some(other) = metadata.namespace.as_deref().filter(|n| *n != namespace) {
+            return Err(Error::usage(
+                Diagnostic::new(format!(
+                    "--namespace {namespace} disagrees with `{}`, which {} puts in namespace `{other}`",
+                    metadata.name, item.origin
+                ))
+                .with_help("drop --namespace, or change metadata.namespace in the spec"),
+            ));
+        }
+    }
+    Ok(Override {
+        arg: format!("--namespace {namespace}"),
+        path: vec![PathSegment::Key("metadata".into()), PathSegment::Key("namespace".into())],
+        value: serde_json::Value::String(namespace.to_owned()),
+    })
+}
+
+/// `--context` and `--kubeconfig`, for every kubectl call.
+fn connection(args: &ApplyArgs) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let Some(context) = &args.context {
+        flags.extend(["--context".to_owned(), context.clone()]);
+    }
+    if let Some(kubeconfig) = &args.kubeconfig {
+        flags.extend(["--kubeconfig".to_owned(), kubeconfig.display().to_string()]);
+    }
+    flags
+}
+
+fn dry_run(args: &ApplyArgs) -> Option<&'static str> {
+    match args.dry_run {
+        None | Some(DryRun::None) => None,
+        Some(DryRun::Client) => Some("client"),
+        Some(DryRun::Server) => Some("server"),
+    }
+}
+
+fn failed(message: String, help: impl Into<String>) -> Error {
+    Error { kind: ErrorKind::Input, diagnostics: vec![Diagnostic::new(message).with_help(help)] }
+}
+
+fn start_failure(err: &str) -> Error {
+    failed(
+        format!("cannot run `kubectl`: {err}"),
+        "install kubectl and put it on PATH (https://kubernetes.io/docs/tasks/tools/)",
+    )
+}
+
+fn kubectl_apply(
+    kubectl: &mut dyn Kubectl,
+    args: &ApplyArgs,
+    yaml: &[u8],
+    outcome: &mut Outcome,
+    what: &str,
+    clusters: &str,
+    state: &str,
+) -> Result<(), Error> {
+    let mut command = vec!["apply".to_owned(), "-f".to_owned(), "-".to_owned()];
+    if let Some(strategy) = dry_run(args) {
+        command.push(format!("--dry-run={strategy}"));
+    }
+    if let Some(namespace) = &args.namespace {
+        command.extend(["--namespace".to_owned(), namespace.clone()]);
+    }
+    command.extend(connection(args));
+    let output = kubectl.run(&command, yaml, false).map_err(|err| start_failure(&err))?;
+    outcome.stdout.extend_from_slice(&output.stdout);
+    if output.success {
+        return Ok(());
+    }
+    let status =
+        output.code.map_or_else(|| "was killed".to_owned(), |c| format!("exited with {c}"));
+    Err(failed(
+        format!("`kubectl apply` of {what} for {clusters} {status}; {state}"),
+        "see kubectl's message above; `kubectl flink render` prints what was sent",
+    ))
+}
+
+/// The uid of a native cluster's JobManager Deployment.
+fn read_uid(
+    kubectl: &mut dyn Kubectl,
+    args: &ApplyArgs,
+    valid: &spec::Valid,
+    outcome: &mut Outcome,
+) -> Result<String, Error> {
+    let name = &valid.cluster.metadata.name;
+    let namespace = valid.cluster.metadata.namespace.as_deref().unwrap_or("default");
+    let mut command = vec![
+        "get".to_owned(),
+        "deployment".to_owned(),
+        name.clone(),
+        "--namespace".to_owned(),
+        namespace.to_owned(),
+        "-o".to_owned(),
+        "jsonpath={.metadata.uid}".to_owned(),
+    ];
+    command.extend(connection(args));
+    let output = kubectl.run(&command, &[], true).map_err(|err| start_failure(&err))?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    match native::parse_uid(&text) {
+        Ok(uid) if output.success => Ok(uid),
+        _ if dry_run(args).is_some() => {
+            outcome.warnings.push(format!(
+                "dry run: deployment/{name} does not exist, so its owned objects were checked with the placeholder uid {DRY_RUN_UID}"
+            ));
+            Ok(DRY_RUN_UID.to_owned())
+        }
+        result => {
+            let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+            let why = match result {
+                _ if !output.success => format!("kubectl failed: {stderr}"),
+                Err(message) => message,
+                Ok(_) => unreachable!("a uid with success returned above"),
+            };
+            Err(failed(
+                format!(
+                    "cannot read the uid of deployment/{name} in namespace {namespace}: {why}; the owner phase was applied, the owned objects were not"
+                ),
+                format!(
+                    "check `{}`, then `kubectl flink render -f … --phase owned --owner-uid UID | kubectl apply -f -`",
+                    native::uid_command(valid)
+                ),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records calls and answers like a cluster that assigns one uid.
+    struct Fake {
+        calls: Vec<(Vec<String>, String)>,
+        fail_on: Option<usize>,
+    }
+
+    impl Kubectl for Fake {
+        fn run(&mut self, args: &[String], stdin: &[u8], _: bool) -> Result<KubectlOutput, String> {
+            self.calls.push((args.to_vec(), String::from_utf8_lossy(stdin).into_owned()));
+            let n = self.calls.len();
+            let stdout = if args[0] == "get" {
+                b"3f0c1c64-1b8e-4a6f-9a53-1f5b8e9d2c7a".to_vec()
+            } else {
+                format!("applied {n}\n").into_bytes()
+            };
+            let success = self.fail_on != Some(n);
+            Ok(KubectlOutput {
+                success,
+                code: Some(i32::from(!success)),
+                stdout,
+                stderr: Vec::new(),
+            })
+        }
+    }
+
+    fn parse(extra: &[&str]) -> ApplyArgs {
+        use clap::Parser;
+        let mut words = vec!["kubectl-flink", "apply", "-f", "spec.yaml"];
+        words.extend(extra);
+        match crate::cli::Cli::parse_from(words).command {
+            Some(crate::cli::Command::Apply(parsed)) => parsed,
+            _ => unreachable!("apply parses"),
+        }
+    }
+
+    const SPEC: &str = "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkSessionCluster\nmetadata: {name: s}\nspec: {image: flink:2.3, mode: native}\n";
+
+    fn run_with(fake: &mut Fake, extra: &[&str]) -> Outcome {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spec.yaml");
+        std::fs::write(&path, SPEC).unwrap();
+        let mut parsed = parse(extra);
+        parsed.filenames = vec![path];
+        run(&parsed, &mut std::io::empty(), &BTreeMap::new(), fake).unwrap()
+    }
+
+    #[test]
+    fn native_clusters_apply_in_two_phases_with_the_uid_between() {
+        let mut fake = Fake { calls: Vec::new(), fail_on: None };
+        let outcome = run_with(&mut fake, &["--context", "kind", "--dry-run=server"]);
+        assert!(outcome.failure.is_none());
+        assert_eq!(String::from_utf8(outcome.stdout).unwrap(), "applied 1\napplied 3\n");
+        let argv: Vec<String> = fake.calls.iter().map(|(a, _)| a.join(" ")).collect();
+        assert_eq!(
+            argv,
+            [
+                "apply -f - --dry-run=server --context kind",
+                "get deployment s --namespace default -o jsonpath={.metadata.uid} --context kind",
+                "apply -f - --dry-run=server --context kind",
+            ]
+        );
+        assert!(fake.calls[0].1.contains("kind: Deployment") && !fake.calls[0].1.contains("uid:"));
+        assert!(fake.calls[2].1.contains("uid: 3f0c1c64-1b8e-4a6f-9a53-1f5b8e9d2c7a"));
+    }
+
+    #[test]
+    fn the_first_failure_stops_the_run() {
+        let mut fake = Fake { calls: Vec::new(), fail_on: Some(1) };
+        let outcome = run_with(&mut fake, &[]);
+        assert_eq!(fake.calls.len(), 1);
+        let err = outcome.failure.unwrap().to_string();
+        assert!(err.contains("stopped before the owned phase"), "{err}");
+    }
+}

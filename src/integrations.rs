@@ -1,0 +1,344 @@
+//! How other tools run kubectl-flink: kustomize's legacy exec plugin (installing it, and
+//! recognising its call), shell completion scripts, and kubectl's plugin completion.
+//!
+//! Facts from the tools' sources (reference §1.2, §2.3): kustomize looks for a generator of
+//! `apiVersion: G/V`, `kind: K` at `<plugin home>/G/V/<lowercase K>/K` and runs it with the
+//! path of a temporary file holding the config (`api/internal/plugins/execplugin`); the plugin
+//! home is the first existing of four directories (`api/konfig/plugins.go`). kubectl ≥ 1.26
+//! completes `kubectl flink <TAB>` by running `kubectl_complete-flink` with the words typed,
+//! which must answer in cobra's `__complete` protocol (kubernetes/kubernetes#105867).
+//! `clap_complete` does not speak that protocol, hence [`complete`].
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{Arg, ArgAction, CommandFactory, ValueHint};
+
+use crate::cli::Cli;
+use crate::error::{Diagnostic, Error};
+use crate::spec;
+
+/// The name shell completion scripts complete.
+pub const BIN: &str = "kubectl-flink";
+
+/// The `kubectl_complete-flink` helper (committed as `scripts/kubectl_complete-flink`).
+pub const KUBECTL_COMPLETE_SCRIPT: &str = include_str!("../scripts/kubectl_complete-flink");
+
+/// What `completion` prints a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+    /// The `kubectl_complete-flink` helper that makes `kubectl flink <TAB>` complete
+    Kubectl,
+}
+
+/// The completion script for a shell.
+pub fn completion_script(shell: CompletionShell) -> Vec<u8> {
+    use clap_complete::Shell;
+    let shell = match shell {
+        CompletionShell::Kubectl => return KUBECTL_COMPLETE_SCRIPT.as_bytes().to_vec(),
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+        CompletionShell::Powershell => Shell::PowerShell,
+        CompletionShell::Elvish => Shell::Elvish,
+    };
+    // A fresh root named `kubectl-flink` (the derive's `bin_name` is `kubectl flink`, which
+    // would leak into the scripts' function names) without the hidden `__complete`, which
+    // clap_complete would offer.
+    let full = Cli::command();
+    let mut command = clap::Command::new(BIN);
+    if let Some(about) = full.get_about() {
+        command = command.about(about.clone());
+    }
+    command = command.version(env!("CARGO_PKG_VERSION"));
+    for arg in full.get_arguments() {
+        command = command.arg(arg.clone());
+    }
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        command = command.subcommand(sub.clone());
+    }
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, BIN, &mut script);
+    script
+}
+
+/// cobra's directive: complete only from the candidates printed.
+const NO_FILE_COMP: u8 = 4;
+/// cobra's directive: the shell's own (file name) completion.
+const DEFAULT_COMP: u8 = 0;
+
+/// `__complete WORD…`: the candidates for the last word, in cobra's protocol (one
+/// `candidate\tdescription` a line, then `:<directive>`).
+pub fn complete(words: &[String]) -> Vec<u8> {
+    let mut root = Cli::command();
+    root.build();
+    let (current, done) = match words.split_last() {
+        Some((current, done)) => (current.as_str(), done),
+        None => ("", &[][..]),
+    };
+    let mut command = &root;
+    let mut pending: Option<&Arg> = None;
+    let mut positionals = 0;
+    for word in done {
+        if pending.take().is_some() {
+            continue;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, value) = long.split_once('=').map_or((long, None), |(n, v)| (n, Some(v)));
+            pending = find_long(command, name).filter(|arg| takes_value(arg) && value.is_none());
+        } else if let Some(shorts) = word.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let last = shorts.chars().count() - 1;
+            pending = shorts.chars().enumerate().find_map(|(i, c)| {
+                command
+                    .get_arguments()
+                    .find(|a| a.get_short() == Some(c))
+                    .filter(|arg| takes_value(arg) && i == last)
+            });
+        } else if let Some(sub) = command.find_subcommand(word) {
+            command = sub;
+            positionals = 0;
+        } else {
+            positionals += 1;
+        }
+    }
+    let mut out = String::new();
+    let directive = if let Some(arg) = pending {
+        values(arg, "", current, &mut out)
+    } else if let Some((flag, value)) =
+        current.strip_prefix("--").and_then(|long| long.split_once('='))
+    {
+        match find_long(command, flag) {
+            Some(arg) => values(arg, &format!("--{flag}="), value, &mut out),
+            None => NO_FILE_COMP,
+        }
+    } else if current.starts_with('-') {
+        for arg in command.get_arguments().filter(|a| !a.is_positional() && !a.is_hide_set()) {
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            let names = arg.get_long().map(|l| format!("--{l}")).into_iter().chain(
+                arg.get_short().filter(|_| !current.starts_with("--")).map(|s| format!("-{s}")),
+            );
+            for name in names.filter(|n| n.starts_with(current)) {
+                candidate(&mut out, &name, &help);
+            }
+        }
+        NO_FILE_COMP
+    } else {
+        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+            if sub.get_name().starts_with(current) {
+                let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+                candidate(&mut out, sub.get_name(), &about);
+            }
+        }
+        match command.get_positionals().nth(positionals) {
+            Some(arg) if out.is_empty() => values(arg, "", current, &mut out),
+            Some(arg) => {
+                values(arg, "", current, &mut out);
+                NO_FILE_COMP
+            }
+            None => NO_FILE_COMP,
+        }
+    };
+    let _ = writeln!(out, ":{directive}");
+    out.into_bytes()
+}
+
+fn find_long<'a>(command: &'a clap::Command, name: &str) -> Option<&'a Arg> {
+    command.get_arguments().find(|a| a.get_long() == Some(name))
+}
+
+fn takes_value(arg: &Arg) -> bool {
+    matches!(arg.get_action(), ArgAction::Set | ArgAction::Append)
+}
+
+/// Candidates for an argument's value; file names are left to the shell.
+fn values(arg: &Arg, prefix: &str, current: &str, out: &mut String) -> u8 {
+    let possible = arg.get_possible_values();
+    if possible.is_empty() {
+        return match arg.get_value_hint() {
+            ValueHint::AnyPath | ValueHint::FilePath | ValueHint::DirPath => DEFAULT_COMP,
+            _ => NO_FILE_COMP,
+        };
+    }
+    for value in possible.iter().filter(|v| !v.is_hide_set()) {
+        if value.get_name().starts_with(current) {
+            let help = value.get_help().map(ToString::to_string).unwrap_or_default();
+            candidate(out, &format!("{prefix}{}", value.get_name()), &help);
+        }
+    }
+    NO_FILE_COMP
+}
+
+fn candidate(out: &mut String, value: &str, help: &str) {
+    let help = help.lines().next().unwrap_or_default();
+    if help.is_empty() {
+        let _ = writeln!(out, "{value}");
+    } else {
+        let _ = writeln!(out, "{value}\t{help}");
+    }
+}
+
+/// The arguments to parse when kustomize runs kubectl-flink as a legacy exec plugin:
+/// `render -f CONFIG` plus any further arguments, or `None` for an ordinary call.
+///
+/// kustomize calls `<plugin home>/…/FlinkJobCluster CONFIG [ARGS…]`, so the program name is a
+/// spec kind; a first argument that is an existing file and no subcommand means the same.
+pub fn exec_plugin_args(
+    args: &[OsString],
+    is_file: impl Fn(&Path) -> bool,
+) -> Option<Vec<OsString>> {
+    let (program, rest) = args.split_first()?;
+    let config = rest.first()?;
+    let called_as_kind = Path::new(program)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| spec::KINDS.contains(&name));
+    let command = Cli::command();
+    let is_subcommand = config.to_str().is_some_and(|word| {
+        word == "help"
+            || command
+                .get_subcommands()
+                .any(|s| s.get_name() == word || s.get_all_aliases().any(|a| a == word))
+    });
+    let file_argument =
+        !is_subcommand && !config.to_string_lossy().starts_with('-') && is_file(Path::new(config));
+    if !called_as_kind && !file_argument {
+        return None;
+    }
+    let mut parsed = vec![program.clone(), "render".into(), "-f".into(), config.clone()];
+    parsed.extend(rest[1..].iter().cloned());
+    Some(parsed)
+}
+
+/// Where kustomize looks for plugins: the first existing of `$KUSTOMIZE_PLUGIN_HOME`,
+/// `$XDG_CONFIG_HOME/kustomize/plugin`, `$HOME/.config/kustomize/plugin`,
+/// `$HOME/kustomize/plugin`; when none exists, the first of them that is defined.
+pub fn plugin_home(
+    env: &BTreeMap<String, String>,
+    exists: impl Fn(&Path) -> bool,
+) -> Result<PathBuf, Error> {
+    let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let candidates: Vec<PathBuf> = [
+        var("KUSTOMIZE_PLUGIN_HOME"),
+        var("XDG_CONFIG_HOME").map(|d| d.join("kustomize/plugin")),
+        var("HOME").map(|d| d.join(".config/kustomize/plugin")),
+        var("HOME").map(|d| d.join("kustomize/plugin")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    candidates.iter().find(|dir| exists(dir)).or(candidates.first()).cloned().ok_or_else(|| {
+        Error::usage(Diagnostic::new("cannot tell where kustomize looks for plugins").with_help(
+            "set HOME, XDG_CONFIG_HOME or KUSTOMIZE_PLUGIN_HOME, or pass --plugin-home DIR",
+        ))
+    })
+}
+
+/// Installs `exe` as kustomize's generator for every spec kind (a symbolic link, so an
+/// upgraded binary is picked up) and says what it did.
+pub fn install_kustomize_plugin(home: &Path, exe: &Path) -> Result<String, Error> {
+    let (group, version) = spec::API_VERSION.split_once('/').unwrap_or((spec::API_VERSION, ""));
+    let fail = |what: &str, path: &Path, err: std::io::Error| {
+        Error::input_one(
+            Diagnostic::new(format!("cannot {what} `{}`: {err}", path.display()))
+                .with_help("pass --plugin-home DIR to install somewhere else"),
+        )
+    };
+    let mut report = String::new();
+    for kind in spec::KINDS {
+        let dir = home.join(group).join(version).join(kind.to_lowercase());
+        std::fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
+        let plugin = dir.join(kind);
+        if plugin.symlink_metadata().is_ok() {
+            std::fs::remove_file(&plugin).map_err(|e| fail("replace", &plugin, e))?;
+        }
+        link(exe, &plugin).map_err(|e| fail("create", &plugin, e))?;
+        let _ = writeln!(report, "{} -> {}", plugin.display(), exe.display());
+    }
+    report.push_str("build with: kubectl kustomize --enable-alpha-plugins DIR\n");
+    Ok(report)
+}
+
+#[cfg(unix)]
+fn link(exe: &Path, plugin: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(exe, plugin)
+}
+
+#[cfg(not(unix))]
+fn link(exe: &Path, plugin: &Path) -> std::io::Result<()> {
+    std::fs::copy(exe, plugin).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete_text(words: &[&str]) -> String {
+        let words: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+        String::from_utf8(complete(&words)).unwrap()
+    }
+
+    #[test]
+    fn completes_subcommands_flags_and_values() {
+        let top = complete_text(&[""]);
+        assert!(top.contains("render\t"), "{top}");
+        assert!(!top.contains("__complete"), "{top}");
+        assert!(top.ends_with(":4\n"), "{top}");
+        assert_eq!(
+            complete_text(&["ren"]),
+            "render\tRender the objects of one or more cluster specs to stdout\n:4\n"
+        );
+        let flags = complete_text(&["render", "--o"]);
+        assert!(flags.starts_with("--output\t"), "{flags}");
+        assert_eq!(
+            complete_text(&["render", "-o", ""]).lines().filter(|l| !l.starts_with(':')).count(),
+            2
+        );
+        assert!(complete_text(&["render", "--output=j"]).starts_with("--output=json"));
+        assert_eq!(complete_text(&["render", "-f", ""]), ":0\n");
+        assert!(complete_text(&["completion", "z"]).starts_with("zsh"));
+    }
+
+    #[test]
+    fn recognises_the_exec_plugin_call() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        let parsed =
+            exec_plugin_args(&args(&["/p/FlinkJobCluster", "/tmp/cfg", "--set", "a=1"]), |_| false);
+        assert_eq!(
+            parsed,
+            Some(args(&["/p/FlinkJobCluster", "render", "-f", "/tmp/cfg", "--set", "a=1"]))
+        );
+        assert_eq!(
+            exec_plugin_args(&args(&["kubectl-flink", "render", "-f", "x"]), |_| true),
+            None
+        );
+        assert_eq!(exec_plugin_args(&args(&["kubectl-flink", "x.yaml"]), |_| false), None);
+        assert!(exec_plugin_args(&args(&["kubectl-flink", "x.yaml"]), |_| true).is_some());
+        assert_eq!(exec_plugin_args(&args(&["kubectl-flink"]), |_| true), None);
+    }
+
+    #[test]
+    fn plugin_home_follows_kustomize() {
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let e = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
+        assert_eq!(plugin_home(&e, |_| false).unwrap(), Path::new("/x/kustomize/plugin"));
+        assert_eq!(
+            plugin_home(&e, |p| p == Path::new("/h/kustomize/plugin")).unwrap(),
+            Path::new("/h/kustomize/plugin")
+        );
+        let e = env(&[("HOME", "/h")]);
+        assert_eq!(plugin_home(&e, |_| false).unwrap(), Path::new("/h/.config/kustomize/plugin"));
+        assert!(plugin_home(&env(&[]), |_| false).is_err());
+    }
+}

@@ -1,0 +1,861 @@
+//! KRM function mode: a `config.kubernetes.io/v1` `ResourceList` in, the same list out with
+//! the objects of every cluster spec added (`kpt fn eval --exec`, `kpt fn render`, kustomize).
+//!
+//! Specs come from the input items whose `apiVersion` is `kubectl-flink/…` and from
+//! `functionConfig`, which is either such a spec or a `ConfigMap` of `key=value` settings (what
+//! `kpt fn eval … -- key=value` sends): `outputDir`, or a `--set` path such as
+//! `spec.taskManager.replicas`. With no spec in the input, the settings alone describe one.
+//!
+//! The contract kpt and kustomize hold a function to (reference §3): every input item goes out
+//! unchanged and in order, because kpt deletes from disk whatever a function drops (the Kptfile
+//! and the spec files included); new objects get `internal.config.kubernetes.io/path` (one file
+//! per cluster under the output directory) and distinct `…/index` annotations; a re-run drops
+//! the objects an earlier run wrote under the output directory before adding fresh ones, so
+//! `kpt fn render` is idempotent and a renamed or deleted cluster leaves nothing behind. On bad
+//! input the list goes out with its items unchanged, no new objects, `results` of severity
+//! `error`, and the run fails: kpt and kustomize accept an error result with exit code 0.
+//!
+//! Specs are loaded and rendered by the normal pipeline ([`crate::render`]); this module only
+//! reads and writes the list. Input items are written back from their YAML node tree, so a
+//! plain scalar keeps its text (`0.50` stays `0.50`, `0x10` stays `0x10`) and key order is
+//! kept: kpt writes every item back to the user's files, and a function that turned `0.50`
+//! into `0.5` would edit them on every run. Comments are not kept here: kpt copies them back
+//! onto items whose `internal.config.kubernetes.io/id` annotation is unchanged.
+
+use std::io::Read;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Diagnostic, Error, ErrorKind, display_path};
+use crate::input::{self, Input};
+use crate::output::Format;
+use crate::overrides::Override;
+use crate::spec;
+use crate::yaml::{self, Key, Limits, Node, NodeKind, PathSegment, Pos};
+use crate::{Outcome, RenderOptions};
+
+/// Where new objects go when neither `--output-dir` nor the `outputDir` setting says.
+pub const DEFAULT_OUTPUT_DIR: &str = "generated";
+/// The file an item came from or goes to, relative to the package (kpt).
+pub const PATH_ANNOTATION: &str = "internal.config.kubernetes.io/path";
+/// The position of an item in its file, a string (kpt).
+pub const INDEX_ANNOTATION: &str = "internal.config.kubernetes.io/index";
+/// Older spellings kpt still sends; written too, so the two never disagree.
+const LEGACY_PATH_ANNOTATION: &str = "config.kubernetes.io/path";
+const LEGACY_INDEX_ANNOTATION: &str = "config.kubernetes.io/index";
+/// The label every rendered object carries; with the path it marks an earlier run's output.
+const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubectl-flink");
+/// The `ConfigMap` setting that names the output directory.
+const OUTPUT_DIR_SETTING: &str = "outputDir";
+
+/// How `kubectl-flink fn` was asked to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FnOptions<'a> {
+    /// `--output-dir`; the `outputDir` setting wins over it.
+    pub output_dir: Option<&'a str>,
+}
+
+/// A parsed `ResourceList`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceList {
+    pub api_version: String,
+    pub items: Vec<Value>,
+    /// The items as read, written back as they were.
+    item_nodes: Vec<Node>,
+    pub function_config: Option<Value>,
+    /// The spec form of each `kubectl-flink/…` item (by index), and of `functionConfig`:
+    /// `flinkConfiguration` values keep the text they were written with.
+    specs: Vec<(Option<usize>, Value)>,
+}
+
+/// Reads a `ResourceList` from standard input (a whole package: larger than a spec file).
+pub fn read_stdin(stdin: &mut dyn Read) -> Result<Input, Error> {
+    let limit = Limits::PACKAGE.input_bytes;
+    let mut bytes = Vec::new();
+    stdin.take(u64::try_from(limit).unwrap_or(u64::MAX) + 1).read_to_end(&mut bytes).map_err(
+        |err| Error::input_one(Diagnostic::new(format!("cannot read standard input: {err}"))),
+    )?;
+    if bytes.len() > limit {
+        return Err(Error::input_one(Diagnostic::new(format!(
+            "standard input is larger than the limit of {limit} bytes"
+        ))));
+    }
+    input::decode("<stdin>".to_owned(), bytes)
+}
+
+/// Parses `text` as a `ResourceList`; `Ok(None)` when it is YAML but not a `ResourceList`.
+pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
+    let documents = yaml::parse_documents_with(text, Limits::PACKAGE).map_err(|err| {
+        Error::input_one(
+            Diagnostic::new(format!("standard input is not a ResourceList: {}", err.message))
+                .with_help(format!("line {}, column {}", err.pos.line, err.pos.col)),
+        )
+    })?;
+    let mut roots = documents.into_iter().filter_map(|d| d.root);
+    let Some(root) = roots.next() else { return Ok(None) };
+    let value = root.to_json().map_err(|err| {
+        Error::input_one(Diagnostic::new(format!(
+            "standard input: {} (line {}, column {})",
+            err.message, err.pos.line, err.pos.col
+        )))
+    })?;
+    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    if value.get("kind").and_then(Value::as_str) != Some("ResourceList")
+        || !api_version.starts_with("config.kubernetes.io/")
+    {
+        return Ok(None);
+    }
+    if roots.next().is_some() {
+        return Err(Error::input_one(Diagnostic::new(
+            "standard input holds more than one YAML document; a KRM function reads one ResourceList",
+        )));
+    }
+    let items = match value.get("items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => {
+            return Err(Error::input_one(Diagnostic::new(
+                "ResourceList `items` must be a list of objects",
+            )));
+        }
+    };
+    let function_config = value.get("functionConfig").filter(|v| !v.is_null()).cloned();
+    let mut specs = Vec::new();
+    let field = |key: &str| root.find(&[PathSegment::Key(key.into())]).map(|(n, _)| n);
+    let item_nodes = match field("items").map(|n| &n.kind) {
+        Some(NodeKind::Seq(nodes)) => nodes.clone(),
+        _ => Vec::new(),
+    };
+    for (index, node) in item_nodes.iter().enumerate() {
+        if is_spec(&items[index]) {
+            specs.push((Some(index), spec_value(node)?));
+        }
+    }
+    if let (Some(config), Some(node)) = (&function_config, field("functionConfig"))
+        && is_spec(config)
+    {
+        specs.push((None, spec_value(node)?));
+    }
+    Ok(Some(ResourceList {
+        api_version: api_version.to_owned(),
+        items,
+        item_nodes,
+        function_config,
+        specs,
+    }))
+}
+
+fn spec_value(node: &yaml::Node) -> Result<Value, Error> {
+    crate::load::to_json(node).map_err(|err| {
+        Error::input_one(Diagnostic::new(format!(
+            "standard input: {} (line {}, column {})",
+            err.message, err.pos.line, err.pos.col
+        )))
+    })
+}
+
+/// Whether an item is a cluster spec (any kind of ours, so a misspelt kind is reported).
+fn is_spec(item: &Value) -> bool {
+    item.get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.split('/').next() == spec::API_VERSION.split('/').next())
+}
+
+/// Runs the function on one `ResourceList`.
+pub fn run(list: &ResourceList, options: &FnOptions) -> Result<Outcome, Error> {
+    let mut results = Results::default();
+    let (settings, output_dir) = read_function_config(list, options, &mut results);
+    let output_dir = output_dir.and_then(|dir| match normalize_dir(&dir) {
+        Ok(dir) => Some(dir),
+        Err(message) => {
+            results.error(message, None, Some(OUTPUT_DIR_SETTING.into()));
+            None
+        }
+    });
+    let sources = if results.has_errors() { Vec::new() } else { sources(list, &settings) };
+    let mut clusters: Vec<Cluster> = Vec::new();
+    for source in &sources {
+        let options = RenderOptions {
+            format: Format::Json,
+            overrides: &settings,
+            ..RenderOptions::default()
+        };
+        let input = Input { origin: source.origin.clone(), text: source.text.clone() };
+        match crate::render(&[input], &options) {
+            Ok(outcome) => {
+                for warning in &outcome.warnings {
+                    let warning =
+                        warning.strip_prefix(&format!("{}: ", source.origin)).unwrap_or(warning);
+                    results.push("warning", warning.to_owned(), Some(source), None);
+                }
+                let objects = rendered_items(&outcome.stdout)?;
+                let cluster = Cluster::new(source, objects);
+                if let Some(first) = clusters.iter().find(|c| c.key() == cluster.key()) {
+                    results.error(
+                        format!(
+                            "two clusters are named `{}` (in {} and {}): their objects would overwrite each other",
+                            cluster.name, first.origin, cluster.origin
+                        ),
+                        Some(source),
+                        Some("metadata.name".into()),
+                    );
+                }
+                clusters.push(cluster);
+            }
+            Err(err) => {
+                results.kind = results.kind.max(rank(err.kind));
+                for diagnostic in err.diagnostics {
+                    let message = match &diagnostic.help {
+                        Some(help) => format!("{} ({help})", diagnostic.message),
+                        None => diagnostic.message.clone(),
+                    };
+                    results.error(message, Some(source), diagnostic.path.clone());
+                }
+            }
+        }
+    }
+    if results.has_errors() {
+        return Ok(results.into_failure(list));
+    }
+    let output_dir = output_dir.unwrap_or_else(|| DEFAULT_OUTPUT_DIR.to_owned());
+    let generated: Vec<ObjectId> =
+        clusters.iter().flat_map(|c| c.objects.iter().map(object_id)).collect();
+    let mut items: Vec<Node> = list
+        .items
+        .iter()
+        .zip(&list.item_nodes)
+        .filter(|(item, _)| !is_earlier_output(item, &output_dir, &generated))
+        .map(|(_, node)| node.clone())
+        .collect();
+    for cluster in clusters {
+        let path = cluster.file(&output_dir);
+        for (index, mut object) in cluster.objects.into_iter().enumerate() {
+            annotate(&mut object, &path, index);
+            items.push(node_of(&object));
+        }
+    }
+    let stdout = encode(&list.api_version, items, results.entries)?;
+    Ok(Outcome { stdout, ..Outcome::default() })
+}
+
+/// The settings of a `ConfigMap` functionConfig, and the output directory.
+fn read_function_config(
+    list: &ResourceList,
+    options: &FnOptions,
+    results: &mut Results,
+) -> (Vec<Override>, Option<String>) {
+    let mut settings = Vec::new();
+    let mut output_dir = options.output_dir.map(str::to_owned);
+    let Some(config) = &list.function_config else { return (settings, output_dir) };
+    if is_spec(config) {
+        return (settings, output_dir);
+    }
+    let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if kind != "ConfigMap" {
+        results.error(
+            format!(
+                "functionConfig must be a {} or a ConfigMap of settings (got kind `{kind}`)",
+                spec::JOB_CLUSTER
+            ),
+            None,
+            Some("kind".into()),
+        );
+        return (settings, output_dir);
+    }
+    let data = match config.get("data") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(data)) => data.clone(),
+        Some(_) => {
+            results.error("ConfigMap `data` must be a mapping".into(), None, Some("data".into()));
+            Map::new()
+        }
+    };
+    for (key, value) in data {
+        let field = display_path(&[PathSegment::Key("data".into()), PathSegment::Key(key.clone())]);
+        let text = match value {
+            Value::String(text) => text,
+            Value::Number(_) | Value::Bool(_) => value.to_string(),
+            _ => {
+                results.error(format!("setting `{key}` must be a string"), None, Some(field));
+                continue;
+            }
+        };
+        if key == OUTPUT_DIR_SETTING {
+            output_dir = Some(text);
+            continue;
+        }
+        match format!("{key}={text}").parse::<Override>() {
+            Ok(setting) => settings.push(setting),
+            Err(message) => results.error(
+                format!("{message} (settings are `{OUTPUT_DIR_SETTING}` or spec paths)"),
+                None,
+                Some(field),
+            ),
+        }
+    }
+    (settings, output_dir)
+}
+
+/// A spec to render and where it came from.
+#[derive(Debug)]
+struct Source {
+    /// The file it came from, or where it stands in the `ResourceList`.
+    origin: String,
+    text: String,
+    file: Option<(String, Option<i64>)>,
+    resource_ref: Value,
+}
+
+impl Source {
+    fn new(value: &Value, spec_form: &Value, fallback: String) -> Self {
+        let file = annotation(value, PATH_ANNOTATION)
+            .or_else(|| annotation(value, LEGACY_PATH_ANNOTATION))
+            .map(|path| {
+                let index = annotation(value, INDEX_ANNOTATION)
+                    .or_else(|| annotation(value, LEGACY_INDEX_ANNOTATION))
+                    .and_then(|i| i.parse().ok());
+                (path.to_owned(), index)
+            });
+        let mut resource_ref = Map::new();
+        for (key, value) in [
+            ("apiVersion", value.get("apiVersion")),
+            ("kind", value.get("kind")),
+            ("name", value.pointer("/metadata/name")),
+            ("namespace", value.pointer("/metadata/namespace")),
+        ] {
+            if let Some(text) = value.and_then(Value::as_str) {
+                resource_ref.insert(key.into(), text.into());
+            }
+        }
+        let origin = file.as_ref().map_or(fallback, |(path, _)| path.clone());
+        // JSON is YAML; the loader re-reads it, and its quoted strings stay strings.
+        Self {
+            origin,
+            text: spec_form.to_string(),
+            file,
+            resource_ref: Value::Object(resource_ref),
+        }
+    }
+}
+
+/// The specs to render: every spec item, then a spec functionConfig that is not one of the
+/// items (kpt's `configPath` and kustomize send the same object as both), else a spec made
+/// of the settings alone.
+fn sources(list: &ResourceList, settings: &[Override]) -> Vec<Source> {
+    let mut sources = Vec::new();
+    for (index, spec_form) in &list.specs {
+        if let Some(i) = index {
+            sources.push(Source::new(&list.items[*i], spec_form, format!("items[{i}]")));
+            continue;
+        }
+        let Some(config) = &list.function_config else { continue };
+        let same = |item: &Value| {
+            is_spec(item)
+                && ["/kind", "/metadata/name", "/metadata/namespace"]
+                    .iter()
+                    .all(|p| item.pointer(p) == config.pointer(p))
+        };
+        if !list.items.iter().any(same) {
+            sources.push(Source::new(config, spec_form, "functionConfig".into()));
+        }
+    }
+    if sources.is_empty() && !settings.is_empty() {
+        let spec_form = json!({
+            "apiVersion": spec::API_VERSION,
+            "kind": spec::JOB_CLUSTER,
+            "metadata": {},
+            "spec": {},
+        });
+        let config = list.function_config.clone().unwrap_or(Value::Null);
+        let mut source = Source::new(&config, &spec_form, "functionConfig".into());
+        source.resource_ref = Value::Object(Map::new());
+        sources.push(source);
+    }
+    sources
+}
+
+/// One rendered cluster.
+struct Cluster {
+    origin: String,
+    name: String,
+    namespace: Option<String>,
+    objects: Vec<Value>,
+}
+
+impl Cluster {
+    fn new(source: &Source, objects: Vec<Value>) -> Self {
+        // The rendered objects say what the spec became after the settings were applied.
+        let first = objects.first();
+        let name = first
+            .and_then(|o| o.pointer("/metadata/labels/app.kubernetes.io~1instance"))
+            .or_else(|| source.resource_ref.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("cluster")
+            .to_owned();
+        let namespace =
+            first.and_then(|o| o.pointer("/metadata/namespace")).and_then(Value::as_str);
+        Self {
+            origin: source.origin.clone(),
+            name,
+            namespace: namespace.map(str::to_owned),
+            objects,
+        }
+    }
+
+    fn key(&self) -> (Option<&str>, &str) {
+        (self.namespace.as_deref(), &self.name)
+    }
+
+    /// `<dir>/<name>.yaml`, or `<dir>/<namespace>/<name>.yaml`.
+    fn file(&self, dir: &str) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{dir}/{namespace}/{}.yaml", self.name),
+            None => format!("{dir}/{}.yaml", self.name),
+        }
+    }
+}
+
+fn rendered_items(stdout: &[u8]) -> Result<Vec<Value>, Error> {
+    let list: Value = serde_json::from_slice(stdout)
+        .map_err(|err| Error::internal(format!("rendered JSON does not parse: {err}")))?;
+    match list.get("items") {
+        Some(Value::Array(items)) => Ok(items.clone()),
+        _ => Err(Error::internal("rendered JSON is not a List")),
+    }
+}
+
+fn annotation<'a>(item: &'a Value, key: &str) -> Option<&'a str> {
+    item.pointer("/metadata/annotations")?.get(key)?.as_str()
+}
+
+/// Kind, namespace and name: what makes two objects the same object.
+type ObjectId = (Option<String>, Option<String>, Option<String>);
+
+fn object_id(item: &Value) -> ObjectId {
+    let text = |pointer: &str| item.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+    (text("/kind"), text("/metadata/namespace"), text("/metadata/name"))
+}
+
+/// Whether an item is an object an earlier run wrote, labelled as ours and either under the
+/// output directory (so a renamed or removed cluster leaves nothing behind) or the same
+/// object as a new one (so changing the output directory leaves no duplicate). A file of the
+/// user's own, or an unlabelled one in that directory, is kept.
+fn is_earlier_output(item: &Value, dir: &str, generated: &[ObjectId]) -> bool {
+    let (label, value) = MANAGED_BY;
+    let ours = item
+        .pointer("/metadata/labels")
+        .and_then(|labels| labels.get(label))
+        .and_then(Value::as_str)
+        == Some(value);
+    let path =
+        annotation(item, PATH_ANNOTATION).or_else(|| annotation(item, LEGACY_PATH_ANNOTATION));
+    let under_dir =
+        path.is_some_and(|p| p.trim_start_matches("./").starts_with(&format!("{dir}/")));
+    ours && (under_dir || generated.contains(&object_id(item)))
+}
+
+fn annotate(object: &mut Value, path: &str, index: usize) {
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+    if let Some(annotations) = annotations.as_object_mut() {
+        for key in [PATH_ANNOTATION, LEGACY_PATH_ANNOTATION] {
+            annotations.insert(key.into(), path.into());
+        }
+        for key in [INDEX_ANNOTATION, LEGACY_INDEX_ANNOTATION] {
+            annotations.insert(key.into(), index.to_string().into());
+        }
+    }
+}
+
+/// A relative slash path inside the package, without `.`/`..` parts or a trailing `/`.
+fn normalize_dir(dir: &str) -> Result<String, String> {
+    let parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    if dir.starts_with('/') || dir.contains('\\') || parts.is_empty() || parts.contains(&"..") {
+        return Err(format!(
+            "output directory `{dir}` must be a relative path inside the package, e.g. `{DEFAULT_OUTPUT_DIR}` (no `..`)"
+        ));
+    }
+    Ok(parts.join("/"))
+}
+
+/// Collected `results`, and the worst error kind seen.
+#[derive(Default)]
+struct Results {
+    entries: Vec<Value>,
+    diagnostics: Vec<Diagnostic>,
+    kind: u8,
+}
+
+/// Orders error kinds by exit code, so the worst wins.
+fn rank(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Usage | ErrorKind::Input => 1,
+        ErrorKind::Internal => 3,
+    }
+}
+
+impl Results {
+    fn has_errors(&self) -> bool {
+        !self.diagnostics.is_empty()
+    }
+
+    fn error(&mut self, message: String, source: Option<&Source>, field: Option<String>) {
+        self.kind = self.kind.max(1);
+        let place = source.map_or("functionConfig", |s| s.origin.as_str());
+        let shown = match &field {
+            Some(field) if !field.is_empty() => format!("{place}: {field}"),
+            _ => place.to_owned(),
+        };
+        self.diagnostics.push(Diagnostic { path: Some(shown), ..Diagnostic::new(message.clone()) });
+        self.push("error", message, source, field);
+    }
+
+    fn push(
+        &mut self,
+        severity: &str,
+        message: String,
+        source: Option<&Source>,
+        field: Option<String>,
+    ) {
+        let mut result = Map::new();
+        result.insert("message".into(), message.into());
+        result.insert("severity".into(), severity.into());
+        if let Some(source) = source {
+            if source.resource_ref.as_object().is_some_and(|r| !r.is_empty()) {
+                result.insert("resourceRef".into(), source.resource_ref.clone());
+            }
+            if let Some((path, index)) = &source.file {
+                let mut file = json!({ "path": path });
+                if let Some(index) = index {
+                    file["index"] = json!(index);
+                }
+                result.insert("file".into(), file);
+            }
+        }
+        if let Some(field) = field.filter(|f| !f.is_empty()) {
+            result.insert("field".into(), json!({ "path": field }));
+        }
+        self.entries.push(Value::Object(result));
+    }
+
+    /// The input items unchanged, the results, and the error for stderr and the exit code.
+    fn into_failure(self, list: &ResourceList) -> Outcome {
+        let kind = if self.kind >= 3 { ErrorKind::Internal } else { ErrorKind::Input };
+        let failure = Error { kind, diagnostics: self.diagnostics };
+        match encode(&list.api_version, list.item_nodes.clone(), self.entries) {
+            Ok(stdout) => Outcome { stdout, failure: Some(failure), ..Outcome::default() },
+            Err(err) => Outcome { failure: Some(err), ..Outcome::default() },
+        }
+    }
+}
+
+/// The output list, written by [`emit`].
+fn encode(api_version: &str, items: Vec<Node>, results: Vec<Value>) -> Result<Vec<u8>, Error> {
+    let mut entries = vec![
+        (key("apiVersion"), node_of(&Value::from(api_version))),
+        (key("kind"), node_of(&Value::from("ResourceList"))),
+        (
+            key("items"),
+            Node { kind: NodeKind::Seq(items), start: Pos::default(), end: Pos::default() },
+        ),
+    ];
+    if !results.is_empty() {
+        entries.push((key("results"), node_of(&Value::Array(results))));
+    }
+    let root = Node { kind: NodeKind::Map(entries), start: Pos::default(), end: Pos::default() };
+    Ok(emit(&root)?.into_bytes())
+}
+
+fn key(name: &str) -> Key {
+    Key { name: name.to_owned(), start: Pos::default(), end: Pos::default() }
+}
+
+/// A JSON value (a rendered object, a result) as a node tree: numbers, booleans and null are
+/// plain scalars, strings are quoted ones, so [`emit`] quotes them where YAML needs it.
+fn node_of(value: &Value) -> Node {
+    let scalar = |text: String, plain| NodeKind::Scalar { text, plain };
+    let kind = match value {
+        Value::Null => scalar("null".into(), true),
+        Value::Bool(b) => scalar(b.to_string(), true),
+        Value::Number(n) => scalar(n.to_string(), true),
+        Value::String(text) => scalar(text.clone(), false),
+        Value::Array(items) => NodeKind::Seq(items.iter().map(node_of).collect()),
+        Value::Object(map) => {
+            NodeKind::Map(map.iter().map(|(name, value)| (key(name), node_of(value))).collect())
+        }
+    };
+    Node { kind, start: Pos::default(), end: Pos::default() }
+}
+
+/// Writes a mapping node as block YAML: plain scalars as they were written, other strings
+/// plain where that reads back the same, else quoted, multi-line ones as `|` blocks.
+fn emit(root: &Node) -> Result<String, Error> {
+    let mut out = String::new();
+    match &root.kind {
+        NodeKind::Map(entries) => emit_entries(entries, 0, false, &mut out)?,
+        _ => return Err(Error::internal("a ResourceList is written from a mapping")),
+    }
+    Ok(out)
+}
+
+/// Mapping entries with keys at column `col`; the first may follow a `- ` already written.
+fn emit_entries(
+    entries: &[(Key, Node)],
+    col: usize,
+    inline_first: bool,
+    out: &mut String,
+) -> Result<(), Error> {
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if i > 0 || !inline_first {
+            out.push_str(&" ".repeat(col));
+        }
+        out.push_str(&key_text(&key.name)?);
+        out.push(':');
+        emit_value(value, col, out)?;
+    }
+    Ok(())
+}
+
+/// The value after `key:` or `-` written at column `col`.
+fn emit_value(node: &Node, col: usize, out: &mut String) -> Result<(), Error> {
+    match &node.kind {
+        NodeKind::Scalar { text, plain } => {
+            let scalar = scalar_text(text, *plain, col)?;
+            if !scalar.is_empty() {
+                out.push(' ');
+                out.push_str(&scalar);
+            }
+            if !scalar.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        NodeKind::Map(entries) if entries.is_empty() => out.push_str(" {}\n"),
+        NodeKind::Seq(items) if items.is_empty() => out.push_str(" []\n"),
+        NodeKind::Map(entries) => {
+            out.push('\n');
+            emit_entries(entries, col + 2, false, out)?;
+        }
+        // Sequences under a key are not indented (kpt's and kubectl's "compact" style).
+        NodeKind::Seq(items) => {
+            out.push('\n');
+            for item in items {
+                emit_item(item, col, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn emit_item(node: &Node, col: usize, out: &mut String) -> Result<(), Error> {
+    out.push_str(&" ".repeat(col));
+    out.push('-');
+    match &node.kind {
+        NodeKind::Map(entries) if !entries.is_empty() => {
+            out.push(' ');
+            emit_entries(entries, col + 2, true, out)
+        }
+        NodeKind::Seq(items) if !items.is_empty() => {
+            out.push('\n');
+            items.iter().try_for_each(|item| emit_item(item, col + 2, out))
+        }
+        _ => emit_value(node, col, out),
+    }
+}
+
+/// A scalar: a plain one keeps its text; a string is written the way serde-saphyr writes it
+/// (quoted when YAML 1.1 or 1.2 would read it as something else), or as a `|` block.
+fn scalar_text(text: &str, plain: bool, col: usize) -> Result<String, Error> {
+    if plain && !text.contains('\n') {
+        return Ok(text.to_owned());
+    }
+    if let Some(block) = literal_block(text, col) {
+        return Ok(block);
+    }
+    quoted(text)
+}
+
+fn key_text(name: &str) -> Result<String, Error> {
+    if name == "<<" {
+        // Plain, it would be a merge key.
+        return Ok("\"<<\"".to_owned());
+    }
+    quoted(name)
+}
+
+/// A string on one line: plain if it reads back as the same string, else quoted.
+fn quoted(text: &str) -> Result<String, Error> {
+    let written = crate::output::to_yaml(&Value::from(text))?;
+    let written = written.strip_suffix('\n').unwrap_or(&written);
+    if written.contains('\n') {
+        // JSON escapes are YAML double-quoted escapes.
+        return serde_json::to_string(text).map_err(|e| Error::internal(e.to_string()));
+    }
+    Ok(written.to_owned())
+}
+
+/// A literal block scalar (`|`) for a multi-line string whose lines a block can hold.
+fn literal_block(text: &str, col: usize) -> Option<String> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+    };
+    if !text.contains('\n') || text.chars().any(unsafe_char) {
+        return None;
+    }
+    let body = text.trim_end_matches('\n');
+    if body.trim().is_empty() {
+        return None;
+    }
+    let trailing = text.len() - body.len();
+    let chomping = match trailing {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    };
+    // Content starting with a space or an empty line needs its indentation stated.
+    let indicator = if body.starts_with([' ', '\n']) { "2" } else { "" };
+    let mut block = format!("|{indicator}{chomping}\n");
+    let pad = " ".repeat(col + 2);
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            block.push_str(&pad);
+            block.push_str(line);
+        }
+        block.push('\n');
+    }
+    block.push_str(&"\n".repeat(trailing.saturating_sub(1)));
+    Some(block)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_text(text: &str) -> Outcome {
+        let list = parse(text).unwrap().expect("a ResourceList");
+        run(&list, &FnOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn other_yaml_is_not_a_resource_list() {
+        assert_eq!(parse("apiVersion: v1\nkind: List\n").unwrap(), None);
+        assert_eq!(parse("").unwrap(), None);
+        assert!(parse("kind: [").is_err());
+    }
+
+    #[test]
+    fn output_dirs_stay_inside_the_package() {
+        assert_eq!(normalize_dir("./gen//flink/").unwrap(), "gen/flink");
+        for bad in ["/abs", "../up", "a/../b", "", ".", "a\\b"] {
+            assert!(normalize_dir(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn multi_line_strings_round_trip_as_blocks() {
+        let strings = [
+            "#!/bin/sh\necho \"$JAVA_OPTS\"\n",
+            "  leading spaces\nsecond\n",
+            "no final newline\nsecond",
+            "trailing blank lines\n\n\n",
+            "\n\nstarts with newlines\n",
+            "tab\tinside\nand trailing spaces  \n",
+            "on\nyes\n",
+            "crlf\r\nline\r\n",
+            "- not a list\n# not a comment\n",
+            &"long ".repeat(40),
+        ];
+        let items: Vec<Value> = strings.iter().map(|s| json!({ "data": { "s": s } })).collect();
+        let nodes = items.iter().map(node_of).collect();
+        let text =
+            String::from_utf8(encode("config.kubernetes.io/v1", nodes, vec![]).unwrap()).unwrap();
+        assert!(text.contains("s: |"), "{text}");
+        let back = yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
+        assert_eq!(back["items"], Value::Array(items), "{text}");
+    }
+
+    fn reparse(text: &str) -> Value {
+        yaml::parse_documents_with(text, Limits::PACKAGE)
+            .unwrap()
+            .remove(0)
+            .root
+            .unwrap()
+            .to_json()
+            .unwrap()
+    }
+
+    #[test]
+    fn items_keep_their_plain_scalars_and_key_order() {
+        let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n\
+            - {kind: ConfigMap, apiVersion: v1, data: {z: 0.50, a: 0x10, b: on, c: '0', d: \"x y\"}}\n\
+            - kind: X\n  empty:\n  list: [[1, [2]], {}, [], {k: [a, b]}]\n  text: |\n    two\n    lines\n";
+        let list = parse(input).unwrap().unwrap();
+        let text =
+            String::from_utf8(encode(&list.api_version, list.item_nodes.clone(), vec![]).unwrap())
+                .unwrap();
+        assert!(text.contains("- kind: ConfigMap\n  apiVersion: v1\n  data:\n    z: 0.50\n    a: 0x10\n    b: on\n    c: \"0\"\n    d: x y\n"), "{text}");
+        assert!(text.contains("  text: |\n    two\n    lines\n"), "{text}");
+        assert_eq!(reparse(&text)["items"], Value::Array(list.items.clone()), "{text}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_json_round_trips(value in json_value()) {
+            let list = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [value]});
+            let text = emit(&node_of(&list)).unwrap();
+            proptest::prop_assert_eq!(reparse(&text), list, "{}", text);
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = prop_oneof![
+            any::<String>(),
+            "[ -~\\n\\t]{0,20}",
+            prop::sample::select(vec![
+                "on", "0x10", "1.20", "~", "null", "<<", "- a", "a: b", "#", "|", ""
+            ])
+            .prop_map(str::to_owned),
+        ];
+        let leaf = prop_oneof![
+            text.clone().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            (-1.0e9f64..1.0e9).prop_map(Value::from),
+            Just(Value::Null),
+        ];
+        leaf.prop_recursive(4, 32, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(text.clone(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn settings_alone_make_a_cluster() {
+        let out = run_text(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n\
+             functionConfig: {apiVersion: v1, kind: ConfigMap, metadata: {name: function-input},\n\
+             data: {metadata.name: demo, spec.image: 'flink:2.1', outputDir: out}}\n",
+        );
+        assert!(out.failure.is_none());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("internal.config.kubernetes.io/path: out/demo.yaml"), "{text}");
+        assert!(text.contains("name: demo-taskmanager"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_setting_is_an_error_result() {
+        let out = run_text(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n\
+             functionConfig: {apiVersion: v1, kind: ConfigMap, data: {'not a path[': x}}\n",
+        );
+        assert_eq!(out.failure.as_ref().map(Error::exit_code), Some(1));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("severity: error"), "{text}");
+    }
+}

@@ -1,0 +1,1100 @@
+#!/usr/bin/env python3
+"""Real-Flink end-to-end test of kubectl-flink (issue 7). Started by scripts/e2e-flink.
+
+For each Flink version in E2E_FLINK_VERSIONS it renders specs with kubectl-flink, takes the
+JobManager's and TaskManager's ``command`` + ``args`` from the rendered objects and runs them as
+local processes. The only rewrites are ``/opt/flink`` -> a local FLINK_HOME, and the rendered
+Service names (plus the ZooKeeper host of the spec) -> 127.0.0.1 through a JVM hosts file passed
+as ``-Djdk.net.hosts.file`` in ``JVM_ARGS``. Storage URIs in the specs are local ``file://`` paths.
+
+Phases per version (each bounded, each stops every process it started by its PID):
+  checkpoints  non-HA, no entryClass: job RUNNING, checkpoints completed, effective config
+  savepoint    stop-with-savepoint through REST into the spec's savepointDir, JobManager exits 0
+  restore      re-render with job.fromSavepoint (+ --allow-savepoint-without-ha): state restored
+  ha           ZooKeeper HA, entryClass, fromSavepoint: kill -9 the JobManager, start it again
+               with the identical argv, the job resumes from the latest checkpoint, not the savepoint
+
+Python stdlib only. Prints PASS/FAIL per check and "N passed, M failed" at the end.
+"""
+import ctypes
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = os.environ.get("KUBECTL_FLINK_E2E_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kubectl-flink-e2e")
+VERSIONS = (os.environ.get("E2E_FLINK_VERSIONS") or "2.3.0 1.20.5").split()
+KUBECTL_FLINK = os.environ.get("KUBECTL_FLINK") or os.path.join(ROOT, "target", "release", "kubectl-flink")
+BUDGET = float(os.environ.get("E2E_TIMEOUT") or 540)
+KEEP = os.environ.get("E2E_KEEP") == "1"
+# Only to prove the harness fails (see README): break the rendered objects on purpose.
+BREAK = os.environ.get("E2E_BREAK", "")
+BREAK_MODES = ("tm-rpc-address", "deprecated-key", "removed-key", "late-flag")
+
+REST = "http://127.0.0.1:8081"
+FLINK_PORTS = (6123, 6124, 8081)        # fixed by the rendered argv / config: runs are sequential
+ZK_PORT = 2181
+ZK_HOST = "e2e-zookeeper"               # the spec's quorum host, mapped to 127.0.0.1 by the hosts file
+ZK_MAX_SESSION_MS = 6000                # caps the dead JobManager's session -> failover in ~10 s
+# In the local conf/config.yaml: values a rendered -D must override, so that a lost flag shows.
+CONF_RPC_ADDRESS = "e2e-rpc-address-not-set.invalid"
+CONF_SLOTS = 4
+CONF_PARALLELISM = 2
+RATE, KEYS = 20, 3                      # job arguments: records per second, number of keys
+IMAGE = "flink-on-kubernetes:0.0.1"
+
+T_START = time.monotonic()
+
+
+# ---------------------------------------------------------------------------------------------
+# results, time budget, interrupts
+
+class PhaseFailed(Exception):
+    """A check failed in a way that makes the rest of the phase meaningless."""
+
+
+class Interrupted(BaseException):
+    pass
+
+
+def _on_signal(signum, _frame):
+    # once is enough: further signals must not cut the cleanup short (SIGKILL still works, and
+    # then PR_SET_PDEATHSIG ends the Flink processes)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def remaining():
+    return BUDGET - (time.monotonic() - T_START)
+
+
+def bounded(seconds):
+    """A wait of at most `seconds`, cut to what is left of the overall budget."""
+    left = remaining()
+    if left <= 0:
+        raise PhaseFailed("overall time budget E2E_TIMEOUT=%ss is used up" % BUDGET)
+    return min(seconds, left)
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+        self.times = []          # (version, phase, seconds)
+
+    def check(self, label, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("PASS %s%s" % (label, (" (%s)" % detail) if detail else ""), flush=True)
+        else:
+            self.failed += 1
+            self.failures.append(label)
+            print("FAIL %s%s" % (label, (": %s" % detail) if detail else ""), flush=True)
+        return ok
+
+    def require(self, label, ok, detail=""):
+        if not self.check(label, ok, detail):
+            raise PhaseFailed(label)
+
+
+R = Results()
+
+
+def info(msg):
+    print("     %s" % msg, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# processes: each started in its own session, ended by its PID (and its own process group,
+# whose id is that PID, for the short-lived helper JVMs of the bash scripts)
+
+_libc = None
+
+
+def _die_with_parent():
+    os.setsid()
+    try:
+        if _libc is not None:
+            _libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG: also if the harness is killed
+    except Exception:
+        pass
+
+
+class Proc:
+    ALL = []
+
+    def __init__(self, name, argv, env, log_path, cwd):
+        self.name, self.argv, self.log_path = name, argv, log_path
+        self.log = open(log_path, "ab")
+        self.log.write(("### %s: %s\n" % (name, " ".join(argv))).encode())
+        self.log.flush()
+        self.popen = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self.log,
+                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        self.pid = self.popen.pid
+        Proc.ALL.append(self)
+        info("started %s pid %d" % (name, self.pid))
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def wait_exit(self, seconds):
+        try:
+            return self.popen.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill9(self):
+        if self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+        self.wait_exit(10)
+        self._reap_group()
+
+    def stop(self, grace=15):
+        if self.alive():
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            if self.wait_exit(grace) is None:
+                info("%s pid %d ignored SIGTERM for %ds, SIGKILL" % (self.name, self.pid, grace))
+                os.kill(self.pid, signal.SIGKILL)
+                self.wait_exit(10)
+        self._reap_group()
+        if not self.log.closed:
+            self.log.close()
+        return self.popen.returncode
+
+    def _reap_group(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)    # the group we created for this PID, if any is left
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    @classmethod
+    def stop_all(cls):
+        for p in reversed(cls.ALL):
+            try:
+                p.stop(grace=10)
+            except Exception as e:  # keep going: every process must be ended
+                print("     could not stop %s pid %d: %s" % (p.name, p.pid, e), flush=True)
+        cls.ALL = [p for p in cls.ALL if p.alive()]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_ports_free(ports, seconds=30):
+    deadline = time.monotonic() + bounded(seconds)
+    while time.monotonic() < deadline:
+        busy = [p for p in ports if port_open(p)]
+        if not busy:
+            return
+        time.sleep(0.25)
+    raise PhaseFailed("ports %s still in use after %ss (another Flink or ZooKeeper running?)" % (busy, seconds))
+
+
+def wait_for(what, fn, seconds, interval=0.25, procs=(), describe=None):
+    """Poll fn() until it returns a truthy value; fail after `seconds` or when a process dies.
+
+    describe() may say what the state was when the wait ran out."""
+    deadline = time.monotonic() + bounded(seconds)
+    last_err = None
+    while True:
+        try:
+            value = fn()
+            if value:
+                return value
+            last_err = None
+        except (OSError, ValueError, KeyError, urllib.error.URLError) as e:
+            last_err = e
+        for p in procs:
+            if not p.alive():
+                raise PhaseFailed("%s: %s (pid %d) exited with %s while waiting for %s"
+                                  % (p.name, p.log_path, p.pid, p.popen.returncode, what))
+        if time.monotonic() >= deadline:
+            state = ""
+            if describe:
+                try:
+                    state = "; state: %s" % describe()
+                except Exception as e:  # only a diagnostic
+                    state = "; state unknown (%s)" % e
+            raise PhaseFailed("timed out after %ss waiting for %s%s%s"
+                              % (seconds, what, (" (last error: %s)" % last_err) if last_err else "", state))
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------------------------
+# REST
+
+def rest(method, path, body=None, timeout=5):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(REST + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"} if data else {})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        raw = resp.read()
+        return json.loads(raw) if raw else {}
+
+
+def get(path):
+    return rest("GET", path)
+
+
+def job_running(job_id=None):
+    """(job id, job detail) once the job is RUNNING with every task RUNNING, else None."""
+    jobs = get("/jobs/overview").get("jobs", [])
+    for j in jobs:
+        if j.get("state") != "RUNNING" or (job_id and j["jid"] != job_id):
+            continue
+        detail = get("/jobs/%s" % j["jid"])
+        vertices = detail.get("vertices", [])
+        if vertices and all(v.get("status") == "RUNNING" for v in vertices):
+            return j["jid"], detail
+    return None
+
+
+def cluster_state():
+    """A one-line description of the jobs and TaskManagers the REST API reports."""
+    jobs = ["%s %s" % (j["jid"][:8], j.get("state")) for j in get("/jobs/overview").get("jobs", [])]
+    tms = get("/taskmanagers").get("taskmanagers", [])
+    return "jobs [%s], %d TaskManager(s) registered" % (", ".join(jobs), len(tms))
+
+
+def checkpoints(job_id):
+    return get("/jobs/%s/checkpoints" % job_id)
+
+
+def stop_with_savepoint(job_id, jm, savepoint_dir, seconds=60):
+    """POST /jobs/:id/stop (no targetDirectory: the configured savepoint dir must be in effect).
+
+    Returns the savepoint's location. The JobManager of an application cluster shuts down once the
+    job is finished; should it be gone before the status was read, the location is taken from
+    the savepoint directory (savepoint-<first 6 chars of the job id>-*/_metadata)."""
+    trigger = rest("POST", "/jobs/%s/stop" % job_id, {"drain": False})
+    rid = trigger["request-id"]
+
+    def done():
+        try:
+            st = get("/jobs/%s/savepoints/%s" % (job_id, rid))
+        except (OSError, urllib.error.URLError):
+            if jm.alive():
+                raise
+            return {"jm-gone": True}
+        if st.get("status", {}).get("id") == "COMPLETED":
+            return st
+        return None
+    st = wait_for("stop-with-savepoint to complete", done, seconds, interval=0.3)
+    if st.get("jm-gone"):
+        found = sorted((os.path.join(savepoint_dir, d) for d in os.listdir(savepoint_dir)
+                        if d.startswith("savepoint-%s-" % job_id[:6])
+                        and os.path.isfile(os.path.join(savepoint_dir, d, "_metadata"))),
+                       key=os.path.getmtime) if os.path.isdir(savepoint_dir) else []
+        info("JobManager exited (%s) before the savepoint status was read; newest savepoint on disk: %s"
+             % (jm.popen.returncode, found[-1:] or "none"))
+        return "file:" + found[-1] if found else None
+    op = st.get("operation", {})
+    if "failure-cause" in op:
+        raise PhaseFailed("stop-with-savepoint failed: %s" % json.dumps(op["failure-cause"])[:600])
+    return op.get("location")
+
+
+# ---------------------------------------------------------------------------------------------
+# the job's stdout protocol (see job/src/e2e/CounterJob.java)
+
+RE_COUNT = re.compile(r"E2E count key=(\d+) n=(\d+) seq=(\d+)")
+RE_SNAP = re.compile(r"E2E snapshot cp=(\d+) counts=(\S*)")
+RE_INIT = re.compile(r"E2E init restored=(true|false) cp=(\S+)")
+
+
+def read_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def parse_snapshots(paths):
+    snaps = {}
+    for path in paths:
+        for line in read_lines(path):
+            m = RE_SNAP.search(line)
+            if m:
+                counts = {}
+                for part in filter(None, m.group(2).split(",")):
+                    k, n = part.split(":")
+                    counts[int(k)] = int(n)
+                snaps[int(m.group(1))] = counts
+    return snaps
+
+
+def segments(path):
+    """[(restored, cp, [(key, n, seq), ...]), ...]: one entry per counter initialisation."""
+    segs = []
+    for line in read_lines(path):
+        m = RE_INIT.search(line)
+        if m:
+            segs.append((m.group(1) == "true", None if m.group(2) == "-" else int(m.group(2)), []))
+            continue
+        m = RE_COUNT.search(line)
+        if m and segs:
+            segs[-1][2].append(tuple(int(x) for x in m.groups()))
+    return segs
+
+
+def first_counts(records):
+    first = {}
+    for k, n, _ in records:
+        first.setdefault(k, n)
+    return first
+
+
+def last_counts(records):
+    last = {}
+    for k, n, _ in records:
+        last[k] = n
+    return last
+
+
+# ---------------------------------------------------------------------------------------------
+# Flink home, job jar, rendering
+
+def vtuple(v):
+    return tuple(int(x) for x in v.split(".")[:2])
+
+
+def build_job_jar(version, flink_cache):
+    """javac the test job against this version's flink-dist; cached by source hash."""
+    src_dir = os.path.join(HERE, "job", "src")
+    sources = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(src_dir) for f in fs if f.endswith(".java"))
+    h = hashlib.sha256()
+    for s in sources:
+        h.update(s.encode())
+        with open(s, "rb") as f:
+            h.update(f.read())
+    jar = os.path.join(CACHE, "jobs", "e2e-job-%s-%s.jar" % (version, h.hexdigest()[:16]))
+    if os.path.isfile(jar):
+        return jar, True
+    os.makedirs(os.path.dirname(jar), exist_ok=True)
+    classes = tempfile.mkdtemp(prefix="e2e-classes-")
+    try:
+        cp = os.path.join(flink_cache, "lib", "flink-dist-%s.jar" % version)
+        subprocess.run(["javac", "-nowarn", "-encoding", "UTF-8", "-d", classes, "-cp", cp] + sources,
+                       check=True, timeout=bounded(120))
+        tmp = jar + ".tmp-%d" % os.getpid()
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: e2e.CounterJob\n\n")
+            for dp, _, fs in os.walk(classes):
+                for f in sorted(fs):
+                    full = os.path.join(dp, f)
+                    z.write(full, os.path.relpath(full, classes))
+        os.rename(tmp, jar)
+    finally:
+        shutil.rmtree(classes, ignore_errors=True)
+    return jar, False
+
+
+def config_keys(version, flink_cache):
+    """{key: "current" | "deprecated\t<current key>" | "fallback\t<current key>"} of this Flink version,
+    listed by tools/ConfigKeys.java from flink-dist's *Options classes; cached per version."""
+    src = os.path.join(HERE, "tools", "ConfigKeys.java")
+    with open(src, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    tsv = os.path.join(CACHE, "config-keys", "%s-%s.tsv" % (version, digest))
+    if not os.path.isfile(tsv):
+        os.makedirs(os.path.dirname(tsv), exist_ok=True)
+        classes = tempfile.mkdtemp(prefix="e2e-configkeys-")
+        try:
+            dist = os.path.join(flink_cache, "lib", "flink-dist-%s.jar" % version)
+            subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", dist, src], check=True, timeout=bounded(120))
+            tmp = tsv + ".tmp-%d" % os.getpid()
+            with open(tmp, "w") as out:
+                subprocess.run(["java", "-cp", classes + os.pathsep + os.path.join(flink_cache, "lib", "*"),
+                                "ConfigKeys", dist], stdout=out, stderr=subprocess.DEVNULL, check=True,
+                               timeout=bounded(120))
+            os.rename(tmp, tsv)
+        finally:
+            shutil.rmtree(classes, ignore_errors=True)
+    keys = {}
+    for line in read_lines(tsv):
+        k, _, status = line.partition("\t")
+        keys[k] = status
+    return keys
+
+
+def make_flink_home(version, flink_cache, home, job_jar):
+    """A per-run FLINK_HOME: bin/ and conf/ copied, lib/ opt/ plugins/ linked file by file to the cache.
+
+    bin/config.sh derives FLINK_HOME from `pwd -P` of bin/, so bin/ must be a real directory here;
+    conf/ (our config.yaml), usrlib/ (the job jar) and log/ belong to this run only.
+    """
+    os.makedirs(home)
+    shutil.copytree(os.path.join(flink_cache, "bin"), os.path.join(home, "bin"))
+    for sub in ("lib", "opt", "plugins"):
+        src_root = os.path.join(flink_cache, sub)
+        for dp, _, fs in os.walk(src_root):
+            dst_dir = os.path.join(home, sub, os.path.relpath(dp, src_root))
+            os.makedirs(dst_dir, exist_ok=True)
+            for f in fs:
+                os.symlink(os.path.join(dp, f), os.path.join(dst_dir, f))
+    conf = os.path.join(home, "conf")
+    os.makedirs(conf)
+    for f in os.listdir(os.path.join(flink_cache, "conf")):
+        if f.startswith("log4j") or f.startswith("logback"):
+            shutil.copy(os.path.join(flink_cache, "conf", f), conf)
+    # Java 17 needs the --add-opens/--add-exports of the shipped config (env.java.opts.all).
+    shipped = open(os.path.join(flink_cache, "conf", "config.yaml")).read()
+    m = re.search(r"^\s*all:\s*(--add-\S.*)$", shipped, re.M) or \
+        re.search(r"^env\.java\.opts\.all:\s*(.*)$", shipped, re.M)
+    java_opts = m.group(1).strip() if m else ""
+    lines = [
+        "# kubectl-flink e2e: the image's config stand-in. Rendered -D flags must override the",
+        "# values below that are deliberately wrong (rpc address, slots, parallelism).",
+        "env.java.opts.all: %s" % java_opts,
+        "jobmanager.rpc.address: %s" % CONF_RPC_ADDRESS,
+        "jobmanager.rpc.port: 6123",
+        "jobmanager.bind-host: localhost",
+        "jobmanager.memory.process.size: 1024m",
+        "taskmanager.bind-host: localhost",
+        "taskmanager.host: localhost",
+        "taskmanager.numberOfTaskSlots: %d" % CONF_SLOTS,
+        "taskmanager.memory.process.size: 1280m",
+        "parallelism.default: %d" % CONF_PARALLELISM,
+        "rest.address: localhost",
+        "rest.bind-address: localhost",
+        "rest.port: 8081",
+        "# Only for speed: both processes start at once, as pods would, and a TaskManager that",
+        "# finds no ResourceManager yet retries after this delay (default 10 s).",
+        "cluster.registration.error-delay: 1000",
+        "# keep Flink's scratch and pid files (jm_*, tm_*, flink-web-*, flink-rpc-*.jar, *.pid) in the work dir",
+        "io.tmp.dirs: %s" % os.path.join(home, "tmp"),
+        "web.tmpdir: %s" % os.path.join(home, "tmp"),
+        "env.pid.dir: %s" % os.path.join(home, "tmp"),
+        "",
+    ]
+    conf_name = "config.yaml" if vtuple(version) >= (1, 19) else "flink-conf.yaml"
+    with open(os.path.join(conf, conf_name), "w") as f:
+        f.write("\n".join(lines))
+    os.makedirs(os.path.join(home, "usrlib"))
+    shutil.copy(job_jar, os.path.join(home, "usrlib", "e2e-job.jar"))
+    os.makedirs(os.path.join(home, "log"))
+    os.makedirs(os.path.join(home, "tmp"))
+
+
+def render(spec, spec_path, extra=()):
+    with open(spec_path, "w") as f:
+        json.dump(spec, f, indent=2)
+    cmd = [KUBECTL_FLINK, "render", "-f", spec_path, "-o", "json"] + list(extra)
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=bounded(60))
+
+
+def rendered_objects(L, spec, spec_path, extra=()):
+    name = spec["metadata"]["name"]
+    r = render(spec, spec_path, extra)
+    R.require(L("kubectl-flink render %s exits 0" % " ".join(["-f", os.path.basename(spec_path)] + list(extra))),
+              r.returncode == 0, "exit %d %s" % (r.returncode, r.stderr.decode(errors="replace").strip()[:500]))
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError as e:
+        R.require(L("render -o json prints JSON"), False, str(e))
+    items = doc.get("items") or []
+    shape = [(i.get("apiVersion"), i.get("kind"), i.get("metadata", {}).get("name")) for i in items]
+    want = [("batch/v1", "Job", name + "-jobmanager"), ("v1", "Service", name + "-jobmanager"),
+            ("apps/v1", "Deployment", name + "-taskmanager")]
+    R.require(L("render -o json is a v1 List of Job, Service, Deployment"),
+              doc.get("kind") == "List" and doc.get("apiVersion") == "v1" and shape == want, "got %s" % shape)
+    job, svc, dep = items
+
+    def container(obj, cname):
+        cs = obj["spec"]["template"]["spec"].get("containers", [])
+        found = [c for c in cs if c.get("name") == cname]
+        R.require(L("%s has container %r" % (obj["kind"], cname)), len(found) == 1,
+                  "containers %s" % [c.get("name") for c in cs])
+        return found[0]
+    jm, tm = container(job, "jobmanager"), container(dep, "taskmanager")
+    if BREAK:
+        break_on_purpose(jm, tm)
+    return job, svc, dep, jm, tm
+
+
+def break_on_purpose(jm, tm):
+    """E2E_BREAK: simulate a broken renderer, so that one can watch the harness fail."""
+    jargs, targs = jm.setdefault("args", []), tm.setdefault("args", [])
+    if BREAK == "tm-rpc-address":       # TaskManager pointed at a name no Service has
+        tm["args"] = [a + "-typo" if a.startswith("-Djobmanager.rpc.address=") else a for a in targs]
+    elif BREAK == "deprecated-key":     # the savepoint dir under its pre-1.20 key
+        jm["args"] = [a.replace("-Dexecution.checkpointing.savepoint-dir=", "-Dstate.savepoints.dir=")
+                      for a in jargs]
+    elif BREAK == "removed-key":        # the seed's 1.8-era heap key: deprecated in 1.x, unknown (ignored) in 2.x
+        jm["args"] = jargs[:1] + ["-Djobmanager.heap.size=1024m"] + jargs[1:]
+    elif BREAK == "late-flag":          # a -D behind the program arguments is not a flag any more
+        late = [a for a in jargs if a.startswith("-Dexecution.checkpointing.interval=")]
+        jm["args"] = [a for a in jargs if a not in late] + late
+    print("     E2E_BREAK=%s: rendered argv broken on purpose: JM %s TM %s" % (BREAK, jm["args"], tm["args"]))
+
+
+def local_argv(container, home):
+    """command + args with /opt/flink -> FLINK_HOME: the one rewrite of the argv."""
+    argv = list(container.get("command") or []) + list(container.get("args") or [])
+    return [a.replace("/opt/flink", home) for a in argv]
+
+
+def dflags(args):
+    """-Dkey=value items of an argv (also the two-item form -D key=value), in order."""
+    out, i = [], 0
+    while i < len(args):
+        a = args[i]
+        if a == "-D" and i + 1 < len(args):
+            a, i = "-D" + args[i + 1], i + 1
+        if a.startswith("-D") and "=" in a:
+            k, v = a[2:].split("=", 1)
+            out.append((k, v))
+        i += 1
+    return out
+
+
+def write_hosts(path, names):
+    hostname = socket.gethostname()
+    with open(path, "w") as f:
+        f.write("127.0.0.1 localhost %s %s\n" % (hostname, " ".join(sorted(set(names)))))
+        f.write("::1 localhost ip6-localhost\n")
+
+
+def flink_env(home, hosts_file):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FLINK_") and k not in ("JVM_ARGS", "HADOOP_CLASSPATH", "HADOOP_CONF_DIR")}
+    env["JVM_ARGS"] = "-Djdk.net.hosts.file=%s" % hosts_file
+    env["FLINK_LOG_DIR"] = os.path.join(home, "log")
+    return env
+
+
+# ---------------------------------------------------------------------------------------------
+# one version
+
+class VersionRun:
+    def __init__(self, version, work):
+        self.v = version
+        self.work = os.path.join(work, version)
+        self.home = os.path.join(self.work, "flink")
+        self.state = os.path.join(self.work, "state")
+        self.logs = os.path.join(self.work, "logs")
+        self.spec_version = "%d.%d" % vtuple(version)
+        self.new_keys = vtuple(version) >= (1, 20)
+        self.tm_outs = []             # every TaskManager stdout of this version (snapshot lines)
+        self.savepoint = None         # (location, checkpoint id, counts) from the savepoint phase
+        self.phase_procs = []
+
+    # -- helpers --------------------------------------------------------------------------------
+    def label(self, phase, what):
+        return "[%s %s] %s" % (self.v, phase, what)
+
+    def spec(self, name, tag, entry_class=None, ha=False, from_savepoint=None, slots=1, extra_conf=None):
+        conf = {
+            ("execution.checkpointing.dir" if self.new_keys else "state.checkpoints.dir"):
+                "file://%s/checkpoints" % self.state,
+            "execution.checkpointing.interval": "1s",
+        }
+        conf.update(extra_conf or {})
+        job = {"parallelism": 1, "args": ["--rate", str(RATE), "--keys", str(KEYS), "--tag", tag]}
+        if entry_class:
+            job["entryClass"] = entry_class
+        if from_savepoint:
+            job["fromSavepoint"] = from_savepoint
+        spec = {
+            "apiVersion": "kubectl-flink/v1alpha1",
+            "kind": "FlinkJobCluster",
+            "metadata": {"name": name},
+            "spec": {
+                "image": IMAGE,
+                "flinkVersion": self.spec_version,
+                "job": job,
+                "taskManager": {"replicas": 1, "slots": slots},
+                "savepointDir": "file://%s/savepoints/" % self.state,
+                "flinkConfiguration": conf,
+            },
+        }
+        if ha:
+            spec["spec"]["highAvailability"] = {
+                "type": "zookeeper",
+                "zookeeper": {"quorum": "%s:%d" % (ZK_HOST, ZK_PORT), "pathRoot": "/flink"},
+                "storageDir": "file://%s/recovery" % self.state,
+            }
+        return spec
+
+    def start_cluster(self, phase, spec, extra=()):
+        """Render, check the objects, start JM (+TM) from their argv. Returns a dict of everything."""
+        name = spec["metadata"]["name"]
+        spec_path = os.path.join(self.work, "%s.spec.json" % phase)
+        job, svc, dep, jm_c, tm_c = rendered_objects(lambda w: self.label(phase, w), spec, spec_path, extra)
+        with open(os.path.join(self.work, "%s.rendered.json" % phase), "w") as f:
+            json.dump([job, svc, dep], f, indent=2)
+        self.check_objects(phase, spec, job, svc, dep, jm_c, tm_c)
+        self.check_keys_known(phase, jm_c, tm_c)
+        jm_argv, tm_argv = local_argv(jm_c, self.home), local_argv(tm_c, self.home)
+        hosts = os.path.join(self.work, "%s.hosts" % phase)
+        write_hosts(hosts, [svc["metadata"]["name"], ZK_HOST])
+        env = flink_env(self.home, hosts)
+        wait_ports_free(FLINK_PORTS)
+        c = {"name": name, "spec": spec, "jm_c": jm_c, "tm_c": tm_c, "jm_argv": jm_argv, "tm_argv": tm_argv,
+             "env": env, "jm_out": os.path.join(self.logs, "%s.jobmanager.out" % phase),
+             "tm_out": os.path.join(self.logs, "%s.taskmanager.out" % phase)}
+        c["jm"] = self.spawn("%s jobmanager" % phase, jm_argv, env, c["jm_out"])
+        c["tm"] = self.spawn("%s taskmanager" % phase, tm_argv, env, c["tm_out"])
+        self.tm_outs.append(c["tm_out"])
+        return c
+
+    def spawn(self, name, argv, env, out):
+        p = Proc(name, argv, env, out, self.work)
+        self.phase_procs.append(p)
+        return p
+
+    def end_phase(self):
+        for p in reversed(self.phase_procs):
+            p.stop()
+        self.phase_procs = []
+
+    def tail(self, path, n=12, n_err=15):
+        """The first error lines and the last lines of a process's output."""
+        lines = read_lines(path)
+        if not lines:
+            return
+        errs = [l for l in lines if re.search(r"\bERROR\b|Exception|Caused by|^E2E main", l)][:n_err]
+        if errs:
+            print("     --- first error lines of %s" % path)
+            for line in errs:
+                print("     | %s" % line[:400])
+        print("     --- last %d lines of %s" % (min(n, len(lines)), path))
+        for line in lines[-n:]:
+            print("     | %s" % line[:400])
+
+    # -- checks shared by phases ----------------------------------------------------------------
+    def check_objects(self, phase, spec, job, svc, dep, jm_c, tm_c):
+        L = lambda w: self.label(phase, w)   # noqa: E731
+        s = spec["spec"]
+        R.check(L("JM command is /opt/flink/bin/standalone-job.sh start-foreground"),
+                jm_c.get("command") == ["/opt/flink/bin/standalone-job.sh"]
+                and (jm_c.get("args") or [None])[0] == "start-foreground",
+                "command %s args[0] %s" % (jm_c.get("command"), (jm_c.get("args") or [None])[0]))
+        R.check(L("TM command is /opt/flink/bin/taskmanager.sh start-foreground"),
+                tm_c.get("command") == ["/opt/flink/bin/taskmanager.sh"]
+                and (tm_c.get("args") or [None])[0] == "start-foreground",
+                "command %s args[0] %s" % (tm_c.get("command"), (tm_c.get("args") or [None])[0]))
+        R.check(L("image of both containers is the spec's"),
+                jm_c.get("image") == s["image"] and tm_c.get("image") == s["image"])
+        labels = job["spec"]["template"].get("metadata", {}).get("labels", {})
+        sel = svc["spec"].get("selector") or {}
+        R.check(L("Service selector matches the JobManager pod labels"),
+                bool(sel) and all(labels.get(k) == v for k, v in sel.items()),
+                "selector %s labels %s" % (sel, labels))
+        ports = {p.get("port") for p in svc["spec"].get("ports", [])}
+        R.check(L("Service exposes 6123 (rpc), 6124 (blob), 8081 (rest)"), {6123, 6124, 8081} <= ports,
+                "ports %s" % sorted(ports, key=str))
+        R.check(L("TaskManager replicas is the spec's"),
+                dep["spec"].get("replicas") == s["taskManager"]["replicas"], "replicas %s" % dep["spec"].get("replicas"))
+        # the argv says what the contract says
+        jd = dict(dflags(jm_c.get("args") or []))
+        td = dict(dflags(tm_c.get("args") or []))
+        svc_name = svc["metadata"]["name"]
+        R.check(L("JM -Djobmanager.rpc.address is the Service name"), jd.get("jobmanager.rpc.address") == svc_name,
+                "%r vs %r" % (jd.get("jobmanager.rpc.address"), svc_name))
+        R.check(L("TM -Dtaskmanager.numberOfTaskSlots is the spec's"),
+                td.get("taskmanager.numberOfTaskSlots") == str(s["taskManager"]["slots"]),
+                "%r" % td.get("taskmanager.numberOfTaskSlots"))
+        for k, v in s.get("flinkConfiguration", {}).items():
+            if jd.get(k) != v:
+                R.check(L("flinkConfiguration %s passed as -D" % k), False, "argv has %r" % jd.get(k))
+        if "highAvailability" in s:
+            R.check(L("HA TM argv has no jobmanager.rpc.address (leader from ZooKeeper)"),
+                    "jobmanager.rpc.address" not in td, "%r" % td.get("jobmanager.rpc.address"))
+        else:
+            R.check(L("TM -Djobmanager.rpc.address is the Service name"), td.get("jobmanager.rpc.address") == svc_name,
+                    "%r" % td.get("jobmanager.rpc.address"))
+
+    def check_keys_known(self, phase, jm_c, tm_c):
+        """Every -D key of the argv is a key this Flink version knows under its current name.
+
+        Flink keeps unknown keys in its Configuration without a word (so they even show in
+        /jobmanager/config); this is what catches a key the version ignores."""
+        bad = []
+        for who, cont in (("JM", jm_c), ("TM", tm_c)):
+            for k, _ in dflags(cont.get("args") or []):
+                status = self.keys.get(k)
+                if status is None:
+                    bad.append("%s %s: unknown to Flink %s" % (who, k, self.v))
+                elif status.startswith("deprecated"):
+                    instead = status.split("\t")[1]
+                    bad.append("%s %s: deprecated %s" % (who, k, instead if instead.startswith("(")
+                                                         else "(use %s)" % instead))
+        R.check(self.label(phase, "every -D key of the JM and TM argv is a current Flink %s key" % self.v),
+                not bad, "; ".join(bad) if bad else "%d keys known to this version" % len(self.keys))
+
+    def wait_running(self, phase, c, seconds=90, job_id=None):
+        t = time.monotonic()
+        procs = [c["jm"], c["tm"]]
+        jid, detail = wait_for("job RUNNING with all tasks running", lambda: job_running(job_id), seconds,
+                               interval=0.3, procs=procs, describe=cluster_state)
+        took = time.monotonic() - t
+        R.check(self.label(phase, "job RUNNING, all tasks running"), True, "%s after %.1fs" % (jid, took))
+        return jid, detail
+
+    def check_running_job(self, phase, c, jid, detail):
+        L = lambda w: self.label(phase, w)   # noqa: E731
+        s = c["spec"]["spec"]
+        how = "entryClass" if s["job"].get("entryClass") else "manifest"
+        tag = s["job"]["args"][-1]
+        R.check(L("job started through %s" % ("--job-classname" if how == "entryClass" else "the jar's Main-Class")),
+                detail.get("name") == "e2e-counter main=%s tag=%s" % (how, tag), "job name %r" % detail.get("name"))
+        want_args = "E2E main=%s args=%s" % (how, "[" + ", ".join(s["job"]["args"]) + "]")
+        R.check(L("program args arrived unchanged"), any(want_args in l for l in read_lines(c["jm_out"])),
+                "line %r in %s" % (want_args, os.path.basename(c["jm_out"])))
+        par = sorted({v.get("parallelism") for v in detail.get("vertices", [])})
+        R.check(L("operator parallelism is the spec's"), par == [s["job"]["parallelism"]], "parallelism %s" % par)
+        tms = get("/taskmanagers").get("taskmanagers", [])
+        R.check(L("one TaskManager with the spec's slots registered"),
+                len(tms) == 1 and tms[0].get("slotsNumber") == s["taskManager"]["slots"],
+                "taskmanagers %s" % [(t.get("id"), t.get("slotsNumber")) for t in tms])
+        R.check(L("blob server on 6124"), port_open(6124))
+        self.check_effective_config(phase, c)
+
+    def check_effective_config(self, phase, c):
+        """Every -D of the JM argv must be in REST /jobmanager/config with the same value."""
+        eff = {e["key"]: e["value"] for e in get("/jobmanager/config")}
+        flags = dflags(c["jm_c"].get("args") or [])
+        bad = ["%s=%s (effective: %s)" % (k, v, eff.get(k, "<absent>")) for k, v in flags if eff.get(k) != v]
+        R.check(self.label(phase, "REST /jobmanager/config holds all %d -D flags of the JM argv" % len(flags)),
+                not bad, "; ".join(bad))
+
+    def check_deprecations(self, phase, c):
+        """After a phase: no -D key of the rendered argv made Flink log 'deprecated configuration key'."""
+        keys = {k for k, _ in dflags(c["jm_c"].get("args") or [])} | {k for k, _ in dflags(c["tm_c"].get("args") or [])}
+        hits = set()
+        for out in (c["jm_out"], c["tm_out"]):
+            for line in read_lines(out):
+                if "deprecated" in line.lower():
+                    hits |= {k for k in keys if "'%s'" % k in line or '"%s"' % k in line}
+        R.check(self.label(phase, "no rendered -D key is deprecated in Flink %s (JM+TM logs)" % self.v), not hits,
+                "deprecated: %s" % sorted(hits))
+
+    def wait_checkpoints(self, jid, n, procs, after_id=0, seconds=60):
+        def enough():
+            cps = checkpoints(jid)
+            latest = (cps.get("latest") or {}).get("completed") or {}
+            if latest.get("id", 0) > after_id and cps.get("counts", {}).get("completed", 0) >= n:
+                return cps
+            return None
+        return wait_for("%d completed checkpoints (after id %d)" % (n, after_id), enough, seconds, procs=procs)
+
+    # -- phases ---------------------------------------------------------------------------------
+    def phase_checkpoints_and_savepoint(self):
+        phase = "checkpoints"
+        spec = self.spec("counter", tag=phase, slots=2)
+        c = self.start_cluster(phase, spec)
+        jid, detail = self.wait_running(phase, c)
+        self.check_running_job(phase, c, jid, detail)
+        cps = self.wait_checkpoints(jid, 2, [c["jm"], c["tm"]])
+        latest = cps["latest"]["completed"]
+        R.check(self.label(phase, "checkpoints completed"), cps["counts"]["completed"] >= 2,
+                "%d completed, latest %s" % (cps["counts"]["completed"], latest.get("external_path")))
+        cp_root = os.path.join(self.state, "checkpoints", jid)
+        chk = sorted(d for d in os.listdir(cp_root) if d.startswith("chk-")) if os.path.isdir(cp_root) else []
+        R.check(self.label(phase, "checkpoints written under the spec's checkpoint dir"), bool(chk),
+                "%s: %s" % (cp_root, chk[-3:]))
+        self.end_timer(phase)
+
+        phase = "savepoint"
+        counts_before = last_counts(segments(c["tm_out"])[-1][2]) if segments(c["tm_out"]) else {}
+        R.check(self.label(phase, "counter is counting before the savepoint"),
+                len(counts_before) == KEYS and min(counts_before.values()) > 0, "last counts %s" % counts_before)
+        sp_root = os.path.join(self.state, "savepoints")
+        location = stop_with_savepoint(jid, c["jm"], sp_root)
+        R.require(self.label(phase, "stop-with-savepoint yields a path in the spec's savepointDir"),
+                  bool(location) and location.replace("file:", "").lstrip("/").startswith(sp_root.lstrip("/")),
+                  "location %r, savepointDir %s" % (location, sp_root))
+        rc = c["jm"].wait_exit(bounded(60))
+        R.check(self.label(phase, "JobManager exits 0 after stop-with-savepoint"), rc == 0, "exit %s" % rc)
+        c["tm"].stop()
+        sp_cp = None
+        # which snapshot is the savepoint: the highest snapshot id printed (the stop's savepoint is last)
+        snaps = parse_snapshots([c["tm_out"]])
+        if snaps:
+            sp_cp = max(snaps)
+        final = last_counts(segments(c["tm_out"])[-1][2])
+        self.check_deprecations(phase, c)
+        R.check(self.label(phase, "savepoint snapshot holds the final counts"),
+                sp_cp is not None and snaps[sp_cp] == final, "snapshot %s %s, final counts %s"
+                % (sp_cp, snaps.get(sp_cp), final))
+        self.savepoint = (location, sp_cp, snaps.get(sp_cp, {}))
+        info("savepoint %s (checkpoint id %s, counts %s)" % (location, sp_cp, snaps.get(sp_cp)))
+
+    def phase_restore(self):
+        phase = "restore"
+        if not self.savepoint:
+            R.check(self.label(phase, "needs the savepoint of the savepoint phase"), False, "none was taken")
+            return
+        location, sp_cp, sp_counts = self.savepoint
+        spec = self.spec("counter", tag=phase, from_savepoint=location)
+        # the renderer refuses fromSavepoint without HA unless told otherwise
+        r = render(spec, os.path.join(self.work, "%s-refused.spec.json" % phase))
+        R.check(self.label(phase, "render refuses fromSavepoint without HA (exit 1, empty stdout)"),
+                r.returncode == 1 and not r.stdout.strip(), "exit %d, %d bytes stdout" % (r.returncode, len(r.stdout)))
+        c = self.start_cluster(phase, spec, extra=["--allow-savepoint-without-ha"])
+        argv = c["jm_c"].get("args") or []
+        R.check(self.label(phase, "JM argv has --fromSavepoint <savepoint>"),
+                any(argv[i] == "--fromSavepoint" and argv[i + 1] == location for i in range(len(argv) - 1)))
+        jid, detail = self.wait_running(phase, c)
+        self.check_running_job(phase, c, jid, detail)
+        restored = wait_for("restore info in checkpoint stats",
+                            lambda: (checkpoints(jid).get("latest") or {}).get("restored"), 20, procs=[c["jm"]])
+        R.check(self.label(phase, "REST: restored from the savepoint"),
+                restored.get("is_savepoint") is True and restored.get("external_path") == location
+                and restored.get("id") == sp_cp, json.dumps(restored))
+        self.check_counter_restored(phase, c, sp_cp, sp_counts)
+        self.wait_checkpoints(jid, 1, [c["jm"], c["tm"]], after_id=sp_cp)
+        R.check(self.label(phase, "checkpoints continue after the restore"), True)
+        self.check_deprecations(phase, c)
+
+    def check_counter_restored(self, phase, c, cp, want_counts, after=0):
+        """The counter restarted from `want_counts` (state of checkpoint/savepoint `cp`)."""
+        def segment():
+            segs = segments(c["tm_out"])[after:]
+            restored = [s for s in segs if s[0]]
+            if restored and len(first_counts(restored[-1][2])) == KEYS:
+                return restored[-1]
+            return None
+        seg = wait_for("the restored counter to print every key", segment, 20, procs=[c["tm"]])
+        _, got_cp, records = seg
+        first = first_counts(records)
+        want = {k: n + 1 for k, n in want_counts.items()}
+        R.check(self.label(phase, "counter state restored from checkpoint %s: first counts = snapshot + 1" % cp),
+                got_cp == cp and first == want, "init cp=%s first %s, want cp=%s %s" % (got_cp, first, cp, want))
+
+    def phase_ha(self):
+        phase = "ha"
+        location, sp_cp, sp_counts = self.savepoint or (None, None, None)
+        if not location:
+            R.check(self.label(phase, "starts from the savepoint of the savepoint phase"), False, "none was taken")
+        zk = self.start_zookeeper()
+        spec = self.spec("counter-ha", tag=phase, entry_class="e2e.CounterJobExplicit", ha=True,
+                         from_savepoint=location,
+                         extra_conf={"high-availability.zookeeper.client.session-timeout": str(ZK_MAX_SESSION_MS)})
+        c = self.start_cluster(phase, spec)
+        jd = dict(dflags(c["jm_c"].get("args") or []))
+        ha_key = "high-availability.type" if vtuple(self.v) >= (1, 17) else "high-availability"
+        R.check(self.label(phase, "JM argv enables ZooKeeper HA (%s)" % ha_key), jd.get(ha_key) == "zookeeper")
+        jid, detail = self.wait_running(phase, c, seconds=120)
+        self.check_running_job(phase, c, jid, detail)
+        R.check(self.label(phase, "JobManager RPC on 6123 (high-availability.jobmanager.port)"), port_open(6123))
+        if location:
+            restored = (checkpoints(jid).get("latest") or {}).get("restored") or {}
+            R.check(self.label(phase, "first start restores the savepoint"),
+                    restored.get("is_savepoint") is True and restored.get("external_path") == location,
+                    json.dumps(restored))
+            self.check_counter_restored(phase, c, sp_cp, sp_counts)
+        cps = self.wait_checkpoints(jid, 2, [c["jm"], c["tm"]], after_id=sp_cp or 0)
+        self.check_zookeeper(phase, c)
+        rec = os.path.join(self.state, "recovery")
+        files = [f for _, _, fs in os.walk(rec) for f in fs]
+        R.check(self.label(phase, "HA metadata in the spec's storageDir"),
+                any(f.startswith("completedCheckpoint") for f in files), "%s: %s" % (rec, sorted(files)[:6]))
+        before = cps["latest"]["completed"]["id"]
+        time.sleep(1.5)                                  # a few more records past that checkpoint
+        n_segs = len(segments(c["tm_out"]))
+        # -- the failover: kill -9, restart with the identical argv (like a pod restart)
+        t_kill = time.monotonic()
+        c["jm"].kill9()
+        R.check(self.label(phase, "JobManager killed with SIGKILL"), not c["jm"].alive(),
+                "exit %s" % c["jm"].popen.returncode)
+        self.end_timer("ha start")
+        c["jm"] = self.spawn("%s jobmanager (restarted)" % phase, c["jm_argv"], c["env"], c["jm_out"])
+        jid2, _ = wait_for("job RUNNING again after the JobManager restart",
+                           lambda: job_running(), 120, interval=0.3, procs=[c["jm"], c["tm"]],
+                           describe=cluster_state)
+        failover = time.monotonic() - t_kill
+        R.check(self.label(phase, "job RUNNING again with the same job id"), jid2 == jid,
+                "%s vs %s, %.1fs after kill -9" % (jid2, jid, failover))
+        restored = wait_for("restore info in checkpoint stats",
+                            lambda: (checkpoints(jid2).get("latest") or {}).get("restored"), 20, procs=[c["jm"]])
+        R.check(self.label(phase, "restart restores the latest checkpoint, not the savepoint"),
+                restored.get("is_savepoint") is False and restored.get("id", -1) >= before
+                and restored.get("external_path") != location, json.dumps(restored))
+        snaps = parse_snapshots(self.tm_outs)
+        rid = restored.get("id")
+        if rid in snaps:
+            self.check_counter_restored(phase, c, rid, snaps[rid], after=n_segs)
+            if sp_counts:
+                first = first_counts(segments(c["tm_out"])[-1][2])
+                R.check(self.label(phase, "counter continued past the savepoint's counts"),
+                        all(first.get(k, 0) > n + 1 for k, n in sp_counts.items()),
+                        "first after failover %s, savepoint %s" % (first, sp_counts))
+        else:
+            R.check(self.label(phase, "restored checkpoint %s was printed by the counter" % rid), False,
+                    "snapshots seen: %s" % sorted(snaps)[-5:])
+        R.check(self.label(phase, "TaskManager survived the JobManager failover"), c["tm"].alive())
+        info("failover (kill -9 -> RUNNING again): %.1fs" % failover)
+        R.times.append((self.v, "ha kill -9 -> RUNNING", failover))
+        location2 = stop_with_savepoint(jid2, c["jm"], os.path.join(self.state, "savepoints"))
+        rc = c["jm"].wait_exit(bounded(60))
+        R.check(self.label(phase, "HA job stops with a savepoint, JobManager exits 0"),
+                bool(location2) and rc == 0, "location %s, exit %s" % (location2, rc))
+        c["tm"].stop()
+        self.check_deprecations(phase, c)
+        zk.stop()
+
+    def start_zookeeper(self):
+        zk_dir = os.path.join(self.work, "zookeeper")
+        os.makedirs(os.path.join(zk_dir, "data"))
+        cfg = os.path.join(zk_dir, "zoo.cfg")
+        with open(cfg, "w") as f:
+            f.write("\n".join([
+                "tickTime=500", "initLimit=10", "syncLimit=5",
+                "dataDir=%s" % os.path.join(zk_dir, "data"),
+                "clientPort=%d" % ZK_PORT, "clientPortAddress=127.0.0.1",
+                "minSessionTimeout=1000", "maxSessionTimeout=%d" % ZK_MAX_SESSION_MS,
+                "admin.enableServer=false", "4lw.commands.whitelist=*",
+                "server.1=127.0.0.1:2888:3888", ""]))
+        wait_ports_free([ZK_PORT])
+        hosts = os.path.join(self.work, "zookeeper.hosts")
+        write_hosts(hosts, [ZK_HOST])
+        argv = [os.path.join(self.home, "bin", "flink-console.sh"), "zookeeper", "--zkConfigFile", cfg, "--peerId", "1"]
+        zk = self.spawn("zookeeper", argv, flink_env(self.home, hosts), os.path.join(self.logs, "zookeeper.out"))
+
+        def serving():
+            return "Mode: standalone" in four_letter("srvr") or "Mode: leader" in four_letter("srvr")
+        t = time.monotonic()
+        wait_for("ZooKeeper serving on %d" % ZK_PORT, serving, 60, interval=0.25, procs=[zk])
+        info("ZooKeeper serving after %.1fs" % (time.monotonic() - t))
+        return zk
+
+    def check_zookeeper(self, phase, c):
+        dump = four_letter("dump")
+        root = "/flink/" + c["name"] + "/"
+        paths = re.findall(r"^\s+(/\S+)", dump, re.M)
+        R.check(self.label(phase, "JobManager holds ephemeral ZooKeeper nodes under %s" % root),
+                any(p.startswith(root) for p in paths), "ephemeral nodes %s" % paths[:6])
+
+    # -- driver ---------------------------------------------------------------------------------
+    def end_timer(self, phase):
+        now = time.monotonic()
+        R.times.append((self.v, phase, now - self.t_phase))
+        self.t_phase = now
+
+    def run(self):
+        t0 = self.t_phase = time.monotonic()
+        flink_cache = os.path.join(CACHE, "flink-%s" % self.v)
+        print("=== Flink %s (spec flinkVersion %s)" % (self.v, self.spec_version), flush=True)
+        if not os.path.isfile(os.path.join(flink_cache, ".installed")):
+            R.check(self.label("setup", "Flink installed in the cache"), False, "%s missing: run scripts/e2e-flink"
+                    % flink_cache)
+            return
+        os.makedirs(self.logs)
+        os.makedirs(self.state)
+        jar, cached = build_job_jar(self.v, flink_cache)
+        self.keys = config_keys(self.v, flink_cache)
+        make_flink_home(self.v, flink_cache, self.home, jar)
+        info("job jar %s (%s), FLINK_HOME %s" % (jar, "cached" if cached else "built", self.home))
+        self.end_timer("setup")
+        # (the first and the last phase end a timer of their own halfway: "checkpoints", "ha start")
+        for name, fn in (("savepoint", self.phase_checkpoints_and_savepoint),
+                         ("restore", self.phase_restore), ("ha failover+stop", self.phase_ha)):
+            ok = True
+            try:
+                fn()
+            except PhaseFailed as e:
+                ok = False
+                R.check(self.label(name, "phase completed"), False, str(e))
+            except (OSError, ValueError, KeyError, urllib.error.URLError, subprocess.SubprocessError) as e:
+                ok = False
+                R.check(self.label(name, "phase completed"), False, "%s: %s" % (type(e).__name__, e))
+            finally:
+                if not ok:
+                    for p in self.phase_procs:
+                        self.tail(p.log_path)
+                self.end_phase()
+                wait_ports_free(FLINK_PORTS + (ZK_PORT,), 30)
+            self.end_timer(name)
+            if remaining() <= 0:
+                break
+        R.times.append((self.v, "total", time.monotonic() - t0))
+
+
+def four_letter(cmd):
+    with socket.create_connection(("127.0.0.1", ZK_PORT), timeout=2) as s:
+        s.sendall(cmd.encode())
+        s.settimeout(2)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def main():
+    global _libc
+    if BREAK and BREAK not in BREAK_MODES:
+        sys.exit("E2E_BREAK must be one of %s" % ", ".join(BREAK_MODES))
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    try:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        _libc = None
+    work = tempfile.mkdtemp(prefix="kubectl-flink-e2e-")
+    print("e2e-flink: versions %s, kubectl-flink %s, work dir %s" % (" ".join(VERSIONS), KUBECTL_FLINK, work),
+          flush=True)
+    code = 0
+    try:
+        busy = [p for p in FLINK_PORTS + (ZK_PORT,) if port_open(p)]
+        if busy:
+            R.check("ports 6123 6124 8081 2181 free before the run", False, "in use: %s" % busy)
+        else:
+            for v in VERSIONS:
+                if remaining() <= 0:
+                    R.check("[%s] ran within E2E_TIMEOUT=%ss" % (v, BUDGET), False)
+                    continue
+                VersionRun(v, work).run()
+    except Interrupted as e:
+        signum = e.args[0]
+        print("e2e-flink: interrupted by signal %d, stopping every process" % signum, flush=True)
+        R.check("run completed without interruption", False, "signal %d" % signum)
+        code = 128 + signum
+    finally:
+        Proc.stop_all()
+    print("\n--- timings (seconds)")
+    for v, phase, secs in R.times:
+        print("  %-7s %-22s %6.1f" % (v, phase, secs))
+    print("  %-7s %-22s %6.1f" % ("all", "e2e harness", time.monotonic() - T_START))
+    if R.failures:
+        print("\nfailed checks:\n  " + "\n  ".join(R.failures))
+    if R.failed or KEEP:
+        print("work dir kept (logs, specs, rendered objects, state): %s" % work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    if BREAK:
+        print("E2E_BREAK=%s was set: the rendered argv was broken on purpose" % BREAK)
+    print("%d passed, %d failed" % (R.passed, R.failed), flush=True)
+    sys.exit(code or (1 if R.failed else 0))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+//! The krew manifest: `scripts/release-krew` fills `plugins/flink.yaml` from release archives,
+//! one per platform, each with the `kubectl-flink` binary at its top level.
+
+use std::process::Command;
+
+use kubectl_flink::yaml;
+use serde_json::Value;
+
+use crate::shell::{Sandbox, success};
+use crate::support::root;
+
+const RELEASE: &str = "scripts/release-krew 0.1.0 dist/ > flink.yaml";
+
+const TARGETS: [(&str, &str, &str); 4] = [
+    ("linux", "amd64", "x86_64-unknown-linux-musl"),
+    ("linux", "arm64", "aarch64-unknown-linux-musl"),
+    ("darwin", "amd64", "x86_64-apple-darwin"),
+    ("darwin", "arm64", "aarch64-apple-darwin"),
+];
+
+fn archives(dist: &std::path::Path) {
+    let staging = dist.join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    for (_, _, target) in TARGETS {
+        // Distinct contents, so a sha256 put on the wrong platform is caught.
+        std::fs::write(staging.join("kubectl-flink"), format!("binary for {target}")).unwrap();
+        let archive = dist.join(format!("kubectl-flink-v0.1.0-{target}.tar.gz"));
+        let status = Command::new("tar")
+            .arg("-czf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&staging)
+            .arg("kubectl-flink")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+fn sha256(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum runs");
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn release_krew_fills_the_manifest_from_the_archives() {
+    let sandbox = Sandbox::new();
+    let work = sandbox.path().join("work");
+    let dist = work.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::os::unix::fs::symlink(root().join("scripts"), work.join("scripts")).unwrap();
+    archives(&dist);
+    success(&sandbox.shell(RELEASE, &work), RELEASE);
+    let text = std::fs::read_to_string(work.join("flink.yaml")).unwrap();
+    let manifest = yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
+    assert_eq!(manifest["apiVersion"], "krew.googlecontainertools.github.com/v1alpha2");
+    assert_eq!(manifest["kind"], "Plugin");
+    assert_eq!(manifest["metadata"]["name"], "flink", "the name makes `kubectl flink`");
+    assert_eq!(manifest["spec"]["version"], "v0.1.0");
+    let platforms = manifest["spec"]["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), TARGETS.len());
+    for ((os, arch, target), platform) in TARGETS.iter().zip(platforms) {
+        assert_eq!(
+            platform["selector"]["matchLabels"],
+            serde_json::json!({"os": os, "arch": arch})
+        );
+        let archive = dist.join(format!("kubectl-flink-v0.1.0-{target}.tar.gz"));
+        assert_eq!(platform["sha256"], Value::from(sha256(&archive)), "{target}");
+        let uri = platform["uri"].as_str().unwrap();
+        assert!(uri.ends_with(&format!("/v0.1.0/kubectl-flink-v0.1.0-{target}.tar.gz")), "{uri}");
+        assert_eq!(platform["bin"], "kubectl-flink");
+    }
+}
+
+#[test]
+fn release_krew_refuses_a_missing_archive_or_a_bad_version() {
+    let dist = tempfile::tempdir().unwrap();
+    let script = root().join("scripts/release-krew");
+    let out =
+        Command::new(&script).args(["0.1.0", dist.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
+    let out =
+        Command::new(&script).args(["latest", dist.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,203 @@
+//! KRM function mode: hand-written `ResourceList`s from `tests/fixtures/krm/<case>/input.yaml`
+//! (with an optional `args` file, one argument a line; default `fn`) are piped in the way kpt
+//! and kustomize pipe them. Every case checks the contract, then snapshots exit code, stderr
+//! and stdout:
+//!
+//! - every input item comes back in order and equal in meaning, except an earlier run's output
+//!   (labelled `app.kubernetes.io/managed-by: kubectl-flink`), which may be replaced;
+//! - new items carry a path annotation and an index distinct within that path;
+//! - on failure: exit 1, the input items unchanged, no new items, `severity: error` results.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use kubectl_flink::yaml::{self, Limits};
+use serde_json::Value;
+
+use crate::support::{root, run};
+
+const PATH: &str = "internal.config.kubernetes.io/path";
+const INDEX: &str = "internal.config.kubernetes.io/index";
+
+fn parse(text: &str) -> Value {
+    let documents = yaml::parse_documents_with(text, Limits::PACKAGE).expect("YAML");
+    documents.into_iter().find_map(|d| d.root).expect("a document").to_json().expect("JSON")
+}
+
+fn items(list: &Value) -> Vec<Value> {
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn is_ours(item: &Value) -> bool {
+    item.pointer("/metadata/labels/app.kubernetes.io~1managed-by")
+        == Some(&Value::from("kubectl-flink"))
+}
+
+/// Checks the KRM contract for one run; returns the output list.
+fn check_contract(input: &str, out: &std::process::Output) -> Value {
+    let input = parse(input);
+    let stdout = String::from_utf8(out.stdout.clone()).expect("UTF-8");
+    let output = parse(&stdout);
+    assert_eq!(output["kind"], "ResourceList");
+    let (before, after) = (items(&input), items(&output));
+    let results = output["results"].as_array().cloned().unwrap_or_default();
+    let errors = results.iter().filter(|r| r["severity"] == "error").count();
+    if out.status.success() {
+        assert_eq!(errors, 0, "exit 0 with error results");
+        let kept: Vec<&Value> = before.iter().filter(|i| !is_ours(i)).collect();
+        assert_eq!(
+            after[..kept.len()].iter().collect::<Vec<_>>(),
+            kept,
+            "input items changed or reordered"
+        );
+        let mut places = BTreeSet::new();
+        for item in &after[kept.len()..] {
+            assert!(is_ours(item), "a new item without the managed-by label: {item}");
+            let at = |key: &str| {
+                item.pointer("/metadata/annotations")
+                    .and_then(|a| a.get(key))
+                    .and_then(Value::as_str)
+                    .map_or_else(|| panic!("a new item without {key}: {item}"), str::to_owned)
+            };
+            assert!(places.insert((at(PATH), at(INDEX))), "two new items at one path and index");
+        }
+    } else {
+        assert_eq!(out.status.code(), Some(1), "failures exit 1");
+        assert_eq!(after, before, "a failed run must return the input items unchanged");
+        assert!(errors > 0, "a failed run must say why in results");
+    }
+    output
+}
+
+fn args_of(case: &Path) -> Vec<String> {
+    std::fs::read_to_string(case.join("args"))
+        .map_or_else(|_| vec!["fn".to_owned()], |t| t.lines().map(str::to_owned).collect())
+}
+
+#[test]
+fn krm_fixtures() {
+    insta::glob!("../fixtures/krm", "*/input.yaml", |path| {
+        let case = path.parent().unwrap();
+        let input = std::fs::read_to_string(path).unwrap();
+        let args = args_of(case);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args, Some(input.as_bytes()));
+        check_contract(&input, &out);
+        insta::assert_snapshot!(format!(
+            "args: {}\nexit: {}\n--- stderr\n{}--- stdout\n{}",
+            args.join(" "),
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout),
+        ));
+    });
+}
+
+fn fixture(case: &str) -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/krm").join(case).join("input.yaml"))
+        .unwrap()
+}
+
+#[test]
+fn without_a_command_a_resource_list_runs_the_function() {
+    for case in ["kpt-render", "broken-items"] {
+        let input = fixture(case);
+        let explicit = run(&["fn"], Some(input.as_bytes()));
+        let detected = run(&[], Some(input.as_bytes()));
+        assert_eq!(detected.status.code(), explicit.status.code(), "{case}");
+        assert_eq!(detected.stdout, explicit.stdout, "{case}");
+    }
+}
+
+#[test]
+fn without_a_command_other_input_is_a_usage_error() {
+    for stdin in [&b""[..], b"apiVersion: v1\nkind: List\n", b"{{{", b"\xff"] {
+        let out = run(&[], Some(stdin));
+        assert_eq!(out.status.code(), Some(2), "{stdin:?}");
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no command given"));
+    }
+}
+
+#[test]
+fn fn_refuses_what_is_not_a_resource_list_without_output() {
+    for stdin in [&b"apiVersion: v1\nkind: List\n"[..], b"items: [", b""] {
+        let out = run(&["fn"], Some(stdin));
+        assert_eq!(out.status.code(), Some(1), "{stdin:?}");
+        assert!(out.stdout.is_empty(), "{stdin:?}");
+    }
+}
+
+/// What kpt does between two runs: writes the output back and sends it as the next input.
+fn rerun(input: &str) -> (std::process::Output, Value) {
+    let out = run(&["fn"], Some(input.as_bytes()));
+    let output = check_contract(input, &out);
+    (out, output)
+}
+
+fn first_run() -> String {
+    let input = fixture("kpt-render");
+    let out = run(&["fn"], Some(input.as_bytes()));
+    check_contract(&input, &out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_second_run_replaces_its_own_output() {
+    let first = first_run();
+    let (second, _) = rerun(&first);
+    assert!(second.status.success());
+    assert_eq!(
+        String::from_utf8(second.stdout).unwrap(),
+        first,
+        "kpt fn render twice must change nothing"
+    );
+}
+
+#[test]
+fn a_renamed_cluster_leaves_nothing_behind() {
+    let first = first_run();
+    let spec = "  kind: FlinkJobCluster\n  metadata:\n    name: wordcount\n";
+    assert!(first.contains(spec), "{first}");
+    let renamed = first.replace(spec, &spec.replace("wordcount", "renamed"));
+    let (out, output) = rerun(&renamed);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let instance = |i: &Value| i.pointer("/metadata/labels/app.kubernetes.io~1instance").cloned();
+    assert!(
+        items(&output).iter().all(|i| instance(i) != Some(Value::from("wordcount"))),
+        "stale objects of the old name: {output}"
+    );
+    let files: BTreeSet<String> = items(&output)
+        .iter()
+        .filter(|i| is_ours(i))
+        .filter_map(|i| i.pointer("/metadata/annotations").and_then(|a| a.get(PATH)))
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(files, BTreeSet::from(["generated/renamed.yaml".to_owned()]));
+}
+
+#[test]
+fn a_removed_spec_removes_its_objects() {
+    let first = parse(&first_run());
+    let mut list = first.clone();
+    list["items"] = Value::Array(
+        items(&first).into_iter().filter(|i| i["kind"] != "FlinkJobCluster").collect(),
+    );
+    let (out, output) = rerun(&serde_json::to_string(&list).unwrap());
+    assert!(out.status.success());
+    assert!(items(&output).iter().all(|i| !is_ours(i)), "{output}");
+}
+
+#[test]
+fn a_new_output_directory_leaves_no_duplicates() {
+    let first = first_run();
+    let out = run(&["fn", "--output-dir", "manifests"], Some(first.as_bytes()));
+    let output = check_contract(&first, &out);
+    let paths: BTreeSet<String> = items(&output)
+        .iter()
+        .filter(|i| is_ours(i))
+        .filter_map(|i| i.pointer("/metadata/annotations").and_then(|a| a.get(PATH)))
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(paths, BTreeSet::from(["manifests/wordcount.yaml".to_owned()]));
+}
