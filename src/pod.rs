@@ -161,11 +161,11 @@ fn validate_env(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
                 "use the name of a Secret",
             ));
         }
-        if secret.key.is_empty() {
+        if !is_secret_key(&secret.key) {
             problems.push(problem(
                 path.clone(),
-                "key must not be empty",
-                "name a key of the Secret",
+                format!("`{}` is not a Secret key", secret.key),
+                "keys are letters, digits, `-`, `_` and `.`, at most 253 characters",
             ));
         }
         names.push((secret.name.clone(), path));
@@ -193,6 +193,17 @@ fn validate_env(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
     }
 }
 
+fn is_secret_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// An absolute path Kubernetes accepts as a mount path (no `:`, no control characters).
+fn is_mount_path(path: &str) -> bool {
+    path.starts_with('/') && !path.contains(':') && !path.chars().any(char::is_control)
+}
+
 fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -206,11 +217,11 @@ fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
         if let Err(message) = names::check_dns_subdomain(&secret.name) {
             problems.push(problem(path.clone(), message, "use the name of a Secret"));
         }
-        if !secret.mount_path.starts_with('/') || secret.mount_path.starts_with("/opt/flink/conf") {
+        if !is_mount_path(&secret.mount_path) || secret.mount_path.starts_with("/opt/flink/conf") {
             problems.push(problem(
                 path,
                 format!(
-                    "mountPath `{}` must be an absolute path outside /opt/flink/conf",
+                    "mountPath `{}` must be an absolute path outside /opt/flink/conf, without `:`",
                     secret.mount_path
                 ),
                 "e.g. /opt/flink/secrets/<name>",

@@ -71,6 +71,14 @@ fn base() -> Value {
             },
             "savepointDir": "s3://bucket/savepoints",
             "flinkConfiguration": {"custom.option": "harmless"},
+            "serviceAccountName": "harmless",
+            "imagePullSecrets": ["harmless"],
+            "nodeSelector": {"pool": "harmless"},
+            "podAnnotations": {"note": "harmless"},
+            "env": [{"name": "NOTE", "value": "harmless"}],
+            "secretEnv": [{"name": "TOKEN", "secret": "harmless", "key": "harmless"}],
+            "secrets": [{"name": "harmless", "mountPath": "/opt/flink/secrets/harmless"}],
+            "ingress": {"host": "harmless.example.com", "path": "/harmless", "annotations": {"note": "harmless"}},
         }
     })
 }
@@ -366,6 +374,107 @@ fn fields() -> Vec<Field> {
     ]
 }
 
+/// The pod spec of the JobManager Job and the TaskManager Deployment.
+fn pods(o: &Objects) -> Vec<&Value> {
+    ["Job", "Deployment"].iter().map(|k| &o.kind(k)["spec"]["template"]).collect()
+}
+
+fn dns_subdomain(v: &str) -> bool {
+    v.len() <= 253 && v.split('.').all(dns_label)
+}
+
+/// The spec's pod-level fields, added by issue 9: same rules, same payloads.
+fn pod_fields() -> Vec<Field> {
+    vec![
+        Field {
+            path: "spec.serviceAccountName",
+            target: Target::Value("/spec/serviceAccountName"),
+            settable: true,
+            value: same,
+            accepts: Some(dns_subdomain),
+            found: |o, v| pods(o).iter().all(|p| p["spec"]["serviceAccountName"] == v),
+        },
+        Field {
+            path: "spec.imagePullSecrets[0]",
+            target: Target::Value("/spec/imagePullSecrets/0"),
+            settable: true,
+            value: same,
+            accepts: Some(dns_subdomain),
+            found: |o, v| pods(o).iter().all(|p| p["spec"]["imagePullSecrets"][0]["name"] == v),
+        },
+        Field {
+            path: "spec.nodeSelector.pool",
+            target: Target::Value("/spec/nodeSelector/pool"),
+            settable: true,
+            value: same,
+            accepts: Some(|v| v.is_empty() || label_name(v)),
+            found: |o, v| pods(o).iter().all(|p| p["spec"]["nodeSelector"]["pool"] == v),
+        },
+        Field {
+            path: "spec.podAnnotations.note",
+            target: Target::Value("/spec/podAnnotations/note"),
+            settable: true,
+            value: same,
+            accepts: Some(|_| true),
+            found: |o, v| pods(o).iter().all(|p| p["metadata"]["annotations"]["note"] == v),
+        },
+        Field {
+            path: "spec.env[0].value",
+            target: Target::Value("/spec/env/0/value"),
+            settable: true,
+            value: same,
+            accepts: Some(|_| true),
+            found: |o, v| o.containers().iter().all(|c| c["env"][0]["value"] == v),
+        },
+        Field {
+            path: "spec.secretEnv[0].key",
+            target: Target::Value("/spec/secretEnv/0/key"),
+            settable: true,
+            value: same,
+            accepts: Some(|v| {
+                !v.is_empty()
+                    && v.len() <= 253
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            }),
+            found: |o, v| {
+                o.containers().iter().all(|c| c["env"][1]["valueFrom"]["secretKeyRef"]["key"] == v)
+            },
+        },
+        Field {
+            path: "spec.secrets[0].mountPath",
+            target: Target::Value("/spec/secrets/0/mountPath"),
+            settable: true,
+            value: |v| format!("/opt/flink/secrets/{v}"),
+            accepts: Some(|v| !v.contains(':') && !v.chars().any(char::is_control)),
+            found: |o, v| o.containers().iter().all(|c| c["volumeMounts"][0]["mountPath"] == v),
+        },
+        Field {
+            path: "spec.ingress.host",
+            target: Target::Value("/spec/ingress/host"),
+            settable: true,
+            value: same,
+            accepts: Some(|v| dns_subdomain(v.strip_prefix("*.").unwrap_or(v))),
+            found: |o, v| o.kind("Ingress")["spec"]["rules"][0]["host"] == v,
+        },
+        Field {
+            path: "spec.ingress.path",
+            target: Target::Value("/spec/ingress/path"),
+            settable: true,
+            value: |v| format!("/{v}"),
+            accepts: Some(|v| !v.chars().any(|c| c.is_whitespace() || c.is_control())),
+            found: |o, v| o.kind("Ingress")["spec"]["rules"][0]["http"]["paths"][0]["path"] == v,
+        },
+        Field {
+            path: "spec.ingress.annotations.note",
+            target: Target::Value("/spec/ingress/annotations/note"),
+            settable: true,
+            value: same,
+            accepts: Some(|_| true),
+            found: |o, v| o.kind("Ingress")["metadata"]["annotations"]["note"] == v,
+        },
+    ]
+}
+
 /// The `--set` path of a field.
 fn set_path(field: &Field) -> String {
     match field.path {
@@ -636,9 +745,16 @@ fn check_spelling(field: &Field, value: &str) -> Result<(), String> {
         && let Ok(o) = format!("{}={value}", set_path(field)).parse::<Override>()
         && o.value != json!(value)
     {
+        let objects = |bytes: &[u8]| {
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|t| yaml::parse_documents(t).ok())
+                .map(|d| d.len())
+        };
+        let base_objects = render(&json_text(&base()), &[]).ok().and_then(|b| objects(&b));
         let clean = match render(&json_text(&base()), &[o]) {
-            Ok(bytes) => std::str::from_utf8(&bytes)
-                .is_ok_and(|text| yaml::parse_documents(text).is_ok_and(|d| d.len() == 3)),
+            // Unsetting a field may drop an object (the Ingress), never add one.
+            Ok(bytes) => objects(&bytes).is_some_and(|n| Some(n) <= base_objects && n >= 3),
             Err(err) => err.exit_code() <= 2,
         };
         if !clean {
@@ -652,7 +768,7 @@ fn check_spelling(field: &Field, value: &str) -> Result<(), String> {
 /// render for values, one for map keys, which would rename the values' keys); each refusal
 /// is checked on its own. Returns the rendered outputs.
 fn check_payload(payload: &Payload, harmless: &Value, failures: &mut Vec<String>) -> Vec<Vec<u8>> {
-    let fields = fields();
+    let fields: Vec<Field> = fields().into_iter().chain(pod_fields()).collect();
     let mut outputs = Vec::new();
     let mut batches = [(base(), Vec::new()), (base(), Vec::new())];
     for field in &fields {
