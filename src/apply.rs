@@ -87,21 +87,22 @@ pub fn run(
     env: &BTreeMap<String, String>,
     kubectl: &mut dyn Kubectl,
 ) -> Result<Outcome, Error> {
-    let substitution = crate::substitution(&args.vars, env)?;
+    let substitution = crate::substitution(&args.spec.vars, env)?;
     let inputs = args
+        .spec
         .filenames
         .iter()
         .map(|path| input::read(path, stdin))
         .collect::<Result<Vec<_>, _>>()?;
-    let policy = spec::Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha };
-    let mut overrides = native::with_mode(&args.set, args.mode);
+    let policy = spec::Policy { allow_savepoint_without_ha: args.spec.allow_savepoint_without_ha };
+    let mut overrides = native::with_mode(&args.spec.set, args.spec.mode);
     if let Some(namespace) = &args.namespace {
         let placed =
             namespace_override(namespace, &inputs, &overrides, policy, substitution.as_ref())?;
         overrides.push(placed);
     }
     let loaded = load::load(&inputs, &overrides, policy, substitution.as_ref())?;
-    let renderer = crate::render::Renderer::new(args.templates.as_deref())?;
+    let renderer = crate::render::Renderer::new(args.spec.templates.as_deref())?;
     // Everything renders (the owned phases with a stand-in uid) before kubectl runs.
     for item in loaded.iter().filter(|l| native::is_native(&l.valid)) {
         let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(DRY_RUN_UID) };
@@ -110,7 +111,7 @@ pub fn run(
     let options = RenderOptions {
         format: Format::Yaml,
         overrides: &overrides,
-        templates: args.templates.as_deref(),
+        templates: args.spec.templates.as_deref(),
         policy,
         substitution: substitution.as_ref(),
         native: native::Options::default(),
@@ -355,7 +356,7 @@ mod tests {
         let path = dir.path().join("spec.yaml");
         std::fs::write(&path, SPEC).unwrap();
         let mut parsed = parse(extra);
-        parsed.filenames = vec![path];
+        parsed.spec.filenames = vec![path];
         run(&parsed, &mut std::io::empty(), &BTreeMap::new(), fake).unwrap()
     }
 

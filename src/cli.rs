@@ -97,15 +97,12 @@ pub struct CompleteArgs {
     pub words: Vec<String>,
 }
 
-/// `render` arguments.
+/// What `render` and `apply` both take: the specs and how to read them.
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub struct SpecArgs {
     /// Spec file (YAML, one or more documents); `-` reads standard input. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
     pub filenames: Vec<PathBuf>,
-    /// Output format
-    #[arg(short, long, value_enum, default_value_t = Format::Yaml)]
-    pub output: Format,
     /// Set a spec value before validation, e.g. `--set spec.taskManager.replicas=3`. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
@@ -119,6 +116,18 @@ pub struct RenderArgs {
     /// How Flink runs on Kubernetes, overriding `spec.mode`
     #[arg(long, value_enum, help_heading = "Native mode")]
     pub mode: Option<crate::spec::Mode>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+/// `render` arguments.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+    #[command(flatten)]
+    pub spec: SpecArgs,
     /// Native mode: the objects to write: `owner` (RBAC and the JobManager Deployment),
     /// `owned` (Services and config maps, which reference the Deployment) or `all`
     /// [default: owner, or all with --owner-uid]
@@ -128,28 +137,13 @@ pub struct RenderArgs {
     /// reference (`kubectl get deployment NAME -o jsonpath='{.metadata.uid}'`)
     #[arg(long, value_name = "UID", value_parser = crate::native::parse_uid, help_heading = "Native mode")]
     pub owner_uid: Option<String>,
-    #[command(flatten)]
-    pub vars: VarArgs,
 }
 
 /// `apply` arguments: what `render` takes, plus kubectl's connection flags.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Spec file (YAML, one or more documents); `-` reads standard input. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
-    pub filenames: Vec<PathBuf>,
-    /// Set a spec value before validation, e.g. `--set spec.taskManager.slots=2`. Repeatable.
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<Override>,
-    /// Directory of templates overriding the built-in ones by file name
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
-    /// Render `job.fromSavepoint` without high availability
-    #[arg(long)]
-    pub allow_savepoint_without_ha: bool,
-    /// How Flink runs on Kubernetes, overriding `spec.mode`
-    #[arg(long, value_enum)]
-    pub mode: Option<crate::spec::Mode>,
+    #[command(flatten)]
+    pub spec: SpecArgs,
     /// Passed to kubectl: the kubeconfig context
     #[arg(long, value_name = "NAME", help_heading = "kubectl")]
     pub context: Option<String>,
@@ -170,8 +164,6 @@ pub struct ApplyArgs {
         help_heading = "kubectl"
     )]
     pub dry_run: Option<DryRun>,
-    #[command(flatten)]
-    pub vars: VarArgs,
 }
 
 /// kubectl's `--dry-run` strategies.

@@ -118,18 +118,19 @@ fn render_command(
     stdin: &mut dyn Read,
     env: &BTreeMap<String, String>,
 ) -> Result<Outcome, Error> {
-    let substitution = substitution(&args.vars, env)?;
+    let substitution = substitution(&args.spec.vars, env)?;
     let inputs = args
+        .spec
         .filenames
         .iter()
         .map(|path| input::read(path, stdin))
         .collect::<Result<Vec<_>, _>>()?;
-    let overrides = native::with_mode(&args.set, args.mode);
+    let overrides = native::with_mode(&args.spec.set, args.spec.mode);
     let options = RenderOptions {
         format: args.output,
         overrides: &overrides,
-        templates: args.templates.as_deref(),
-        policy: spec::Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha },
+        templates: args.spec.templates.as_deref(),
+        policy: spec::Policy { allow_savepoint_without_ha: args.spec.allow_savepoint_without_ha },
         substitution: substitution.as_ref(),
         native: native::Options { phase: args.phase, owner_uid: args.owner_uid.as_deref() },
     };

@@ -98,24 +98,11 @@ impl Renderer {
 
     /// Renders every template the model asks for.
     pub fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
-        let context = minijinja::Value::from(minijinja::value::Serde(model));
-        model
-            .templates
-            .iter()
-            .map(|name| {
-                let text = self
-                    .env
-                    .get_template(name)
-                    .and_then(|t| t.render(context.clone()))
-                    .map_err(|err| self.template_error(name, &err))?;
-                Ok(Document {
-                    template: (*name).to_owned(),
-                    user: self.is_user(name),
-                    text,
-                    pod_template: model.pod_templates.get(name).cloned(),
-                })
-            })
-            .collect()
+        let mut documents = self.render_templates(&model.templates, model)?;
+        for document in &mut documents {
+            document.pod_template = model.pod_templates.get(document.template.as_str()).cloned();
+        }
+        Ok(documents)
     }
 
     /// Renders the named templates with any serializable model (native mode's).
