@@ -692,6 +692,35 @@ impl<'a> FlinkOptions<'a> {
             .collect()
     }
 
+    /// What the image's own configuration provides and a mounted one would lose: the memory
+    /// sizes (Flink refuses to start without one) and, from 1.18, the module opens Java 17
+    /// needs. The spec's resources and options replace them.
+    fn image_defaults(&self) -> Vec<Opt> {
+        let version = self.valid.version;
+        let user = &self.valid.flink_configuration;
+        let user_sets =
+            |prefixes: &[&str]| user.keys().any(|k| prefixes.iter().any(|p| k.starts_with(p)));
+        let mut defaults = Vec::new();
+        for (key, process_default, prefixes) in [
+            (version.jobmanager_memory(), "1600m", ["jobmanager.memory.", "jobmanager.heap."]),
+            (version.taskmanager_memory(), "1728m", ["taskmanager.memory.", "taskmanager.heap."]),
+        ] {
+            if !user_sets(&prefixes) {
+                defaults.push(match key {
+                    MemoryKey::Process(key) => opt(key, process_default),
+                    // The 1.x images' default heap.
+                    MemoryKey::Heap(key) => opt(key, "1024m"),
+                });
+            }
+        }
+        if !user_sets(&["env.java.opts"])
+            && let Some(opts) = crate::native::config::stock_java_opts(version)
+        {
+            defaults.push(opt("env.java.opts.all", opts));
+        }
+        defaults
+    }
+
     /// The files of the `<name>-config` ConfigMap: the Flink configuration both processes
     /// read (their options united; a key one process does not use is ignored by it) and the
     /// logging configuration.
@@ -705,6 +734,7 @@ impl<'a> FlinkOptions<'a> {
             config.insert("jobmanager.bind-host".into(), "0.0.0.0".into());
             config.insert("taskmanager.bind-host".into(), "0.0.0.0".into());
         }
+        config.extend(self.image_defaults());
         for (key, value) in self.taskmanager_options().into_iter().chain(self.jobmanager_options())
         {
             if !Self::is_per_pod(&(key.clone(), value.clone())) {

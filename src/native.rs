@@ -14,7 +14,7 @@
 //! whose uid exists only once the Deployment does: hence two phases (see [`Phase`]).
 //! This module builds the model; templates under `templates/native/` place its values.
 
-mod config;
+pub(crate) mod config;
 mod validate;
 
 use std::collections::BTreeMap;

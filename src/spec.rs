@@ -645,7 +645,8 @@ fn sequence_for_struct(
             .iter()
             .filter_map(|s| match field {
                 Some(key) => s
-                    .pointer(&format!("/properties/{}", key.replace('~', "~0").replace('/', "~1")))
+                    .get("properties")
+                    .and_then(|p| p.get(key))
                     .or_else(|| s.get("additionalProperties").filter(|a| a.is_object())),
                 None => s.get("items"),
             })
@@ -810,7 +811,13 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
     }
     let flink_configuration: BTreeMap<String, String> =
         flatten(&spec.flink_configuration).into_iter().map(|(k, v)| (k, v.to_owned())).collect();
-    validate_flink_configuration(&flink_configuration, version, &mut problems, &mut warnings);
+    validate_flink_configuration(
+        &flink_configuration,
+        version,
+        cluster.is_session(),
+        &mut problems,
+        &mut warnings,
+    );
     // Native mode's own rules (and the refusal of its fields in standalone mode).
     crate::native::validate(&cluster, version, &flink_configuration, &mut problems, &mut warnings);
     if problems.is_empty() {
@@ -1144,6 +1151,7 @@ fn flatten(map: &BTreeMap<String, ConfigValue>) -> Vec<(String, &str)> {
 fn validate_flink_configuration(
     config: &BTreeMap<String, String>,
     version: FlinkVersion,
+    session: bool,
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<String>,
 ) {
@@ -1158,7 +1166,7 @@ fn validate_flink_configuration(
                 ));
             continue;
         }
-        if let Some(field) = managed_by(name, version) {
+        if let Some(field) = managed_by(name, version, session) {
             problems.push(
                 Problem::new(at(), format!("`{name}` is set by `{field}`"))
                     .help(format!("remove it from flinkConfiguration and set `{field}` instead")),
@@ -1174,13 +1182,14 @@ fn validate_flink_configuration(
 }
 
 /// The spec field that owns a Flink option, if the option is one kubectl-flink sets.
-fn managed_by(name: &str, version: FlinkVersion) -> Option<&'static str> {
+/// A session cluster has no `spec.job`, so its default parallelism is an ordinary option.
+fn managed_by(name: &str, version: FlinkVersion, session: bool) -> Option<&'static str> {
     let ha = "spec.highAvailability";
     Some(match name {
         "jobmanager.rpc.address" | "blob.server.port" | "queryable-state.server.ports" => {
             "kubectl-flink (fixed so the Service can expose it)"
         }
-        "parallelism.default" => "spec.job.parallelism",
+        "parallelism.default" if !session => "spec.job.parallelism",
         "taskmanager.numberOfTaskSlots" => "spec.taskManager.slots",
         "high-availability"
         | "high-availability.type"

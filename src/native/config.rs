@@ -213,12 +213,23 @@ fn stock(b: &mut Builder, version: FlinkVersion) {
     for (key, value) in STOCK {
         b.set(key, *value, None);
     }
+    if let Some(opts) = stock_java_opts(version) {
+        b.set("env.java.opts.all", opts, None);
+    }
+}
+
+/// The `env.java.opts.all` of the version's stock configuration: the module opens Java 17
+/// needs (shipped from 1.18, when Flink began to support Java 17), or none before.
+pub fn stock_java_opts(version: FlinkVersion) -> Option<String> {
+    if version < FlinkVersion::parse("1.18").unwrap_or(version) {
+        return None;
+    }
     let mut opts: Vec<&str> = Vec::new();
     if version.major < 2 {
         opts.push(JAVA_OPTS_1_20_EXTRA);
     }
     opts.extend(JAVA_OPTS_2X);
-    b.set("env.java.opts.all", opts.join(" "), None);
+    Some(opts.join(" "))
 }
 
 fn image_and_identity(b: &mut Builder, cluster: &FlinkCluster) {

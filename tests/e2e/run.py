@@ -13,6 +13,11 @@ Phases per version (each bounded, each stops every process it started by its PID
   restore      re-render with job.fromSavepoint (+ --allow-savepoint-without-ha): state restored
   ha           ZooKeeper HA, entryClass, fromSavepoint: kill -9 the JobManager, start it again
                with the identical argv, the job resumes from the latest checkpoint, not the savepoint
+  session      FlinkSessionCluster (jobmanager.sh + taskmanager.sh): 1 TM with the spec's slots, then
+               the job jar submitted through REST (POST /jars/upload, /jars/:id/run) runs and checkpoints
+  configmap    configMode: configmap: the ConfigMap's files replace conf/ of a FLINK_HOME of its own
+               (plus appended local-only keys), argv without -D: job RUNNING, checkpoints, every
+               key of the rendered config file in effect
 
 Python stdlib only. Prints PASS/FAIL per check and "N passed, M failed" at the end.
 """
@@ -42,7 +47,8 @@ BUDGET = float(os.environ.get("E2E_TIMEOUT") or 540)
 KEEP = os.environ.get("E2E_KEEP") == "1"
 # Only to prove the harness fails (see README): break the rendered objects on purpose.
 BREAK = os.environ.get("E2E_BREAK", "")
-BREAK_MODES = ("tm-rpc-address", "deprecated-key", "removed-key", "late-flag")
+BREAK_MODES = ("tm-rpc-address", "deprecated-key", "removed-key", "late-flag", "session-joined-d",
+               "configmap-unmounted")
 
 REST = "http://127.0.0.1:8081"
 FLINK_PORTS = (6123, 6124, 8081)        # fixed by the rendered argv / config: runs are sequential
@@ -246,10 +252,12 @@ def wait_for(what, fn, seconds, interval=0.25, procs=(), describe=None):
 # ---------------------------------------------------------------------------------------------
 # REST
 
-def rest(method, path, body=None, timeout=5):
-    data = json.dumps(body).encode() if body is not None else None
+def rest(method, path, body=None, timeout=5, raw=None, content_type=None):
+    """A REST call; `body` is sent as JSON, or `raw` bytes with their `content_type`."""
+    data = json.dumps(body).encode() if body is not None else raw
+    ctype = content_type or "application/json"
     req = urllib.request.Request(REST + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"} if data else {})
+                                 headers={"Content-Type": ctype} if data is not None else {})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         raw = resp.read()
         return json.loads(raw) if raw else {}
@@ -257,6 +265,24 @@ def rest(method, path, body=None, timeout=5):
 
 def get(path):
     return rest("GET", path)
+
+
+def upload_jar(path, timeout=30):
+    """POST /jars/upload (multipart/form-data, field "jarfile"); returns the jar id for /jars/:id/run."""
+    boundary = "e2e-%s" % hashlib.sha256(os.urandom(16)).hexdigest()[:24]
+    with open(path, "rb") as f:
+        payload = f.read()
+    body = b"".join([
+        b"--", boundary.encode(), b"\r\n",
+        b'Content-Disposition: form-data; name="jarfile"; filename="',
+        os.path.basename(path).encode(), b'"\r\n',
+        b"Content-Type: application/x-java-archive\r\n\r\n", payload, b"\r\n",
+        b"--", boundary.encode(), b"--\r\n"])
+    resp = rest("POST", "/jars/upload", raw=body, timeout=timeout,
+                content_type="multipart/form-data; boundary=%s" % boundary)
+    if resp.get("status") != "success" or not resp.get("filename"):
+        raise PhaseFailed("jar upload failed: %s" % json.dumps(resp)[:400])
+    return os.path.basename(resp["filename"])
 
 
 def job_running(job_id=None):
@@ -461,11 +487,7 @@ def make_flink_home(version, flink_cache, home, job_jar):
     for f in os.listdir(os.path.join(flink_cache, "conf")):
         if f.startswith("log4j") or f.startswith("logback"):
             shutil.copy(os.path.join(flink_cache, "conf", f), conf)
-    # Java 17 needs the --add-opens/--add-exports of the shipped config (env.java.opts.all).
-    shipped = open(os.path.join(flink_cache, "conf", "config.yaml")).read()
-    m = re.search(r"^\s*all:\s*(--add-\S.*)$", shipped, re.M) or \
-        re.search(r"^env\.java\.opts\.all:\s*(.*)$", shipped, re.M)
-    java_opts = m.group(1).strip() if m else ""
+    java_opts, local = local_conf(flink_cache, home)
     lines = [
         "# kubectl-flink e2e: the image's config stand-in. Rendered -D flags must override the",
         "# values below that are deliberately wrong (rpc address, slots, parallelism).",
@@ -482,15 +504,7 @@ def make_flink_home(version, flink_cache, home, job_jar):
         "rest.address: localhost",
         "rest.bind-address: localhost",
         "rest.port: 8081",
-        "# Only for speed: both processes start at once, as pods would, and a TaskManager that",
-        "# finds no ResourceManager yet retries after this delay (default 10 s).",
-        "cluster.registration.error-delay: 1000",
-        "# keep Flink's scratch and pid files (jm_*, tm_*, flink-web-*, flink-rpc-*.jar, *.pid) in the work dir",
-        "io.tmp.dirs: %s" % os.path.join(home, "tmp"),
-        "web.tmpdir: %s" % os.path.join(home, "tmp"),
-        "env.pid.dir: %s" % os.path.join(home, "tmp"),
-        "",
-    ]
+    ] + local + [""]
     conf_name = "config.yaml" if vtuple(version) >= (1, 19) else "flink-conf.yaml"
     with open(os.path.join(conf, conf_name), "w") as f:
         f.write("\n".join(lines))
@@ -498,6 +512,27 @@ def make_flink_home(version, flink_cache, home, job_jar):
     shutil.copy(job_jar, os.path.join(home, "usrlib", "e2e-job.jar"))
     os.makedirs(os.path.join(home, "log"))
     os.makedirs(os.path.join(home, "tmp"))
+
+
+def local_conf(flink_cache, home):
+    """(Java 17 opts, [lines]): what this machine needs in the Flink config besides what is rendered.
+
+    Used by the stand-in config and appended, as flat `key: value` lines, to a rendered ConfigMap's
+    config file (configmap phase). Nothing here may be a key the renderer writes."""
+    # Java 17 needs the --add-opens/--add-exports of the shipped config (env.java.opts.all).
+    shipped = open(os.path.join(flink_cache, "conf", "config.yaml")).read()
+    m = re.search(r"^\s*all:\s*(--add-\S.*)$", shipped, re.M) or \
+        re.search(r"^env\.java\.opts\.all:\s*(.*)$", shipped, re.M)
+    java_opts = m.group(1).strip() if m else ""
+    return java_opts, [
+        "# Only for speed: both processes start at once, as pods would, and a TaskManager that",
+        "# finds no ResourceManager yet retries after this delay (default 10 s).",
+        "cluster.registration.error-delay: 1000",
+        "# keep Flink's scratch and pid files (jm_*, tm_*, flink-web-*, flink-rpc-*.jar, *.pid) in the work dir",
+        "io.tmp.dirs: %s" % os.path.join(home, "tmp"),
+        "web.tmpdir: %s" % os.path.join(home, "tmp"),
+        "env.pid.dir: %s" % os.path.join(home, "tmp"),
+    ]
 
 
 def render(spec, spec_path, extra=()):
@@ -508,7 +543,10 @@ def render(spec, spec_path, extra=()):
 
 
 def rendered_objects(L, spec, spec_path, extra=()):
+    """Render; (JobManager Job or Deployment, Service, TM Deployment, JM container, TM container, ConfigMap)."""
     name = spec["metadata"]["name"]
+    session = spec["kind"] == "FlinkSessionCluster"
+    configmap = spec["spec"].get("configMode") == "configmap"
     r = render(spec, spec_path, extra)
     R.require(L("kubectl-flink render %s exits 0" % " ".join(["-f", os.path.basename(spec_path)] + list(extra))),
               r.returncode == 0, "exit %d %s" % (r.returncode, r.stderr.decode(errors="replace").strip()[:500]))
@@ -518,11 +556,14 @@ def rendered_objects(L, spec, spec_path, extra=()):
         R.require(L("render -o json prints JSON"), False, str(e))
     items = doc.get("items") or []
     shape = [(i.get("apiVersion"), i.get("kind"), i.get("metadata", {}).get("name")) for i in items]
-    want = [("batch/v1", "Job", name + "-jobmanager"), ("v1", "Service", name + "-jobmanager"),
-            ("apps/v1", "Deployment", name + "-taskmanager")]
-    R.require(L("render -o json is a v1 List of Job, Service, Deployment"),
+    want = [("apps/v1", "Deployment") if session else ("batch/v1", "Job"), ("v1", "Service"),
+            ("apps/v1", "Deployment")] + ([("v1", "ConfigMap")] if configmap else [])
+    want = [w + (n,) for w, n in zip(want, [name + "-jobmanager", name + "-jobmanager", name + "-taskmanager",
+                                            name + "-config"])]
+    R.require(L("render -o json is a v1 List of %s" % ", ".join(w[1] for w in want)),
               doc.get("kind") == "List" and doc.get("apiVersion") == "v1" and shape == want, "got %s" % shape)
-    job, svc, dep = items
+    job, svc, dep = items[:3]
+    cm = items[3] if configmap else None
 
     def container(obj, cname):
         cs = obj["spec"]["template"]["spec"].get("containers", [])
@@ -533,7 +574,7 @@ def rendered_objects(L, spec, spec_path, extra=()):
     jm, tm = container(job, "jobmanager"), container(dep, "taskmanager")
     if BREAK:
         break_on_purpose(jm, tm)
-    return job, svc, dep, jm, tm
+    return job, svc, dep, jm, tm, cm
 
 
 def break_on_purpose(jm, tm):
@@ -549,6 +590,20 @@ def break_on_purpose(jm, tm):
     elif BREAK == "late-flag":          # a -D behind the program arguments is not a flag any more
         late = [a for a in jargs if a.startswith("-Dexecution.checkpointing.interval=")]
         jm["args"] = [a for a in jargs if a not in late] + late
+    elif BREAK == "session-joined-d":   # jobmanager.sh takes a joined -Dk=v 2nd argument for a host name
+        joined, i = [], 0
+        while i < len(jargs):
+            if jargs[i] == "-D" and i + 1 < len(jargs):
+                joined.append("-D" + jargs[i + 1])
+                i += 1
+            else:
+                joined.append(jargs[i])
+            i += 1
+        jm["args"] = joined
+    elif BREAK == "configmap-unmounted":  # the ConfigMap volume is there, but no container mounts it
+        for cont in (jm, tm):
+            cont["volumeMounts"] = [m for m in cont.get("volumeMounts") or []
+                                    if m.get("mountPath") != "/opt/flink/conf"]
     print("     E2E_BREAK=%s: rendered argv broken on purpose: JM %s TM %s" % (BREAK, jm["args"], tm["args"]))
 
 
@@ -569,6 +624,46 @@ def dflags(args):
             k, v = a[2:].split("=", 1)
             out.append((k, v))
         i += 1
+    return out
+
+
+def parse_conf_file(file_name, text):
+    """{key: value} of a rendered Flink config file, read the way Flink reads it.
+
+    flink-conf.yaml (the legacy format) as GlobalConfiguration does: cut at the first '#', split at
+    the first ': ', trim both sides. config.yaml only as flat `key: scalar` lines (plain, "double"
+    or 'single' quoted), which is what kubectl-flink writes; any other line raises ValueError, so
+    that a change of the rendered format shows instead of being misread."""
+    out = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if file_name == "flink-conf.yaml":
+            conf = line.split("#", 1)[0].strip()
+            if not conf:
+                continue
+            kv = conf.split(": ", 1)
+            if len(kv) != 2 or not kv[0].strip() or not kv[1].strip():
+                raise ValueError("%s line %d: no 'key: value': %r" % (file_name, n, line))
+            out[kv[0].strip()] = kv[1].strip()
+            continue
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = re.match(r"^([A-Za-z0-9_.\-]+):[ \t]+(.*?)[ \t]*$", line)
+        if not m:
+            raise ValueError("%s line %d: not a flat 'key: scalar' line: %r" % (file_name, n, line))
+        key, raw = m.groups()
+        if raw.startswith('"'):
+            value = json.loads(raw)            # the double-quoted YAML the renderer writes is JSON-compatible
+        elif raw.startswith("'"):
+            if not raw.endswith("'") or len(raw) < 2:
+                raise ValueError("%s line %d: unterminated quote: %r" % (file_name, n, line))
+            value = raw[1:-1].replace("''", "'")
+        elif re.search(r"\s#", raw) or raw[0] in "[{&*!|>%@`":
+            raise ValueError("%s line %d: a plain scalar this reader does not handle: %r" % (file_name, n, line))
+        else:
+            value = raw
+        if key in out:
+            raise ValueError("%s line %d: duplicate key %s" % (file_name, n, key))
+        out[key] = value
     return out
 
 
@@ -607,7 +702,8 @@ class VersionRun:
     def label(self, phase, what):
         return "[%s %s] %s" % (self.v, phase, what)
 
-    def spec(self, name, tag, entry_class=None, ha=False, from_savepoint=None, slots=1, extra_conf=None):
+    def spec(self, name, tag, entry_class=None, ha=False, from_savepoint=None, slots=1, extra_conf=None,
+             session=False, config_mode=None, resources=None):
         conf = {
             ("execution.checkpointing.dir" if self.new_keys else "state.checkpoints.dir"):
                 "file://%s/checkpoints" % self.state,
@@ -638,29 +734,96 @@ class VersionRun:
                 "zookeeper": {"quorum": "%s:%d" % (ZK_HOST, ZK_PORT), "pathRoot": "/flink"},
                 "storageDir": "file://%s/recovery" % self.state,
             }
+        if session:     # runs no job of its own: `job` is what the session phase submits through REST
+            spec["kind"] = "FlinkSessionCluster"
+            del spec["spec"]["job"]
+        if config_mode:
+            spec["spec"]["configMode"] = config_mode
+        for component, res in (resources or {}).items():
+            spec["spec"].setdefault(component, {})["resources"] = res
         return spec
 
-    def start_cluster(self, phase, spec, extra=()):
-        """Render, check the objects, start JM (+TM) from their argv. Returns a dict of everything."""
+    def start_cluster(self, phase, spec, extra=(), home=None):
+        """Render, check the objects, start JM (+TM) from their argv. Returns a dict of everything.
+
+        With a ConfigMap (configMode: configmap), its files are first written where the containers
+        mount it (the mount path with /opt/flink -> `home`), see mount_configmap."""
+        home = home or self.home
         name = spec["metadata"]["name"]
         spec_path = os.path.join(self.work, "%s.spec.json" % phase)
-        job, svc, dep, jm_c, tm_c = rendered_objects(lambda w: self.label(phase, w), spec, spec_path, extra)
+        job, svc, dep, jm_c, tm_c, cm = rendered_objects(lambda w: self.label(phase, w), spec, spec_path, extra)
         with open(os.path.join(self.work, "%s.rendered.json" % phase), "w") as f:
-            json.dump([job, svc, dep], f, indent=2)
-        self.check_objects(phase, spec, job, svc, dep, jm_c, tm_c)
-        self.check_keys_known(phase, jm_c, tm_c)
-        jm_argv, tm_argv = local_argv(jm_c, self.home), local_argv(tm_c, self.home)
+            json.dump([o for o in (job, svc, dep, cm) if o], f, indent=2)
+        c = {"name": name, "spec": spec, "jm_c": jm_c, "tm_c": tm_c, "cm": cm, "conf": {}, "home": home,
+             "job": spec["spec"].get("job"), "slots": spec["spec"]["taskManager"]["slots"]}
+        if cm is not None:
+            conf_files = [f for f in (cm.get("data") or {}) if f in ("config.yaml", "flink-conf.yaml")]
+            R.require(self.label(phase, "ConfigMap holds a Flink config file"), len(conf_files) == 1,
+                      "data keys %s" % sorted(cm.get("data") or {}))
+            c["conf_file"] = conf_files[0]
+            try:
+                c["conf"] = parse_conf_file(c["conf_file"], cm["data"][c["conf_file"]])
+            except ValueError as e:
+                R.require(self.label(phase, "rendered %s can be read" % c["conf_file"]), False, str(e))
+        c["jm_opts"] = dict(c["conf"], **dict(dflags(jm_c.get("args") or [])))
+        c["tm_opts"] = dict(c["conf"], **dict(dflags(tm_c.get("args") or [])))
+        self.check_objects(phase, spec, job, svc, dep, c)
+        self.check_keys_known(phase, c)
+        if cm is not None:
+            self.mount_configmap(phase, c, job, dep)
+        jm_argv, tm_argv = local_argv(jm_c, home), local_argv(tm_c, home)
         hosts = os.path.join(self.work, "%s.hosts" % phase)
         write_hosts(hosts, [svc["metadata"]["name"], ZK_HOST])
-        env = flink_env(self.home, hosts)
+        env = flink_env(home, hosts)
         wait_ports_free(FLINK_PORTS)
-        c = {"name": name, "spec": spec, "jm_c": jm_c, "tm_c": tm_c, "jm_argv": jm_argv, "tm_argv": tm_argv,
-             "env": env, "jm_out": os.path.join(self.logs, "%s.jobmanager.out" % phase),
-             "tm_out": os.path.join(self.logs, "%s.taskmanager.out" % phase)}
+        c.update({"jm_argv": jm_argv, "tm_argv": tm_argv, "env": env,
+                  "jm_out": os.path.join(self.logs, "%s.jobmanager.out" % phase),
+                  "tm_out": os.path.join(self.logs, "%s.taskmanager.out" % phase)})
         c["jm"] = self.spawn("%s jobmanager" % phase, jm_argv, env, c["jm_out"])
         c["tm"] = self.spawn("%s taskmanager" % phase, tm_argv, env, c["tm_out"])
         self.tm_outs.append(c["tm_out"])
         return c
+
+    def mount_configmap(self, phase, c, job, dep):
+        """Do what the kubelet does with the rendered ConfigMap volume: its files replace the mount
+        path's directory (the stand-in config, log4j and logback files of make_flink_home go).
+
+        Then the lines of local_conf() are appended to the config file: scratch/pid dirs in the
+        work dir and the fast registration retry. Only appended, as flat `key: value` lines (valid
+        in flink-conf.yaml and config.yaml alike); no rendered line is changed, and a key the
+        renderer wrote may not be appended (that is checked). The Java 17 module opens are not
+        appended: the mounted file replaces the image's, so the renderer must write them, and
+        the rendered value must equal the distribution's shipped one (checked)."""
+        cm_name = c["cm"]["metadata"]["name"]
+        mount_dirs = set()
+        for obj, cont in ((job, c["jm_c"]), (dep, c["tm_c"])):
+            vols = {v.get("name") for v in obj["spec"]["template"]["spec"].get("volumes") or []
+                    if (v.get("configMap") or {}).get("name") == cm_name}
+            mounts = [m["mountPath"] for m in cont.get("volumeMounts") or [] if m.get("name") in vols]
+            mount_dirs |= {m.replace("/opt/flink", c["home"]) for m in mounts}
+        R.check(self.label(phase, "JM and TM mount the ConfigMap at /opt/flink/conf"),
+                mount_dirs == {os.path.join(c["home"], "conf")}, "local mount dirs %s" % sorted(mount_dirs))
+        java_opts, local = local_conf(self.flink_cache, c["home"])
+        R.check(self.label(phase, "rendered env.java.opts.all is the distribution's Java 17 module opens"),
+                c["conf"].get("env.java.opts.all") == java_opts,
+                "rendered %r, shipped %r" % (c["conf"].get("env.java.opts.all"), java_opts))
+        appended = ["# appended by the kubectl-flink e2e harness (local machine only, see tests/e2e/README.md):"] + local
+        keys = {l.split(":", 1)[0] for l in appended if not l.startswith("#")}
+        R.check(self.label(phase, "appended local keys are not rendered keys"), not keys & set(c["conf"]),
+                "both: %s" % sorted(keys & set(c["conf"])))
+        for d in sorted(mount_dirs):
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+            for fname, text in c["cm"]["data"].items():
+                with open(os.path.join(d, fname), "w") as f:
+                    f.write(text)
+            with open(os.path.join(d, c["conf_file"]), "a") as f:
+                f.write(("" if c["cm"]["data"][c["conf_file"]].endswith("\n") else "\n") + "\n".join(appended) + "\n")
+        if mount_dirs:
+            info("ConfigMap %s written to %s (+ %d local keys appended to %s)"
+                 % (cm_name, ", ".join(sorted(mount_dirs)), len(keys), c["conf_file"]))
+        else:
+            info("ConfigMap %s is mounted by no container: conf/ keeps the stand-in config" % cm_name)
 
     def spawn(self, name, argv, env, out):
         p = Proc(name, argv, env, out, self.work)
@@ -687,11 +850,14 @@ class VersionRun:
             print("     | %s" % line[:400])
 
     # -- checks shared by phases ----------------------------------------------------------------
-    def check_objects(self, phase, spec, job, svc, dep, jm_c, tm_c):
+    def check_objects(self, phase, spec, job, svc, dep, c):
         L = lambda w: self.label(phase, w)   # noqa: E731
         s = spec["spec"]
-        R.check(L("JM command is /opt/flink/bin/standalone-job.sh start-foreground"),
-                jm_c.get("command") == ["/opt/flink/bin/standalone-job.sh"]
+        jm_c, tm_c = c["jm_c"], c["tm_c"]
+        session = spec["kind"] == "FlinkSessionCluster"
+        jm_script = "jobmanager.sh" if session else "standalone-job.sh"
+        R.check(L("JM command is /opt/flink/bin/%s start-foreground" % jm_script),
+                jm_c.get("command") == ["/opt/flink/bin/%s" % jm_script]
                 and (jm_c.get("args") or [None])[0] == "start-foreground",
                 "command %s args[0] %s" % (jm_c.get("command"), (jm_c.get("args") or [None])[0]))
         R.check(L("TM command is /opt/flink/bin/taskmanager.sh start-foreground"),
@@ -710,33 +876,66 @@ class VersionRun:
                 "ports %s" % sorted(ports, key=str))
         R.check(L("TaskManager replicas is the spec's"),
                 dep["spec"].get("replicas") == s["taskManager"]["replicas"], "replicas %s" % dep["spec"].get("replicas"))
-        # the argv says what the contract says
-        jd = dict(dflags(jm_c.get("args") or []))
-        td = dict(dflags(tm_c.get("args") or []))
+        if session:
+            # jobmanager.sh reads a second argument that is not exactly "-D" as a host name
+            # (legacy `start <host> <port>`), so a session JM must get `-D key=value` as two words
+            jargs = jm_c.get("args") or []
+            joined = [a for a in jargs[1:] if a.startswith("-D") and a != "-D"]
+            R.check(L("session JM argv passes every option as two words: -D key=value"),
+                    not joined and len(jargs) > 1 and jargs[1] == "-D", "joined: %s, args %s" % (joined, jargs[:3]))
+        # the argv (or the config file) says what the contract says
+        jd, td = c["jm_opts"], c["tm_opts"]
+        src = "%s " % c["conf_file"] if c["cm"] is not None else "-D"
         svc_name = svc["metadata"]["name"]
-        R.check(L("JM -Djobmanager.rpc.address is the Service name"), jd.get("jobmanager.rpc.address") == svc_name,
+        R.check(L("JM %sjobmanager.rpc.address is the Service name" % src),
+                jd.get("jobmanager.rpc.address") == svc_name,
                 "%r vs %r" % (jd.get("jobmanager.rpc.address"), svc_name))
-        R.check(L("TM -Dtaskmanager.numberOfTaskSlots is the spec's"),
+        R.check(L("TM %staskmanager.numberOfTaskSlots is the spec's" % src),
                 td.get("taskmanager.numberOfTaskSlots") == str(s["taskManager"]["slots"]),
                 "%r" % td.get("taskmanager.numberOfTaskSlots"))
         for k, v in s.get("flinkConfiguration", {}).items():
             if jd.get(k) != v:
-                R.check(L("flinkConfiguration %s passed as -D" % k), False, "argv has %r" % jd.get(k))
+                R.check(L("flinkConfiguration %s passed as %s" % (k, src.strip())), False, "JM gets %r" % jd.get(k))
         if "highAvailability" in s:
             R.check(L("HA TM argv has no jobmanager.rpc.address (leader from ZooKeeper)"),
                     "jobmanager.rpc.address" not in td, "%r" % td.get("jobmanager.rpc.address"))
         else:
-            R.check(L("TM -Djobmanager.rpc.address is the Service name"), td.get("jobmanager.rpc.address") == svc_name,
+            R.check(L("TM %sjobmanager.rpc.address is the Service name" % src),
+                    td.get("jobmanager.rpc.address") == svc_name,
                     "%r" % td.get("jobmanager.rpc.address"))
+        if c["cm"] is not None:
+            self.check_configmap_objects(phase, spec, job, dep, c)
 
-    def check_keys_known(self, phase, jm_c, tm_c):
-        """Every -D key of the argv is a key this Flink version knows under its current name.
+    def check_configmap_objects(self, phase, spec, job, dep, c):
+        """configMode: configmap: options only in the ConfigMap, the argv carries no -D."""
+        L = lambda w: self.label(phase, w)   # noqa: E731
+        s, cm = spec["spec"], c["cm"]
+        want_file = "config.yaml" if vtuple(self.v) >= (2, 0) else "flink-conf.yaml"
+        R.check(L("ConfigMap data is %s + log4j-console.properties" % want_file),
+                sorted(cm.get("data") or {}) == sorted([want_file, "log4j-console.properties"]),
+                "data keys %s" % sorted(cm.get("data") or {}))
+        jargs, targs = c["jm_c"].get("args") or [], c["tm_c"].get("args") or []
+        want_jm = ["start-foreground"] + (["--job-classname", s["job"]["entryClass"]] if s["job"].get("entryClass")
+                                          else []) + s["job"]["args"]
+        R.check(L("argv has no -D: JM start-foreground + job flags, TM start-foreground"),
+                jargs == want_jm and targs == ["start-foreground"], "JM %s TM %s" % (jargs, targs))
+        R.check(L("%s parallelism.default is the spec's" % c["conf_file"]),
+                c["conf"].get("parallelism.default") == str(s["job"]["parallelism"]),
+                "%r" % c["conf"].get("parallelism.default"))
+        sums = [o["spec"]["template"].get("metadata", {}).get("annotations", {}).get("checksum/config")
+                for o in (job, dep)]
+        R.check(L("both pods carry the same checksum/config annotation"), sums[0] and sums[0] == sums[1],
+                "%s" % sums)
+
+    def check_keys_known(self, phase, c):
+        """Every rendered key (-D of the argv, or of the ConfigMap's config file) is a key this Flink
+        version knows under its current name.
 
         Flink keeps unknown keys in its Configuration without a word (so they even show in
         /jobmanager/config); this is what catches a key the version ignores."""
         bad = []
-        for who, cont in (("JM", jm_c), ("TM", tm_c)):
-            for k, _ in dflags(cont.get("args") or []):
+        for who, opts in (("JM", c["jm_opts"]), ("TM", c["tm_opts"])):
+            for k in opts:
                 status = self.keys.get(k)
                 if status is None:
                     bad.append("%s %s: unknown to Flink %s" % (who, k, self.v))
@@ -744,7 +943,8 @@ class VersionRun:
                     instead = status.split("\t")[1]
                     bad.append("%s %s: deprecated %s" % (who, k, instead if instead.startswith("(")
                                                          else "(use %s)" % instead))
-        R.check(self.label(phase, "every -D key of the JM and TM argv is a current Flink %s key" % self.v),
+        what = "key of %s" % c["conf_file"] if c["cm"] is not None else "-D key of the JM and TM argv"
+        R.check(self.label(phase, "every %s is a current Flink %s key" % (what, self.v)),
                 not bad, "; ".join(bad) if bad else "%d keys known to this version" % len(self.keys))
 
     def wait_running(self, phase, c, seconds=90, job_id=None):
@@ -757,41 +957,45 @@ class VersionRun:
         return jid, detail
 
     def check_running_job(self, phase, c, jid, detail):
+        """c["job"]: the spec's job (job cluster) or what was submitted (session)."""
         L = lambda w: self.label(phase, w)   # noqa: E731
-        s = c["spec"]["spec"]
-        how = "entryClass" if s["job"].get("entryClass") else "manifest"
-        tag = s["job"]["args"][-1]
+        job = c["job"]
+        how = "entryClass" if job.get("entryClass") else "manifest"
+        tag = job["args"][-1]
         R.check(L("job started through %s" % ("--job-classname" if how == "entryClass" else "the jar's Main-Class")),
                 detail.get("name") == "e2e-counter main=%s tag=%s" % (how, tag), "job name %r" % detail.get("name"))
-        want_args = "E2E main=%s args=%s" % (how, "[" + ", ".join(s["job"]["args"]) + "]")
+        want_args = "E2E main=%s args=%s" % (how, "[" + ", ".join(job["args"]) + "]")
         R.check(L("program args arrived unchanged"), any(want_args in l for l in read_lines(c["jm_out"])),
                 "line %r in %s" % (want_args, os.path.basename(c["jm_out"])))
         par = sorted({v.get("parallelism") for v in detail.get("vertices", [])})
-        R.check(L("operator parallelism is the spec's"), par == [s["job"]["parallelism"]], "parallelism %s" % par)
+        R.check(L("operator parallelism is the spec's"), par == [job["parallelism"]], "parallelism %s" % par)
         tms = get("/taskmanagers").get("taskmanagers", [])
         R.check(L("one TaskManager with the spec's slots registered"),
-                len(tms) == 1 and tms[0].get("slotsNumber") == s["taskManager"]["slots"],
+                len(tms) == 1 and tms[0].get("slotsNumber") == c["slots"],
                 "taskmanagers %s" % [(t.get("id"), t.get("slotsNumber")) for t in tms])
         R.check(L("blob server on 6124"), port_open(6124))
         self.check_effective_config(phase, c)
 
     def check_effective_config(self, phase, c):
-        """Every -D of the JM argv must be in REST /jobmanager/config with the same value."""
+        """Every rendered option of the JM (-D of its argv, keys of the ConfigMap's config file) must be in
+        REST /jobmanager/config with the same value."""
         eff = {e["key"]: e["value"] for e in get("/jobmanager/config")}
-        flags = dflags(c["jm_c"].get("args") or [])
+        flags = sorted(c["jm_opts"].items())
         bad = ["%s=%s (effective: %s)" % (k, v, eff.get(k, "<absent>")) for k, v in flags if eff.get(k) != v]
-        R.check(self.label(phase, "REST /jobmanager/config holds all %d -D flags of the JM argv" % len(flags)),
+        what = ("keys of the rendered %s" % c["conf_file"]) if c["cm"] is not None else "-D flags of the JM argv"
+        R.check(self.label(phase, "REST /jobmanager/config holds all %d %s" % (len(flags), what)),
                 not bad, "; ".join(bad))
 
     def check_deprecations(self, phase, c):
-        """After a phase: no -D key of the rendered argv made Flink log 'deprecated configuration key'."""
-        keys = {k for k, _ in dflags(c["jm_c"].get("args") or [])} | {k for k, _ in dflags(c["tm_c"].get("args") or [])}
+        """After a phase: no rendered key made Flink log 'deprecated configuration key'."""
+        keys = set(c["jm_opts"]) | set(c["tm_opts"])
         hits = set()
         for out in (c["jm_out"], c["tm_out"]):
             for line in read_lines(out):
                 if "deprecated" in line.lower():
                     hits |= {k for k in keys if "'%s'" % k in line or '"%s"' % k in line}
-        R.check(self.label(phase, "no rendered -D key is deprecated in Flink %s (JM+TM logs)" % self.v), not hits,
+        R.check(self.label(phase, "no rendered %s key is deprecated in Flink %s (JM+TM logs)"
+                           % ("config" if c["cm"] is not None else "-D", self.v)), not hits,
                 "deprecated: %s" % sorted(hits))
 
     def wait_checkpoints(self, jid, n, procs, after_id=0, seconds=60):
@@ -959,6 +1163,72 @@ class VersionRun:
         self.check_deprecations(phase, c)
         zk.stop()
 
+    def phase_session(self):
+        """FlinkSessionCluster: JM (jobmanager.sh) and TM from the rendered argv; then the test job is
+        submitted through REST (jar upload, run with entryClass) and must run and checkpoint."""
+        phase = "session"
+        L = lambda w: self.label(phase, w)   # noqa: E731
+        spec = self.spec("session", tag=phase, slots=2, session=True)
+        c = self.start_cluster(phase, spec)
+        t = time.monotonic()
+
+        def registered():       # the slot report follows the registration: wait for both
+            ov = get("/overview")
+            return ov if ov.get("taskmanagers", 0) >= 1 and ov.get("slots-total", 0) > 0 else None
+        ov = wait_for("a TaskManager with its slots registered with the session", registered, 60, interval=0.3,
+                      procs=[c["jm"], c["tm"]], describe=cluster_state)
+        R.check(L("REST /overview: 1 TaskManager with the spec's slots, no job yet"),
+                ov.get("taskmanagers") == 1 and ov.get("slots-total") == c["slots"]
+                and not any(ov.get(k) for k in ("jobs-running", "jobs-finished", "jobs-cancelled", "jobs-failed")),
+                "taskmanagers %s, slots-total %s, jobs running %s, %.1fs after start"
+                % (ov.get("taskmanagers"), ov.get("slots-total"), ov.get("jobs-running"), time.monotonic() - t))
+        self.check_effective_config(phase, c)
+        self.end_timer("session start")
+        # -- submit the job to the running session, as `flink run -m <svc>:8081` would
+        jar_id = upload_jar(self.jar)
+        R.check(L("POST /jars/upload accepts the job jar"), bool(jar_id), jar_id)
+        job = {"entryClass": "e2e.CounterJobExplicit", "parallelism": 1,
+               "args": ["--rate", str(RATE), "--keys", str(KEYS), "--tag", phase]}
+        run = rest("POST", "/jars/%s/run" % jar_id, {"entryClass": job["entryClass"], "programArgsList": job["args"],
+                                                     "parallelism": job["parallelism"]}, timeout=bounded(60))
+        jid = run.get("jobid")
+        R.require(L("POST /jars/:id/run with entryClass returns a job id"), bool(jid), json.dumps(run)[:300])
+        c["job"] = job
+        _, detail = self.wait_running(phase, c, seconds=60, job_id=jid)
+        self.check_running_job(phase, c, jid, detail)
+        cps = self.wait_checkpoints(jid, 1, [c["jm"], c["tm"]])
+        cp_root = os.path.join(self.state, "checkpoints", jid)
+        chk = sorted(d for d in os.listdir(cp_root) if d.startswith("chk-")) if os.path.isdir(cp_root) else []
+        R.check(L("checkpoint completed, written under the spec's checkpoint dir"),
+                cps["counts"]["completed"] >= 1 and bool(chk), "%d completed; %s: %s"
+                % (cps["counts"]["completed"], cp_root, chk[-3:]))
+        rest("PATCH", "/jobs/%s?mode=cancel" % jid)
+        wait_for("the job CANCELED", lambda: get("/jobs/%s" % jid).get("state") == "CANCELED", 30,
+                 procs=[c["jm"], c["tm"]])
+        R.check(L("job cancelled; the session JobManager and TaskManager stay up"),
+                c["jm"].alive() and c["tm"].alive() and get("/overview").get("taskmanagers") == 1)
+        self.check_deprecations(phase, c)
+
+    def phase_configmap(self):
+        """configMode: configmap: the options are in the ConfigMap's config file, mounted at
+        /opt/flink/conf, and the argv has no -D. Runs in a FLINK_HOME of its own, whose conf/ is
+        replaced by the ConfigMap's files (see mount_configmap)."""
+        phase = "configmap"
+        home = os.path.join(self.work, "flink-configmap")
+        make_flink_home(self.v, self.flink_cache, home, self.jar)
+        spec = self.spec("counter-cm", tag=phase, entry_class="e2e.CounterJobExplicit", slots=2,
+                         config_mode="configmap")
+        c = self.start_cluster(phase, spec, home=home)
+        jid, detail = self.wait_running(phase, c)
+        self.check_running_job(phase, c, jid, detail)
+        cps = self.wait_checkpoints(jid, 2, [c["jm"], c["tm"]])
+        cp_root = os.path.join(self.state, "checkpoints", jid)
+        chk = sorted(d for d in os.listdir(cp_root) if d.startswith("chk-")) if os.path.isdir(cp_root) else []
+        R.check(self.label(phase, "checkpoints completed, written under the spec's checkpoint dir"),
+                cps["counts"]["completed"] >= 2 and bool(chk), "%d completed; %s: %s"
+                % (cps["counts"]["completed"], cp_root, chk[-3:]))
+        self.check_deprecations(phase, c)
+
     def start_zookeeper(self):
         zk_dir = os.path.join(self.work, "zookeeper")
         os.makedirs(os.path.join(zk_dir, "data"))
@@ -1008,13 +1278,15 @@ class VersionRun:
         os.makedirs(self.logs)
         os.makedirs(self.state)
         jar, cached = build_job_jar(self.v, flink_cache)
+        self.flink_cache, self.jar = flink_cache, jar
         self.keys = config_keys(self.v, flink_cache)
         make_flink_home(self.v, flink_cache, self.home, jar)
         info("job jar %s (%s), FLINK_HOME %s" % (jar, "cached" if cached else "built", self.home))
         self.end_timer("setup")
         # (the first and the last phase end a timer of their own halfway: "checkpoints", "ha start")
         for name, fn in (("savepoint", self.phase_checkpoints_and_savepoint),
-                         ("restore", self.phase_restore), ("ha failover+stop", self.phase_ha)):
+                         ("restore", self.phase_restore), ("ha failover+stop", self.phase_ha),
+                         ("session job", self.phase_session), ("configmap", self.phase_configmap)):
             ok = True
             try:
                 fn()

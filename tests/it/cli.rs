@@ -233,3 +233,23 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(status.success(), "{status:?}");
     let _ = render_file(&spec);
 }
+
+#[test]
+fn configmap_mode_keeps_what_the_image_config_provided() {
+    // The mounted ConfigMap hides the image's conf/: without a memory size Flink refuses to
+    // start, and Java 17 needs the module opens (found by the real-Flink configmap phase).
+    let spec = SPEC
+        .replace("spec: {image: 'flink:2.1'}", "spec: {image: 'flink:2.1', configMode: configmap}");
+    let text = stdout(&run(&["render", "-f", "-"], Some(spec.as_bytes())));
+    for line in [
+        "jobmanager.memory.process.size: 1600m",
+        "taskmanager.memory.process.size: 1728m",
+        "env.java.opts.all: --add-exports=",
+    ] {
+        assert!(text.contains(line), "missing {line}: {text}");
+    }
+    let old = spec.replace("image: 'flink:2.1'", "image: 'flink:1.9', flinkVersion: '1.9'");
+    let text = stdout(&run(&["render", "-f", "-"], Some(old.as_bytes())));
+    assert!(text.contains("jobmanager.heap.size: 1024m"), "{text}");
+    assert!(!text.contains("env.java.opts.all"), "Flink 1.9 images run Java 8: {text}");
+}
