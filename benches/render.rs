@@ -47,6 +47,7 @@ fn seed_ha() -> Input {
 /// Spec `i` of a batch: each one different, so nothing is served from a cache.
 fn batch_spec(i: usize) -> String {
     let version = ["1.8", "1.15", "1.18", "1.20", "2.0", "2.3"][i % 6];
+    let (replicas, slots) = (1 + i % 5, 1 + i % 4); // parallelism fits the slots: no warnings
     format!(
         "apiVersion: kubectl-flink/v1alpha1\n\
          kind: FlinkJobCluster\n\
@@ -56,9 +57,9 @@ fn batch_spec(i: usize) -> String {
          \x20 taskManager:\n    replicas: {r}\n    slots: {s}\n\
          \x20 highAvailability:\n    type: zookeeper\n    zookeeper:\n      quorum: \"zk-{z}.zk:2181\"\n      pathRoot: /flink\n    storageDir: hdfs://nn:9000/flink/recovery/{i}\n",
         v = i % 10,
-        p = 1 + i % 8,
-        r = 1 + i % 5,
-        s = 1 + i % 4,
+        p = 1 + i % (replicas * slots),
+        r = replicas,
+        s = slots,
         z = i % 3,
     )
 }
@@ -147,6 +148,8 @@ fn batch(c: &mut Criterion) {
     let options = RenderOptions::default();
     for &n in BATCHES {
         let inputs = batch_inputs(n);
+        let outcome = render(&inputs, &options).expect("the batch renders");
+        assert!(outcome.warnings.is_empty(), "{:?}", &outcome.warnings[..1]);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &inputs, |b, inputs| {
             // Dropping 10,000 clusters' output is not part of rendering them.

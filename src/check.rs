@@ -78,7 +78,7 @@ fn check_one(document: &Document) -> Result<Object, Error> {
         _ => return Err(fail(document, format!("unsupported object {api_version} {kind}"))),
     }
     .map_err(|e| fail(document, e))?;
-    if let Some(path) = first_difference(&prune(value), &prune(typed.clone()), "") {
+    if let Some(path) = first_difference(&value, &typed, "") {
         return Err(fail(
             document,
             format!("field `{path}` is not part of {api_version} {kind} (misspelt or misplaced?)"),
@@ -92,7 +92,7 @@ fn check_one(document: &Document) -> Result<Object, Error> {
 /// naming its path (k8s-openapi alone would drop it silently).
 pub fn exact<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
     let typed = round_trip::<T>(value)?;
-    match first_difference(&prune(value.clone()), &prune(typed.clone()), "") {
+    match first_difference(value, &typed, "") {
         Some(path) => Err(format!("`{path}` is not a field of this Kubernetes type")),
         None => Ok(typed),
     }
@@ -105,21 +105,12 @@ fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, S
     serde_json::to_value(&typed).map_err(|e| e.to_string())
 }
 
-/// Drops nulls and empty collections, which carry no meaning in a manifest.
-fn prune(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter().map(|(k, v)| (k, prune(v))).filter(|(_, v)| !is_empty(v)).collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(prune).collect()),
-        other => other,
-    }
-}
-
-fn is_empty(value: &Value) -> bool {
+/// Whether a field carries no meaning in a manifest: null, an empty list, or a map of such
+/// fields only. The comparison skips them (without copying either tree to prune them).
+fn is_vacuous(value: &Value) -> bool {
     match value {
         Value::Null => true,
-        Value::Object(map) => map.is_empty(),
+        Value::Object(map) => map.values().all(is_vacuous),
         Value::Array(items) => items.is_empty(),
         _ => false,
     }
@@ -153,22 +144,25 @@ enum Step<'a> {
     Index(usize),
 }
 
-/// Whether the trees differ; `steps` then leads to the first difference. The path is only
-/// spelt out for that difference: this walks every field of every object rendered.
+/// Whether the trees differ, vacuous fields aside; `steps` then leads to the first
+/// difference. The path is only spelt out for that difference: this walks every field of
+/// every object rendered.
 fn differs<'a>(original: &'a Value, typed: &Value, steps: &mut Vec<Step<'a>>) -> bool {
     match (original, typed) {
-        (Value::Object(a), Value::Object(b)) => a.iter().any(|(k, v)| {
-            steps.push(Step::Key(k));
-            let found = match (b.get(k), v) {
-                (Some(w), _) => differs(v, w, steps),
-                // Name the unknown field itself, not the object that lost all its fields.
-                (None, Value::Object(_)) => {
-                    differs(v, &Value::Object(serde_json::Map::new()), steps)
-                }
-                (None, _) => true,
-            };
-            found || steps.pop().is_none()
-        }),
+        (Value::Object(a), Value::Object(b)) => {
+            a.iter().filter(|(_, v)| !is_vacuous(v)).any(|(k, v)| {
+                steps.push(Step::Key(k));
+                let found = match (b.get(k).filter(|w| !is_vacuous(w)), v) {
+                    (Some(w), _) => differs(v, w, steps),
+                    // Name the unknown field itself, not the object that lost all its fields.
+                    (None, Value::Object(_)) => {
+                        differs(v, &Value::Object(serde_json::Map::new()), steps)
+                    }
+                    (None, _) => true,
+                };
+                found || steps.pop().is_none()
+            })
+        }
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
             a.iter().zip(b).enumerate().any(|(i, (v, w))| {
                 steps.push(Step::Index(i));
@@ -303,6 +297,20 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("does not match"), "{err}");
+    }
+
+    #[test]
+    fn comparison_ignores_nulls_and_empty_collections_only() {
+        use serde_json::json;
+        let typed = json!({"a": {"b": 1}, "l": [{}, {"x": 1}]});
+        let same = json!({"a": {"b": 1, "n": null, "e": {"f": [], "g": {}}}, "l": [{"y": null}, {"x": 1}], "z": {}});
+        assert_eq!(first_difference(&same, &typed, ""), None);
+        let lost = json!({"a": {"b": 1, "typo": {"c": 2}}, "l": [{}, {"x": 1}]});
+        assert_eq!(first_difference(&lost, &typed, "").as_deref(), Some("a.typo.c"));
+        let changed = json!({"a": {"b": 2}, "l": [{}, {"x": 1}]});
+        assert_eq!(first_difference(&changed, &typed, "").as_deref(), Some("a.b"));
+        let in_list = json!({"a": {"b": 1}, "l": [{}, {"x": 1, "y": 0}]});
+        assert_eq!(first_difference(&in_list, &typed, "").as_deref(), Some("l[1].y"));
     }
 
     #[test]
