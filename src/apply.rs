@@ -17,7 +17,7 @@ use crate::native::{self, Phase};
 use crate::output::{self, Format};
 use crate::overrides::Override;
 use crate::yaml::PathSegment;
-use crate::{Outcome, RenderOptions, input, load, names, spec};
+use crate::{Outcome, RenderOptions, load, names, spec};
 
 /// The uid the owned objects reference in a dry run when the Deployment does not exist yet.
 pub const DRY_RUN_UID: &str = "00000000-0000-0000-0000-000000000000";
@@ -87,15 +87,8 @@ pub fn run(
     env: &BTreeMap<String, String>,
     kubectl: &mut dyn Kubectl,
 ) -> Result<Outcome, Error> {
-    let substitution = crate::substitution(&args.spec.vars, env)?;
-    let inputs = args
-        .spec
-        .filenames
-        .iter()
-        .map(|path| input::read(path, stdin))
-        .collect::<Result<Vec<_>, _>>()?;
-    let policy = spec::Policy { allow_savepoint_without_ha: args.spec.allow_savepoint_without_ha };
-    let mut overrides = native::with_mode(&args.spec.set, args.spec.mode);
+    let crate::Specs { inputs, substitution, policy, mut overrides } =
+        crate::read_specs(&args.spec, stdin, env)?;
     if let Some(namespace) = &args.namespace {
         let placed =
             namespace_override(namespace, &inputs, &overrides, policy, substitution.as_ref())?;

@@ -118,23 +118,42 @@ fn render_command(
     stdin: &mut dyn Read,
     env: &BTreeMap<String, String>,
 ) -> Result<Outcome, Error> {
-    let substitution = substitution(&args.spec.vars, env)?;
-    let inputs = args
-        .spec
-        .filenames
-        .iter()
-        .map(|path| input::read(path, stdin))
-        .collect::<Result<Vec<_>, _>>()?;
-    let overrides = native::with_mode(&args.spec.set, args.spec.mode);
+    let specs = read_specs(&args.spec, stdin, env)?;
     let options = RenderOptions {
         format: args.output,
-        overrides: &overrides,
+        overrides: &specs.overrides,
         templates: args.spec.templates.as_deref(),
-        policy: spec::Policy { allow_savepoint_without_ha: args.spec.allow_savepoint_without_ha },
-        substitution: substitution.as_ref(),
+        policy: specs.policy,
+        substitution: specs.substitution.as_ref(),
         native: native::Options { phase: args.phase, owner_uid: args.owner_uid.as_deref() },
     };
-    render(&inputs, &options)
+    render(&specs.inputs, &options)
+}
+
+/// The specs a command line names, read, with what applies to all of them.
+pub(crate) struct Specs {
+    pub inputs: Vec<Input>,
+    pub substitution: Option<Substitution>,
+    pub policy: spec::Policy,
+    /// `--set`, and `--mode` as a `--set spec.mode`.
+    pub overrides: Vec<Override>,
+}
+
+/// Reads the `-f` inputs and the options that apply to every spec (`render` and `apply`).
+pub(crate) fn read_specs(
+    args: &cli::SpecArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<Specs, Error> {
+    let substitution = substitution(&args.vars, env)?;
+    let inputs =
+        args.filenames.iter().map(|path| input::read(path, stdin)).collect::<Result<_, _>>()?;
+    Ok(Specs {
+        inputs,
+        substitution,
+        policy: spec::Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha },
+        overrides: native::with_mode(&args.set, args.mode),
+    })
 }
 
 /// The variables and rules of `--env`, `--env-file` and `--var`, or `None` when no source
