@@ -12,13 +12,7 @@ use crate::support::{root, run};
 
 /// Every `*.yaml` of the malformed corpus, sorted.
 pub fn corpus() -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("tests/corpus/malformed"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
-    paths
+    crate::support::yaml_files(&root().join("tests/corpus/malformed"))
 }
 
 /// The substring the error must contain.

@@ -15,13 +15,7 @@ use crate::support::{root, run};
 const UID: &str = "3f0c1c64-1b8e-4a6f-9a53-1f5b8e9d2c7a";
 
 fn native_examples() -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("examples/native"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
-    paths
+    crate::support::yaml_files(&root().join("examples/native"))
 }
 
 fn render(args: &[&str]) -> (String, String, i32) {

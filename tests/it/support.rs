@@ -50,18 +50,16 @@ pub fn render_file(path: &Path) -> String {
 
 /// Every example spec, sorted.
 pub fn examples() -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = glob_yaml(&root().join("examples"));
-    paths.sort();
-    paths
+    yaml_files(&root().join("examples"))
 }
 
-fn glob_yaml(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-    out
+/// The `*.yaml` files directly in `dir`, sorted.
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths
 }
