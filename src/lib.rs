@@ -240,32 +240,31 @@ pub struct RenderOptions<'a> {
 }
 
 /// Renders every spec of every input into one output, or fails without output.
+///
+/// Each cluster's objects are encoded as soon as they are checked, so a large batch holds
+/// output text rather than object trees; nothing is written before every spec has rendered.
 pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Error> {
     let loaded = load::load(inputs, options.overrides, options.policy, options.substitution)?;
     let renderer = render::Renderer::new(options.templates)?;
-    let mut objects = Vec::new();
+    let mut encoder = output::Encoder::new(options.format);
     let mut warnings = Vec::new();
     native::check_options(&loaded, &options.native)?;
     for item in &loaded {
         if native::is_native(&item.valid) {
-            objects.extend(native::render(&item.valid, &renderer, &options.native)?);
-            warnings.extend(item.warnings.iter().cloned());
-            warnings.extend(item.valid.warnings.iter().map(|w| format!("{}: {w}", item.origin)));
-            continue;
-        }
-        if options.native.phase() == native::Phase::Owned {
+            encoder.push(native::render(&item.valid, &renderer, &options.native)?)?;
+        } else if options.native.phase() == native::Phase::Owned {
             continue; // a standalone cluster has no owned phase: all of it is in the owner phase
+        } else {
+            let model = model::build(&item.valid);
+            let documents = renderer.render(&model)?;
+            let checked = check::check(&documents)?;
+            check::check_services_select_pods(&checked)?;
+            encoder.push(checked)?;
         }
-        let model = model::build(&item.valid);
-        let documents = renderer.render(&model)?;
-        let checked = check::check(&documents)?;
-        check::check_services_select_pods(&checked)?;
-        objects.extend(checked);
         warnings.extend(item.warnings.iter().cloned());
         warnings.extend(item.valid.warnings.iter().map(|w| format!("{}: {w}", item.origin)));
     }
-    let stdout = output::encode(&objects, options.format)?;
-    Ok(Outcome { stdout, warnings, failure: None })
+    Ok(Outcome { stdout: encoder.finish()?, warnings, failure: None })
 }
 
 /// The spec's JSON Schema.

@@ -38,6 +38,37 @@ pub fn encode(objects: &[Object], format: Format) -> Result<Vec<u8>, Error> {
     }
 }
 
+/// Encodes objects batch by batch into one buffer: YAML documents as they come (their
+/// trees can then be dropped), a JSON `List` at the end.
+pub struct Encoder {
+    format: Format,
+    yaml: Vec<u8>,
+    json_items: Vec<Object>,
+}
+
+impl Encoder {
+    pub fn new(format: Format) -> Self {
+        Self { format, yaml: Vec::new(), json_items: Vec::new() }
+    }
+
+    /// Adds objects after those pushed before.
+    pub fn push(&mut self, objects: Vec<Object>) -> Result<(), Error> {
+        match self.format {
+            Format::Yaml => self.yaml.extend(encode_yaml(objects.iter().map(|o| &o.value))?),
+            Format::Json => self.json_items.extend(objects),
+        }
+        Ok(())
+    }
+
+    /// The bytes for stdout.
+    pub fn finish(self) -> Result<Vec<u8>, Error> {
+        match self.format {
+            Format::Yaml => Ok(self.yaml),
+            Format::Json => encode(&self.json_items, Format::Json),
+        }
+    }
+}
+
 /// Writes values as a YAML stream, each document opened by `---`.
 pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Vec<u8>, Error> {
     let mut out = String::new();
