@@ -104,10 +104,12 @@ fn stdout_was_closed() -> bool {
         std::fs::read_link(format!("/proc/self/fd/{fd}"))
             .is_ok_and(|p| p == std::path::Path::new("/dev/null"))
     };
-    let read_write = std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
-        info.lines()
-            .filter_map(|l| l.strip_prefix("flags:"))
-            .any(|flags| u32::from_str_radix(flags.trim(), 8).is_ok_and(|f| f & 0o3 == 0o2))
-    });
-    cfg!(target_os = "linux") && is_dev_null(1) && read_write && !is_dev_null(2)
+    let read_write = || {
+        std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
+            info.lines()
+                .filter_map(|l| l.strip_prefix("flags:"))
+                .any(|flags| u32::from_str_radix(flags.trim(), 8).is_ok_and(|f| f & 0o3 == 0o2))
+        })
+    };
+    cfg!(target_os = "linux") && is_dev_null(1) && !is_dev_null(2) && read_write()
 }
