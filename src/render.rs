@@ -14,6 +14,7 @@ use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::model::Model;
+use crate::yaml::is_printable;
 
 /// The built-in templates, by file name.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -166,16 +167,12 @@ fn yaml_safe_formatter(
         minijinja::Error::new(minijinja::ErrorKind::BadSerialization, "cannot print as JSON")
             .with_source(err)
     })?;
-    let printable = |c: char| {
-        matches!(c, ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-            && c != '\u{feff}'
-    };
     // Nearly every value is printable as it is: one write instead of one per character.
-    if json.chars().all(printable) {
+    if json.chars().all(is_printable) {
         return out.write_str(&json).map_err(Into::into);
     }
     for c in json.chars() {
-        if printable(c) {
+        if is_printable(c) {
             out.write_char(c)?;
         } else {
             write!(out, "\\u{:04x}", u32::from(c))?;

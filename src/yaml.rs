@@ -411,6 +411,14 @@ pub enum PathSegment {
     Index(usize),
 }
 
+/// Whether `c` may stand as itself in the YAML we print and read back fast: YAML's printable
+/// characters (`c-printable`) without tab, line breaks and the byte order mark. Anything else
+/// is printed as a `\u` escape.
+pub fn is_printable(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && c != '\u{feff}'
+}
+
 fn is_null(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
