@@ -6,6 +6,8 @@
 //! alias expansion are capped, so an alias bomb or a deeply nested file fails fast with the
 //! limit named in the error.
 
+pub mod block;
+
 use serde_json::{Map, Number, Value};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 
