@@ -53,13 +53,7 @@ fn fail(document: &Document, message: impl Into<String>) -> Error {
 }
 
 fn check_one(document: &Document) -> Result<Object, Error> {
-    let mut parsed = yaml::parse_documents(&document.text)
-        .map_err(|e| fail(document, format!("output is not YAML: {e} at line {}", e.pos.line)))?;
-    let (1, Some(root)) = (parsed.len(), parsed.pop().and_then(|d| d.root)) else {
-        return Err(fail(document, "must render exactly one YAML document"));
-    };
-    let mut value =
-        root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))?;
+    let mut value = read(document)?;
     if let Some((template, main)) = &document.pod_template {
         crate::pod::merge_template(&mut value, template, main);
     }
@@ -86,6 +80,21 @@ fn check_one(document: &Document) -> Result<Object, Error> {
     }
     check_semantics(&typed, &kind).map_err(|e| fail(document, e))?;
     Ok(Object { value: typed })
+}
+
+/// The document's one YAML object, as JSON. What templates usually print takes the fast
+/// reader; anything else, and every error message, comes from the full parser. User templates
+/// take the fast reader too: it accepts only what it reads exactly as the full parser does.
+fn read(document: &Document) -> Result<Value, Error> {
+    if let Some(value) = yaml::block::to_json(&document.text) {
+        return Ok(value);
+    }
+    let mut parsed = yaml::parse_documents(&document.text)
+        .map_err(|e| fail(document, format!("output is not YAML: {e} at line {}", e.pos.line)))?;
+    let (1, Some(root)) = (parsed.len(), parsed.pop().and_then(|d| d.root)) else {
+        return Err(fail(document, "must render exactly one YAML document"));
+    };
+    root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))
 }
 
 /// Reads `value` as the Kubernetes type `T`, strictly: a field `T` does not have is an error
@@ -311,6 +320,28 @@ mod tests {
         assert_eq!(first_difference(&changed, &typed, "").as_deref(), Some("a.b"));
         let in_list = json!({"a": {"b": 1}, "l": [{}, {"x": 1, "y": 0}]});
         assert_eq!(first_difference(&in_list, &typed, "").as_deref(), Some("l[1].y"));
+    }
+
+    #[test]
+    fn yaml_errors_come_from_the_full_parser() {
+        let service = "apiVersion: v1\nkind: Service\nmetadata: {\"name\":\"a\"}\n";
+        for (text, want) in [
+            (format!("{service}spec: {{\"selector\":{{\"a\":\"b\"}}\n"), "output is not YAML"),
+            (format!("{service}---\n{service}"), "must render exactly one YAML document"),
+            (format!("{service}spec:\n  x: .inf\n"), "`.inf` is not a finite number"),
+        ] {
+            assert_eq!(yaml::block::to_json(&text), None);
+            let err = check_one(&doc(&text)).unwrap_err();
+            assert!(err.to_string().contains(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn template_output_takes_the_fast_reader() {
+        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: \"a\"\nspec:\n  selector: {\"a\":\"b\"}\n  ports:\n  - name: \"ui\"\n    port: 8081\n";
+        assert!(yaml::block::to_json(text).is_some());
+        let object = check_one(&doc(text)).unwrap();
+        assert_eq!(object.value["spec"]["ports"][0]["port"], 8081);
     }
 
     #[test]

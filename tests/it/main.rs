@@ -10,6 +10,7 @@ mod determinism;
 mod envsubst;
 mod errors;
 mod examples;
+mod fast_yaml;
 mod fuzz;
 mod injection;
 mod kpt;
