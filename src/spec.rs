@@ -15,6 +15,8 @@ use crate::quantity::Quantity;
 use crate::version::FlinkVersion;
 use crate::yaml::PathSegment;
 
+mod strict;
+
 /// The `apiVersion` every spec carries.
 pub const API_VERSION: &str = "kubectl-flink/v1alpha1";
 /// A cluster that runs one job (its JobManager submits it on start).
@@ -120,18 +122,22 @@ pub struct ClusterSpec {
     pub node_selector: BTreeMap<String, String>,
     /// Kubernetes tolerations of both pods.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "kubernetes_objects")]
     #[schemars(with = "Vec<KubernetesObject>")]
     pub tolerations: Vec<Value>,
     /// Kubernetes affinity of both pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "kubernetes_object")]
     #[schemars(with = "Option<KubernetesObject>")]
     pub affinity: Option<Value>,
     /// Extra environment variables (Kubernetes `EnvVar`s) of both Flink containers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "kubernetes_objects")]
     #[schemars(with = "Vec<KubernetesObject>")]
     pub env: Vec<Value>,
     /// Environment from ConfigMaps or Secrets (Kubernetes `EnvFromSource`s).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "kubernetes_objects")]
     #[schemars(with = "Vec<KubernetesObject>")]
     pub env_from: Vec<Value>,
     /// Secrets mounted as files in both Flink containers (Flink's `kubernetes.secrets`).
@@ -142,10 +148,12 @@ pub struct ClusterSpec {
     pub secret_env: Vec<SecretEnv>,
     /// Extra pod volumes (Kubernetes `Volume`s).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "kubernetes_objects")]
     #[schemars(with = "Vec<KubernetesObject>")]
     pub volumes: Vec<Value>,
     /// Extra mounts in both Flink containers (Kubernetes `VolumeMount`s).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "kubernetes_objects")]
     #[schemars(with = "Vec<KubernetesObject>")]
     pub volume_mounts: Vec<Value>,
     /// Annotations of both pods.
@@ -153,12 +161,14 @@ pub struct ClusterSpec {
     pub pod_annotations: BTreeMap<String, String>,
     /// Pod security context, replacing the default (non-root uid/gid 9999, as the Flink image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "kubernetes_object")]
     #[schemars(with = "Option<KubernetesObject>")]
     pub security_context: Option<Value>,
     /// A Kubernetes `PodTemplateSpec` merged under both pods, the way Flink merges pod
     /// templates: fields kubectl-flink sets win, the template fills the rest and replaces
     /// kubectl-flink's defaults; sidecars and init containers are added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "kubernetes_object")]
     #[schemars(with = "Option<KubernetesObject>")]
     pub pod_template: Option<Value>,
     /// An Ingress for the web UI.
@@ -201,8 +211,34 @@ pub struct OwnerReference {
 /// A JSON object holding a Kubernetes API type, checked against that type when rendering.
 #[derive(JsonSchema)]
 #[schemars(transparent)]
-#[allow(dead_code)]
-struct KubernetesObject(BTreeMap<String, Value>);
+struct KubernetesObject(#[schemars(with = "BTreeMap<String, Value>")] Value);
+
+// Fields holding one are `Value`s, which take anything, so they are read through this type
+// (`deserialize_with`) to refuse a sequence as a struct field would. Any other wrong value is
+// left to the check against the Kubernetes type, whose message names that type.
+impl<'de> Deserialize<'de> for KubernetesObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Array(_) => Err(strict::sequence_for_mapping()),
+            value => Ok(Self(value)),
+        }
+    }
+}
+
+/// Reads an optional [`KubernetesObject`] field.
+fn kubernetes_object<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Value>, D::Error> {
+    Ok(Option::<KubernetesObject>::deserialize(deserializer)?.map(|object| object.0))
+}
+
+/// Reads a list of [`KubernetesObject`]s.
+fn kubernetes_objects<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Value>, D::Error> {
+    let objects = Vec::<KubernetesObject>::deserialize(deserializer)?;
+    Ok(objects.into_iter().map(|object| object.0).collect())
+}
 
 /// Where Flink options go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -356,6 +392,7 @@ pub struct JobManagerSpec {
     pub resources: Option<Resources>,
     /// A pod template for the JobManager only, merged over `spec.podTemplate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "kubernetes_object")]
     #[schemars(with = "Option<KubernetesObject>")]
     pub pod_template: Option<Value>,
 }
@@ -377,6 +414,7 @@ pub struct TaskManagerSpec {
     pub resources: Option<Resources>,
     /// A pod template for the TaskManagers only, merged over `spec.podTemplate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "kubernetes_object")]
     #[schemars(with = "Option<KubernetesObject>")]
     pub pod_template: Option<Value>,
 }
@@ -591,118 +629,15 @@ fn misspelt(object: &serde_json::Map<String, Value>, field: &str) -> Option<Prob
 }
 
 /// Deserializes a document into a spec; the problem names the failing field.
+///
+/// Serde fills a struct from a sequence by position (`zookeeper: [zk:2181]` would set
+/// `quorum`, `metadata: [a]` the name), so the document is read through [`strict::Strict`],
+/// which refuses a sequence wherever a type wants a mapping, at any depth.
 pub fn deserialize(document: Value) -> Result<FlinkCluster, Problem> {
-    reject_sequences_for_structs(&document)?;
-    serde_path_to_error::deserialize(document).map_err(|err| {
+    serde_path_to_error::deserialize(strict::Strict(document)).map_err(|err| {
         let path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
         explain_serde_error(path, &err.into_inner().to_string())
     })
-}
-
-/// Serde fills a struct from a sequence by position (`zookeeper: [zk:2181]` would set
-/// `quorum`, `metadata: [a]` the name), so a sequence where the schema has only mappings is
-/// refused before serde sees it. The schema is generated from the types, so new fields are
-/// covered; where it allows anything else, serde decides.
-fn reject_sequences_for_structs(document: &Value) -> Result<(), Problem> {
-    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    fn has_sequence(value: &Value) -> bool {
-        match value {
-            Value::Array(_) => true,
-            Value::Object(map) => map.values().any(has_sequence),
-            _ => false,
-        }
-    }
-    // Generating the schema is most of a render's start-up cost: skip it when there is no
-    // sequence to look at.
-    if !has_sequence(document) {
-        return Ok(());
-    }
-    let root = SCHEMA.get_or_init(|| {
-        serde_json::to_value(schemars::schema_for!(FlinkCluster)).unwrap_or_default()
-    });
-    let mut at = Vec::new();
-    if sequence_for_struct(document, &[root], root, &mut at) {
-        return Err(Problem::new(at, "wrong type: got sequence, expected a mapping")
-            .help("write `key: value` entries here, not a `- item` list"));
-    }
-    Ok(())
-}
-
-/// Whether `value` holds a sequence where every schema in `schemas` wants a mapping; `at`
-/// is then its path.
-fn sequence_for_struct(
-    value: &Value,
-    schemas: &[&Value],
-    root: &Value,
-    at: &mut Vec<PathSegment>,
-) -> bool {
-    let mut alternatives = Vec::new();
-    for schema in schemas {
-        flatten_schema(schema, root, &mut alternatives, 0);
-    }
-    let children = |field: Option<&str>| -> Vec<&Value> {
-        alternatives
-            .iter()
-            .filter_map(|s| match field {
-                Some(key) => s
-                    .get("properties")
-                    .and_then(|p| p.get(key))
-                    .or_else(|| s.get("additionalProperties").filter(|a| a.is_object())),
-                None => s.get("items"),
-            })
-            .collect()
-    };
-    match value {
-        Value::Array(items) => {
-            // `Option<Struct>` is `anyOf: [{$ref}, {type: null}]`: null is no sequence either.
-            let mut types = Vec::new();
-            for schema in &alternatives {
-                match schema.get("type") {
-                    Some(Value::String(t)) => types.push(t.as_str()),
-                    Some(Value::Array(list)) => types.extend(list.iter().filter_map(Value::as_str)),
-                    _ => types.push("any"),
-                }
-            }
-            if types.contains(&"object") && types.iter().all(|t| matches!(*t, "object" | "null")) {
-                return true;
-            }
-            let schemas = children(None);
-            items.iter().enumerate().any(|(i, item)| {
-                at.push(PathSegment::Index(i));
-                let found = sequence_for_struct(item, &schemas, root, at);
-                found || at.pop().is_none()
-            })
-        }
-        Value::Object(map) => map.iter().any(|(key, item)| {
-            at.push(PathSegment::Key(key.clone()));
-            let found = sequence_for_struct(item, &children(Some(key)), root, at);
-            found || at.pop().is_none()
-        }),
-        _ => false,
-    }
-}
-
-/// A schema's alternatives, `$ref`s resolved and `anyOf`/`oneOf`/`allOf` flattened.
-fn flatten_schema<'a>(schema: &'a Value, root: &'a Value, out: &mut Vec<&'a Value>, depth: u8) {
-    if depth > 16 {
-        return;
-    }
-    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
-        if let Some(resolved) = target.strip_prefix('#').and_then(|p| root.pointer(p)) {
-            flatten_schema(resolved, root, out, depth + 1);
-        }
-        return;
-    }
-    let mut combined = false;
-    for keyword in ["anyOf", "oneOf", "allOf"] {
-        for alternative in schema.get(keyword).and_then(Value::as_array).into_iter().flatten() {
-            combined = true;
-            flatten_schema(alternative, root, out, depth + 1);
-        }
-    }
-    if !combined || schema.get("type").is_some() {
-        out.push(schema);
-    }
 }
 
 fn segment(seg: &serde_path_to_error::Segment) -> Option<PathSegment> {
@@ -748,7 +683,9 @@ fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Problem {
     }
     let message = message.replace("invalid type: ", "wrong type: got ");
     let mut problem = Problem::new(path, message.clone());
-    if message.contains("expected a string") && message.contains("got floating point") {
+    if message.strip_prefix("wrong type: got sequence, expected ") == Some(strict::EXPECTED) {
+        problem = problem.help("write `key: value` entries here, not a `- item` list");
+    } else if message.contains("expected a string") && message.contains("got floating point") {
         problem = problem.help("quote the value, e.g. \"1.20\": a plain 1.20 is the number 1.2");
     } else if message.contains("expected a string") {
         problem = problem.help("quote the value to make it a string");
@@ -1221,6 +1158,172 @@ mod tests {
         );
         assert_eq!(problem.message, "unknown field `taskmanager`");
         assert!(problem.help.unwrap().starts_with("did you mean `taskManager`?"));
+    }
+
+    /// A spec that sets a field of every kind: structs required, optional and defaulted,
+    /// maps, lists of structs, untagged enums and Kubernetes objects.
+    fn full_spec() -> Value {
+        serde_json::json!({
+            "apiVersion": API_VERSION,
+            "kind": JOB_CLUSTER,
+            "metadata": {"name": "wordcount", "labels": {"team": "a"}},
+            "spec": {
+                "image": "flink:1.20",
+                "job": {"args": ["--input", "s3://in"]},
+                "jobManager": {"resources": {"cpu": 1, "memory": "2Gi"}},
+                "taskManager": {
+                    "replicas": 2,
+                    "podTemplate": {"spec": {"containers": [{"name": "x"}]}},
+                },
+                "service": {"type": "ClusterIP"},
+                "highAvailability": {
+                    "type": "zookeeper",
+                    "zookeeper": {"quorum": "zk:2181"},
+                    "storageDir": "s3://b/ha",
+                },
+                "flinkConfiguration": {"state": {"backend": {"type": "rocksdb"}}},
+                "imagePullSecrets": ["registry"],
+                "tolerations": [{"key": "dedicated", "operator": "Exists"}],
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "a", "operator": "In", "values": ["b"]},
+                    ]}],
+                }}},
+                "env": [{"name": "A", "value": "b"}],
+                "secrets": [{"name": "kafka", "mountPath": "/opt/flink/secrets/kafka"}],
+                "secretEnv": [{"name": "A", "secret": "s", "key": "k"}],
+                "volumeMounts": [{"name": "scratch", "mountPath": "/tmp"}],
+                "securityContext": {"runAsUser": 1000, "supplementalGroups": [1, 2]},
+                "ingress": {"host": "flink.example.com", "annotations": {"a": "b"}},
+                "metrics": {"prometheus": {"port": 9250}},
+                "ownerReference": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "name": "o",
+                    "uid": "u",
+                },
+            },
+        })
+    }
+
+    /// `document` with `value` at `at` (`spec.secrets[1]`).
+    fn with(mut document: Value, at: &str, value: Value) -> (Value, Vec<PathSegment>) {
+        let steps: Vec<PathSegment> = at
+            .split(['.', '['])
+            .filter(|step| !step.is_empty())
+            .map(|step| match step.strip_suffix(']') {
+                Some(index) => PathSegment::Index(index.parse().unwrap()),
+                None => key(step),
+            })
+            .collect();
+        let mut here = &mut document;
+        for step in &steps {
+            here = match step {
+                PathSegment::Key(name) => &mut here[name.as_str()],
+                PathSegment::Index(index) => {
+                    let items = here.as_array_mut().unwrap();
+                    if items.len() == *index {
+                        items.push(Value::Null);
+                    }
+                    &mut items[*index]
+                }
+            };
+        }
+        *here = value;
+        (document, steps)
+    }
+
+    #[test]
+    fn a_sequence_is_refused_wherever_the_spec_wants_a_mapping() {
+        use serde_json::json;
+        assert!(deserialize(full_spec()).is_ok());
+        for (at, value) in [
+            ("", json!([])),
+            ("metadata", json!(["wordcount"])),
+            ("metadata.labels", json!(["a", "b"])),
+            ("spec", json!(["image", "flink"])),
+            ("spec.job", json!(["a"])),
+            ("spec.jobManager", json!([])),
+            ("spec.jobManager.resources", json!(["1", "2Gi"])),
+            ("spec.taskManager", json!([{"replicas": 2}])),
+            ("spec.taskManager.podTemplate", json!([{}])),
+            ("spec.service", json!([["type", "NodePort"]])),
+            ("spec.highAvailability", json!(["zookeeper"])),
+            ("spec.highAvailability.zookeeper", json!(["zk:2181"])),
+            ("spec.flinkConfiguration", json!(["a=b"])),
+            ("spec.tolerations[0]", json!(["dedicated"])),
+            ("spec.tolerations[1]", json!([{"key": "a"}])),
+            ("spec.affinity", json!([])),
+            ("spec.env[0]", json!([["A", "b"]])),
+            ("spec.secrets[1]", json!(["t", "/t"])),
+            ("spec.secretEnv[0]", json!([])),
+            ("spec.volumeMounts[0]", json!(["scratch", "/tmp"])),
+            ("spec.securityContext", json!([1000])),
+            ("spec.ingress", json!(["flink.example.com"])),
+            ("spec.ingress.annotations", json!(["a"])),
+            ("spec.metrics", json!([])),
+            ("spec.metrics.prometheus", json!([9250])),
+            ("spec.ownerReference", json!(["v1", "ConfigMap", "o", "u"])),
+            ("spec.podTemplate", json!([])),
+            ("spec.nodeSelector", json!([])),
+        ] {
+            let (document, path) = with(full_spec(), at, value);
+            let problem = deserialize(document).unwrap_err();
+            assert_eq!(
+                problem,
+                Problem::new(path, "wrong type: got sequence, expected a mapping")
+                    .help("write `key: value` entries here, not a `- item` list"),
+                "{at}"
+            );
+        }
+    }
+
+    #[test]
+    fn sequences_where_the_spec_takes_them_still_read() {
+        use serde_json::json;
+        let cluster = deserialize(full_spec()).unwrap();
+        assert_eq!(cluster.spec.job().args, ["--input", "s3://in"]);
+        assert_eq!(cluster.spec.secrets.len(), 1);
+        assert_eq!(cluster.spec.security_context.unwrap()["supplementalGroups"], json!([1, 2]));
+        // Inside a Kubernetes object anything goes: the check against its type decides.
+        for (at, value) in [
+            ("spec.podTemplate", json!({"spec": [["a"]]})),
+            ("spec.affinity.nodeAffinity", json!([["a"]])),
+            ("spec.tolerations[0].key", json!([{}])),
+            ("spec.affinity", json!("text")),
+        ] {
+            let (document, _) = with(full_spec(), at, value.clone());
+            let cluster = deserialize(document.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&cluster).unwrap(), document, "{at}: {value}");
+        }
+    }
+
+    #[test]
+    fn a_sequence_where_no_mapping_is_wanted_gets_serdes_message() {
+        use serde_json::json;
+        for (at, value, message) in [
+            ("spec.image", json!(["flink"]), "wrong type: got sequence, expected a string"),
+            ("spec.job.args[0]", json!(["a"]), "wrong type: got sequence, expected a string"),
+            (
+                "spec.imagePullPolicy",
+                json!(["Always"]),
+                "wrong type: got sequence, expected string or map",
+            ),
+            (
+                "spec.flinkConfiguration.state",
+                json!(["a"]),
+                "a Flink option value must be a string, number, boolean or nested map",
+            ),
+            (
+                "spec.jobManager.resources.cpu",
+                json!([1]),
+                "must be a Kubernetes quantity such as \"1\", \"500m\" or \"1600Mi\"",
+            ),
+        ] {
+            let (document, path) = with(full_spec(), at, value);
+            let problem = deserialize(document).unwrap_err();
+            assert_eq!((problem.path, problem.message.as_str()), (path, message), "{at}");
+        }
     }
 
     #[test]
