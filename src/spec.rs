@@ -15,6 +15,8 @@ use crate::quantity::Quantity;
 use crate::version::FlinkVersion;
 use crate::yaml::PathSegment;
 
+#[cfg(test)]
+mod oracle;
 mod strict;
 
 /// The `apiVersion` every spec carries.
