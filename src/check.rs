@@ -108,9 +108,12 @@ pub fn exact<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, St
 }
 
 fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
-    // `&Value` is a deserializer itself: no copy of the object tree.
-    let typed: T = serde_path_to_error::deserialize(value)
-        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    // `&Value` is a deserializer itself: no copy of the object tree. Tracking the path costs
+    // an allocation per key, so it is only done to explain a failure.
+    let typed = T::deserialize(value).or_else(|_| {
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map_err(|e| format!("{}: {}", e.path(), e.inner()))
+    })?;
     serde_json::to_value(&typed).map_err(|e| e.to_string())
 }
 
