@@ -297,6 +297,15 @@ mod tests {
     }
 
     #[test]
+    fn wrong_types_are_explained_with_their_path() {
+        let err = check_one(&doc(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {a: b}, ports: [{port: eighty}]}\n",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("spec.ports[0].port: invalid type: string"), "{err}");
+    }
+
+    #[test]
     fn misspelt_fields_are_caught() {
         let err = check_one(&doc(
             "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {a: b}, typo: 1}\n",
