@@ -74,23 +74,30 @@ pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Ve
     let mut out = String::new();
     for value in values {
         out.push_str("---\n");
-        out.push_str(&to_yaml(value)?);
+        write_yaml(value, &mut out)?;
     }
     Ok(out.into_bytes())
 }
 
 /// One value as a YAML document body.
 pub fn to_yaml(value: &Value) -> Result<String, Error> {
+    let mut out = String::new();
+    write_yaml(value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends one value as a YAML document body (ending in a line break, without `---`) to `out`.
+pub fn write_yaml(value: &Value, out: &mut String) -> Result<(), Error> {
     let mut options = serde_saphyr::SerializerOptions::default();
     // Multi-line text (config files in ConfigMaps) as literal blocks; never fold long lines.
     options.prefer_block_scalars = true;
     options.folded_wrap_chars = usize::MAX;
-    let mut text = serde_saphyr::to_string_with_options(value, options)
+    serde_saphyr::to_fmt_writer_with_options(out, value, options)
         .map_err(|e| Error::internal(format!("YAML output: {e}")))?;
-    if !text.ends_with('\n') {
-        text.push('\n');
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
-    Ok(text)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod apply;
 mod cli;
 mod completion;
 mod determinism;
+mod emit;
 mod envsubst;
 mod errors;
 mod examples;
