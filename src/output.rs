@@ -1,8 +1,13 @@
 //! Checked objects → the bytes written to stdout: a YAML stream or one JSON `v1 List`.
 //!
 //! Everything is encoded in memory; `main` writes the result once, so a failure anywhere
-//! leaves stdout empty. YAML is written by serde-saphyr in YAML 1.1-safe mode: strings such
-//! as `on`, `yes`, `no`, `0x10`, `1e3` or `~` are quoted, so kubectl reads them as strings.
+//! leaves stdout empty. YAML is written by `emit`, which writes what serde-saphyr's serializer
+//! writes in YAML 1.1-safe mode with literal blocks for multi-line text (the differential tests
+//! in `tests/it/emit.rs` hold it to that), straight into one buffer: strings such as `on`,
+//! `yes`, `no`, `0x10`, `1e3` or `~` are quoted, so kubectl reads them as strings.
+
+mod emit;
+mod scalar;
 
 use serde_json::{Value, json};
 
@@ -74,7 +79,7 @@ pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Ve
     let mut out = String::new();
     for value in values {
         out.push_str("---\n");
-        write_yaml(value, &mut out)?;
+        write_yaml(value, &mut out);
     }
     Ok(out.into_bytes())
 }
@@ -82,22 +87,13 @@ pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Ve
 /// One value as a YAML document body.
 pub fn to_yaml(value: &Value) -> Result<String, Error> {
     let mut out = String::new();
-    write_yaml(value, &mut out)?;
+    write_yaml(value, &mut out);
     Ok(out)
 }
 
 /// Appends one value as a YAML document body (ending in a line break, without `---`) to `out`.
-pub fn write_yaml(value: &Value, out: &mut String) -> Result<(), Error> {
-    let mut options = serde_saphyr::SerializerOptions::default();
-    // Multi-line text (config files in ConfigMaps) as literal blocks; never fold long lines.
-    options.prefer_block_scalars = true;
-    options.folded_wrap_chars = usize::MAX;
-    serde_saphyr::to_fmt_writer_with_options(out, value, options)
-        .map_err(|e| Error::internal(format!("YAML output: {e}")))?;
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(())
+pub fn write_yaml(value: &Value, out: &mut String) {
+    emit::write_document(value, out);
 }
 
 #[cfg(test)]

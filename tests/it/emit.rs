@@ -28,7 +28,7 @@ fn saphyr(value: &Value) -> String {
 
 fn emitted(value: &Value) -> String {
     let mut out = String::new();
-    output::write_yaml(value, &mut out).unwrap();
+    output::write_yaml(value, &mut out);
     out
 }
 
