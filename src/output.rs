@@ -101,6 +101,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn write_yaml_appends_to_the_buffer() {
+        let mut out = String::from("---\n");
+        write_yaml(&json!({"a": 1}), &mut out);
+        out.push_str("---\n");
+        write_yaml(&json!(["x"]), &mut out);
+        assert_eq!(out, "---\na: 1\n---\n- x\n");
+    }
+
+    #[test]
     fn yaml_11_ambiguous_strings_are_quoted() {
         for s in [
             "on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "~", "null", "0x10", "1e3",

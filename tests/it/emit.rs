@@ -7,7 +7,7 @@
 
 use kubectl_flink::input::Input;
 use kubectl_flink::output::{self, Format};
-use kubectl_flink::{RenderOptions, render};
+use kubectl_flink::{RenderOptions, render, yaml};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Number, Value, json};
@@ -136,12 +136,27 @@ fn cases() -> u32 {
     std::env::var("KUBECTL_FLINK_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(400)
 }
 
+/// The value a YAML document reads back as.
+fn read_back(text: &str) -> Value {
+    let mut documents = yaml::parse_documents(text).expect("the output is YAML");
+    assert_eq!(documents.len(), 1, "one document: {text}");
+    // The reader gives a document holding only `null` no root node.
+    documents.remove(0).root.map_or(Value::Null, |root| root.to_json().expect("resolves"))
+}
+
 proptest! {
     #![proptest_config(Config { cases: cases(), ..Config::default() })]
 
     #[test]
     fn emitter_writes_what_serde_saphyr_writes(value in value()) {
         prop_assert_eq!(emitted(&value), saphyr(&value), "value: {}", value);
+    }
+
+    /// No string, key or number changes the structure: what is written reads back as itself.
+    #[test]
+    fn what_the_emitter_writes_reads_back_unchanged(value in value()) {
+        let text = format!("---\n{}", emitted(&value));
+        prop_assert_eq!(read_back(&text), value, "{}", text);
     }
 }
 
