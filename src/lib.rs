@@ -251,7 +251,7 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Erro
     native::check_options(&loaded, &options.native)?;
     for item in &loaded {
         if native::is_native(&item.valid) {
-            encoder.push(native::render(&item.valid, &renderer, &options.native)?)?;
+            encoder.push(native::render(&item.valid, &renderer, &options.native)?);
         } else if options.native.phase() == native::Phase::Owned {
             continue; // a standalone cluster has no owned phase: all of it is in the owner phase
         } else {
@@ -259,7 +259,7 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Erro
             let documents = renderer.render(&model)?;
             let checked = check::check(&documents)?;
             check::check_services_select_pods(&checked)?;
-            encoder.push(checked)?;
+            encoder.push(checked);
         }
         warnings.extend(item.warnings.iter().cloned());
         warnings.extend(item.valid.warnings.iter().map(|w| format!("{}: {w}", item.origin)));

@@ -47,28 +47,32 @@ pub fn encode(objects: &[Object], format: Format) -> Result<Vec<u8>, Error> {
 /// trees can then be dropped), a JSON `List` at the end.
 pub struct Encoder {
     format: Format,
-    yaml: Vec<u8>,
+    yaml: String,
     json_items: Vec<Object>,
 }
 
 impl Encoder {
     pub fn new(format: Format) -> Self {
-        Self { format, yaml: Vec::new(), json_items: Vec::new() }
+        Self { format, yaml: String::new(), json_items: Vec::new() }
     }
 
     /// Adds objects after those pushed before.
-    pub fn push(&mut self, objects: Vec<Object>) -> Result<(), Error> {
+    pub fn push(&mut self, objects: Vec<Object>) {
         match self.format {
-            Format::Yaml => self.yaml.extend(encode_yaml(objects.iter().map(|o| &o.value))?),
+            Format::Yaml => {
+                for object in &objects {
+                    self.yaml.push_str("---\n");
+                    write_yaml(&object.value, &mut self.yaml);
+                }
+            }
             Format::Json => self.json_items.extend(objects),
         }
-        Ok(())
     }
 
     /// The bytes for stdout.
     pub fn finish(self) -> Result<Vec<u8>, Error> {
         match self.format {
-            Format::Yaml => Ok(self.yaml),
+            Format::Yaml => Ok(self.yaml.into_bytes()),
             Format::Json => encode(&self.json_items, Format::Json),
         }
     }
