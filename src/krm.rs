@@ -28,7 +28,6 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Diagnostic, Error, ErrorKind, display_path};
 use crate::input::{self, Input};
-use crate::output::Format;
 use crate::overrides::Override;
 use crate::spec;
 use crate::yaml::{self, Key, Limits, Node, NodeKind, PathSegment, Pos};
@@ -175,20 +174,18 @@ pub fn run(list: &ResourceList, options: &FnOptions) -> Result<Outcome, Error> {
     let sources = if results.has_errors() { Vec::new() } else { sources(list, &settings) };
     let mut clusters: Vec<Cluster> = Vec::new();
     for source in &sources {
-        let options = RenderOptions {
-            format: Format::Json,
-            overrides: &settings,
-            ..RenderOptions::default()
-        };
+        let options = RenderOptions { overrides: &settings, ..RenderOptions::default() };
         let input = Input { origin: source.origin.clone(), text: source.text.clone() };
-        match crate::render(&[input], &options) {
-            Ok(outcome) => {
-                for warning in &outcome.warnings {
+        let mut objects = Vec::new();
+        match crate::render_each(&[input], &options, |checked| {
+            objects.extend(checked.into_iter().map(|o| o.value));
+        }) {
+            Ok(warnings) => {
+                for warning in &warnings {
                     let warning =
                         warning.strip_prefix(&format!("{}: ", source.origin)).unwrap_or(warning);
                     results.push("warning", warning.to_owned(), Some(source), None);
                 }
-                let objects = rendered_items(&outcome.stdout)?;
                 let cluster = Cluster::new(source, objects);
                 if let Some(first) = clusters.iter().find(|c| c.key() == cluster.key()) {
                     results.error(
@@ -412,15 +409,6 @@ impl Cluster {
             Some(namespace) => format!("{dir}/{namespace}/{}.yaml", self.name),
             None => format!("{dir}/{}.yaml", self.name),
         }
-    }
-}
-
-fn rendered_items(stdout: &[u8]) -> Result<Vec<Value>, Error> {
-    let list: Value = serde_json::from_slice(stdout)
-        .map_err(|err| Error::internal(format!("rendered JSON does not parse: {err}")))?;
-    match list.get("items") {
-        Some(Value::Array(items)) => Ok(items.clone()),
-        _ => Err(Error::internal("rendered JSON is not a List")),
     }
 }
 

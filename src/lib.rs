@@ -244,14 +244,25 @@ pub struct RenderOptions<'a> {
 /// Each cluster's objects are encoded as soon as they are checked, so a large batch holds
 /// output text rather than object trees; nothing is written before every spec has rendered.
 pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Error> {
+    let mut encoder = output::Encoder::new(options.format);
+    let warnings = render_each(inputs, options, |objects| encoder.push(objects))?;
+    Ok(Outcome { stdout: encoder.finish()?, warnings, failure: None })
+}
+
+/// Renders every spec of every input, handing each cluster's checked objects to `emit`;
+/// returns the warnings.
+pub(crate) fn render_each(
+    inputs: &[Input],
+    options: &RenderOptions,
+    mut emit: impl FnMut(Vec<check::Object>),
+) -> Result<Vec<String>, Error> {
     let loaded = load::load(inputs, options.overrides, options.policy, options.substitution)?;
     let renderer = render::Renderer::new(options.templates)?;
-    let mut encoder = output::Encoder::new(options.format);
     let mut warnings = Vec::new();
     native::check_options(&loaded, &options.native)?;
     for item in &loaded {
         if native::is_native(&item.valid) {
-            encoder.push(native::render(&item.valid, &renderer, &options.native)?);
+            emit(native::render(&item.valid, &renderer, &options.native)?);
         } else if options.native.phase() == native::Phase::Owned {
             continue; // a standalone cluster has no owned phase: all of it is in the owner phase
         } else {
@@ -259,12 +270,12 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Outcome, Erro
             let documents = renderer.render(&model)?;
             let checked = check::check(&documents)?;
             check::check_services_select_pods(&checked)?;
-            encoder.push(checked);
+            emit(checked);
         }
         warnings.extend(item.warnings.iter().cloned());
         warnings.extend(item.valid.warnings.iter().map(|w| format!("{}: {w}", item.origin)));
     }
-    Ok(Outcome { stdout: encoder.finish()?, warnings, failure: None })
+    Ok(warnings)
 }
 
 /// The spec's JSON Schema.
