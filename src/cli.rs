@@ -30,6 +30,10 @@ pub struct Cli {
 
 /// What to do.
 #[derive(Debug, Subcommand)]
+// Only the command that runs gets its arguments built (clap otherwise builds every
+// subcommand's on each start, a tenth of a cold render). Deferred, an `Args` struct's doc
+// comment would replace its command's `about`: theirs are plain comments.
+#[command(defer = true)]
 pub enum Command {
     /// Render the objects of one or more cluster specs to stdout
     #[command(after_help = AFTER_HELP)]
@@ -56,7 +60,7 @@ pub enum Command {
     Complete(CompleteArgs),
 }
 
-/// `fn` arguments.
+// `fn` arguments.
 #[derive(Debug, Args)]
 pub struct FnArgs {
     /// Package directory for new objects, one file per cluster (default `generated`; the
@@ -72,7 +76,7 @@ pub enum KustomizePluginCommand {
     Install(KustomizePluginInstallArgs),
 }
 
-/// `kustomize-plugin install` arguments.
+// `kustomize-plugin install` arguments.
 #[derive(Debug, Args)]
 pub struct KustomizePluginInstallArgs {
     /// kustomize's plugin home (default: the first existing of `$KUSTOMIZE_PLUGIN_HOME`,
@@ -81,7 +85,7 @@ pub struct KustomizePluginInstallArgs {
     pub plugin_home: Option<PathBuf>,
 }
 
-/// `completion` arguments.
+// `completion` arguments.
 #[derive(Debug, Args)]
 pub struct CompletionArgs {
     /// Shell, or `kubectl` for the `kubectl_complete-flink` helper
@@ -89,7 +93,7 @@ pub struct CompletionArgs {
     pub shell: crate::integrations::CompletionShell,
 }
 
-/// `__complete` arguments.
+// `__complete` arguments.
 #[derive(Debug, Args)]
 pub struct CompleteArgs {
     /// The words after `kubectl flink`, the last one being completed (maybe empty)
@@ -97,7 +101,7 @@ pub struct CompleteArgs {
     pub words: Vec<String>,
 }
 
-/// What `render` and `apply` both take: the specs and how to read them.
+// What `render` and `apply` both take: the specs and how to read them.
 #[derive(Debug, Args)]
 pub struct SpecArgs {
     /// Spec file (YAML, one or more documents); `-` reads standard input. Repeatable.
@@ -120,7 +124,7 @@ pub struct SpecArgs {
     pub vars: VarArgs,
 }
 
-/// `render` arguments.
+// `render` arguments.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// Output format
@@ -139,7 +143,7 @@ pub struct RenderArgs {
     pub owner_uid: Option<String>,
 }
 
-/// `apply` arguments: what `render` takes, plus kubectl's connection flags.
+// `apply` arguments: what `render` takes, plus kubectl's connection flags.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
@@ -174,7 +178,7 @@ pub enum DryRun {
     Server,
 }
 
-/// Variable substitution in spec files (off unless `--env`, `--env-file` or `--var` is given).
+// Variable substitution in spec files (off unless `--env`, `--env-file` or `--var` is given).
 #[derive(Debug, Args, Default)]
 pub struct VarArgs {
     /// Substitute `$VAR`/`${VAR}` in spec values from the process environment
@@ -194,7 +198,7 @@ pub struct VarArgs {
     pub strict_env: bool,
 }
 
-/// `envsubst` arguments, as GNU's.
+// `envsubst` arguments, as GNU's.
 #[derive(Debug, Args)]
 pub struct EnvsubstArgs {
     /// Substitute only the variables this text references, e.g. `'$JOB ${SAVEPOINT}'`

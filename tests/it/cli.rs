@@ -215,6 +215,24 @@ fn schema_and_version_and_help() {
 }
 
 #[test]
+fn each_command_help_opens_with_what_the_command_does() {
+    // Subcommands are built only when they run (clap `defer`); their summaries must survive.
+    let overview = stdout(&run(&["--help"], None));
+    for (command, summary) in [
+        ("render", "Render the objects of one or more cluster specs to stdout"),
+        ("apply", "Render and `kubectl apply` cluster specs"),
+        ("envsubst", "GNU `envsubst` drop-in"),
+        ("fn", "Run as a KRM function"),
+        ("completion", "Print a shell completion script"),
+        ("schema", "Print the JSON Schema"),
+    ] {
+        let help = stdout(&run(&[command, "--help"], None));
+        assert!(help.starts_with(summary), "`{command} --help` starts: {help}");
+        assert!(overview.contains(&format!("{command} ")), "{overview}");
+    }
+}
+
+#[test]
 fn a_closed_pipe_is_not_an_error() {
     use std::io::Read;
     use std::process::{Command, Stdio};

@@ -108,3 +108,17 @@ fn an_oversized_template_is_refused_with_the_limit_named() {
     let out = render_with(&template, |_| {});
     assert_refused(&out, &[SERVICE, "larger than the limit of 1048576 bytes"]);
 }
+
+#[test]
+fn user_templates_have_minijinja_filters_tests_and_functions() {
+    // The built-in templates render without them; user templates get the full set.
+    let out = render_with(
+        &service_with(
+            "{{ (service.name | upper ~ '-' ~ range(2) | length) if service.name is string }}",
+        ),
+        |_| {},
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("leak: WORDCOUNT-JOBMANAGER-2"), "{yaml}");
+}
