@@ -166,6 +166,10 @@ fn yaml_safe_formatter(
     if *state.auto_escape() != minijinja::AutoEscape::Json || value.is_safe() {
         return minijinja::escape_formatter(out, state, value);
     }
+    if let Some(text) = value.as_str() {
+        // Most values printed are strings: written straight out, not through serde.
+        return write_json_string(out, text).map_err(Into::into);
+    }
     let json = serde_json::to_string(value).map_err(|err| {
         minijinja::Error::new(minijinja::ErrorKind::BadSerialization, "cannot print as JSON")
             .with_source(err)
@@ -182,6 +186,29 @@ fn yaml_safe_formatter(
         }
     }
     Ok(())
+}
+
+/// `text` as a JSON string that YAML also reads raw: `"` and `\\` escaped, and every character
+/// that is not printable (control characters, DEL, C1, U+FEFF, …) as a `\\u` escape.
+fn write_json_string(out: &mut minijinja::Output, text: &str) -> std::fmt::Result {
+    out.write_char('"')?;
+    let mut unwritten = 0;
+    for (at, c) in text.char_indices() {
+        if c != '"' && c != '\\' && is_printable(c) {
+            continue;
+        }
+        out.write_str(&text[unwritten..at])?;
+        if c == '"' || c == '\\' {
+            out.write_char('\\')?;
+            out.write_char(c)?;
+        } else {
+            // Only characters below U+10000 are not printable: one escape is enough.
+            write!(out, "\\u{:04x}", u32::from(c))?;
+        }
+        unwritten = at + c.len_utf8();
+    }
+    out.write_str(&text[unwritten..])?;
+    out.write_char('"')
 }
 
 /// A user template file, if `name` is a plain file name present in `dir`.
@@ -276,6 +303,36 @@ mod tests {
         let mut listed: Vec<String> = BUILTIN.iter().map(|(n, _)| (*n).to_owned()).collect();
         listed.sort();
         assert_eq!(on_disk, listed, "templates/ and render::BUILTIN disagree");
+    }
+
+    /// What `{{ value }}` prints in a `.yaml.j2` template.
+    fn printed(value: &minijinja::Value) -> String {
+        let renderer = Renderer::new(None).unwrap();
+        let mut env = renderer.env;
+        env.add_template("t.yaml.j2", "{{ v }}").unwrap();
+        env.get_template("t.yaml.j2").unwrap().render(minijinja::context! { v => value }).unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn strings_print_as_json_of_printable_characters(text in "\\PC*|[\\x00-\\x{10ffff}]{0,12}") {
+            let out = printed(&minijinja::Value::from(text.as_str()));
+            proptest::prop_assert!(out.chars().all(is_printable), "{:?}", out);
+            let back: String = serde_json::from_str(&out).unwrap();
+            proptest::prop_assert_eq!(back, text);
+        }
+    }
+
+    #[test]
+    fn values_print_as_json() {
+        let list = minijinja::Value::from(vec!["a\u{7f}", "\"q\""]);
+        assert_eq!(printed(&list), r#"["a\u007f","\"q\""]"#);
+        assert_eq!(
+            printed(&minijinja::Value::from("line\nbreak\u{feff}")),
+            r#""line\u000abreak\ufeff""#
+        );
+        assert_eq!(printed(&minijinja::Value::from(8081)), "8081");
     }
 
     #[test]
