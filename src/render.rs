@@ -168,37 +168,38 @@ fn yaml_safe_formatter(
     }
     if let Some(text) = value.as_str() {
         // Most values printed are strings: written straight out, not through serde.
-        return write_json_string(out, text).map_err(Into::into);
+        out.write_char('"')?;
+        write_escaped(out, text, Quoting::InString)?;
+        return out.write_char('"').map_err(Into::into);
     }
     let json = serde_json::to_string(value).map_err(|err| {
         minijinja::Error::new(minijinja::ErrorKind::BadSerialization, "cannot print as JSON")
             .with_source(err)
     })?;
-    // Nearly every value is printable as it is: one write instead of one per character.
-    if json.chars().all(is_printable) {
-        return out.write_str(&json).map_err(Into::into);
-    }
-    for c in json.chars() {
-        if is_printable(c) {
-            out.write_char(c)?;
-        } else {
-            write!(out, "\\u{:04x}", u32::from(c))?;
-        }
-    }
-    Ok(())
+    write_escaped(out, &json, Quoting::Json).map_err(Into::into)
 }
 
-/// `text` as a JSON string that YAML also reads raw: `"` and `\\` escaped, and every character
-/// that is not printable (control characters, DEL, C1, U+FEFF, …) as a `\\u` escape.
-fn write_json_string(out: &mut minijinja::Output, text: &str) -> std::fmt::Result {
-    out.write_char('"')?;
+/// What `text` is, for [`write_escaped`].
+#[derive(Clone, Copy, PartialEq)]
+enum Quoting {
+    /// The inside of a JSON string: `"` and `\` are escaped too.
+    InString,
+    /// JSON already: its quotes and backslashes stay.
+    Json,
+}
+
+/// Writes `text` with every character that is not printable (control characters, DEL, C1,
+/// U+FEFF, …) as a `\u` escape, which JSON and YAML read the same; runs of printable text
+/// go out in one write.
+fn write_escaped(out: &mut minijinja::Output, text: &str, quoting: Quoting) -> std::fmt::Result {
     let mut unwritten = 0;
     for (at, c) in text.char_indices() {
-        if c != '"' && c != '\\' && is_printable(c) {
+        let quote = quoting == Quoting::InString && (c == '"' || c == '\\');
+        if !quote && is_printable(c) {
             continue;
         }
         out.write_str(&text[unwritten..at])?;
-        if c == '"' || c == '\\' {
+        if quote {
             out.write_char('\\')?;
             out.write_char(c)?;
         } else {
@@ -207,8 +208,7 @@ fn write_json_string(out: &mut minijinja::Output, text: &str) -> std::fmt::Resul
         }
         unwritten = at + c.len_utf8();
     }
-    out.write_str(&text[unwritten..])?;
-    out.write_char('"')
+    out.write_str(&text[unwritten..])
 }
 
 /// A user template file, if `name` is a plain file name present in `dir`.
