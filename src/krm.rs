@@ -674,7 +674,7 @@ fn key_text(name: &str) -> Result<String, Error> {
 
 /// A string on one line: plain if it reads back as the same string, else quoted.
 fn quoted(text: &str) -> Result<String, Error> {
-    let written = crate::output::to_yaml(&Value::from(text))?;
+    let written = crate::output::to_yaml(&Value::from(text));
     let written = written.strip_suffix('\n').unwrap_or(&written);
     if written.contains('\n') {
         // JSON escapes are YAML double-quoted escapes.

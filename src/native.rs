@@ -245,17 +245,11 @@ pub fn build(valid: &Valid, options: &Options) -> Result<Model, Error> {
         selector,
     };
     let config_map =
-        ConfigMap { name: format!("flink-config-{name}"), data: config_data(valid, &config)? };
-    let pod_template = match &spec.task_manager.pod_template {
-        Some(template) => Some(ConfigMap {
-            name: format!("pod-template-{name}"),
-            data: BTreeMap::from([(
-                config::TM_TEMPLATE_FILE.to_owned(),
-                pod_template_text(template)?,
-            )]),
-        }),
-        None => None,
-    };
+        ConfigMap { name: format!("flink-config-{name}"), data: config_data(valid, &config) };
+    let pod_template = spec.task_manager.pod_template.as_ref().map(|template| ConfigMap {
+        name: format!("pod-template-{name}"),
+        data: BTreeMap::from([(config::TM_TEMPLATE_FILE.to_owned(), pod_template_text(template))]),
+    });
     let mut rbac_labels = cluster.metadata.labels.clone();
     rbac_labels.extend(common_labels.clone());
     let rbac = Rbac {
@@ -513,14 +507,14 @@ fn volumes(valid: &Valid) -> Vec<Value> {
     volumes
 }
 
-fn config_data(valid: &Valid, config: &Config) -> Result<BTreeMap<String, String>, Error> {
+fn config_data(valid: &Valid, config: &Config) -> BTreeMap<String, String> {
     let mut data = log_files(valid);
-    data.insert(valid.version.config_file().to_owned(), file_text(config, valid.version)?);
-    Ok(data)
+    data.insert(valid.version.config_file().to_owned(), file_text(config, valid.version));
+    data
 }
 
 /// The TaskManager pod template file: a `v1` Pod with the template's metadata and spec.
-fn pod_template_text(template: &Value) -> Result<String, Error> {
+fn pod_template_text(template: &Value) -> String {
     let mut pod = serde_json::Map::new();
     pod.insert("apiVersion".into(), json!("v1"));
     pod.insert("kind".into(), json!("Pod"));

@@ -27,7 +27,7 @@ pub enum Format {
 /// Encodes all objects in one buffer.
 pub fn encode(objects: &[Object], format: Format) -> Result<Vec<u8>, Error> {
     match format {
-        Format::Yaml => encode_yaml(objects.iter().map(|o| &o.value)),
+        Format::Yaml => Ok(encode_yaml(objects.iter().map(|o| &o.value))),
         Format::Json => {
             let list = json!({
                 "apiVersion": "v1",
@@ -59,12 +59,7 @@ impl Encoder {
     /// Adds objects after those pushed before.
     pub fn push(&mut self, objects: Vec<Object>) {
         match self.format {
-            Format::Yaml => {
-                for object in &objects {
-                    self.yaml.push_str("---\n");
-                    write_yaml(&object.value, &mut self.yaml);
-                }
-            }
+            Format::Yaml => push_documents(objects.iter().map(|o| &o.value), &mut self.yaml),
             Format::Json => self.json_items.extend(objects),
         }
     }
@@ -79,20 +74,24 @@ impl Encoder {
 }
 
 /// Writes values as a YAML stream, each document opened by `---`.
-pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Vec<u8>, Error> {
+pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
     let mut out = String::new();
+    push_documents(values, &mut out);
+    out.into_bytes()
+}
+
+fn push_documents<'a>(values: impl IntoIterator<Item = &'a Value>, out: &mut String) {
     for value in values {
         out.push_str("---\n");
-        write_yaml(value, &mut out);
+        write_yaml(value, out);
     }
-    Ok(out.into_bytes())
 }
 
 /// One value as a YAML document body.
-pub fn to_yaml(value: &Value) -> Result<String, Error> {
+pub fn to_yaml(value: &Value) -> String {
     let mut out = String::new();
     write_yaml(value, &mut out);
-    Ok(out)
+    out
 }
 
 /// Appends one value as a YAML document body (ending in a line break, without `---`) to `out`.
@@ -119,7 +118,7 @@ mod tests {
             "on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "~", "null", "0x10", "1e3",
             "1_000", "012", "1.0", ".inf", "0o7", "", "- a", "a: b", "#x", "---",
         ] {
-            let text = to_yaml(&json!({ "k": s })).unwrap();
+            let text = to_yaml(&json!({ "k": s }));
             let parsed = crate::yaml::parse_documents(&text)
                 .unwrap()
                 .remove(0)

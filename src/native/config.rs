@@ -505,7 +505,7 @@ fn application(b: &mut Builder, cluster: &FlinkCluster, version: FlinkVersion) {
 /// `config.yaml` (YAML 1.2, one flat key per line, lists as sequences) from Flink 2.0, else
 /// the legacy `flink-conf.yaml` (`key: value` lines, lists joined with `;` as Flink writes
 /// them). Keys are sorted, so the text is byte-stable.
-pub fn file_text(config: &Config, version: FlinkVersion) -> Result<String, crate::Error> {
+pub fn file_text(config: &Config, version: FlinkVersion) -> String {
     if version.config_file() == "config.yaml" {
         let map: Map<String, Value> = config
             .iter()
@@ -528,7 +528,7 @@ pub fn file_text(config: &Config, version: FlinkVersion) -> Result<String, crate
             text.push_str(&legacy_value(&entry.value));
             text.push('\n');
         }
-        Ok(text)
+        text
     }
 }
 
@@ -649,7 +649,7 @@ mod tests {
             "$internal.application.main".into(),
             Entry { value: OptionValue::Text("a.B".into()), source: None },
         );
-        let text = file_text(&config, FlinkVersion::parse("2.3").unwrap()).unwrap();
+        let text = file_text(&config, FlinkVersion::parse("2.3").unwrap());
         let parsed =
             crate::yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
         for (i, value) in tricky.iter().enumerate() {
@@ -661,11 +661,7 @@ mod tests {
         }
         assert_eq!(parsed["list"], serde_json::json!(list));
         assert_eq!(parsed["$internal.application.main"], "a.B");
-        assert_eq!(
-            text,
-            file_text(&config, FlinkVersion::parse("2.3").unwrap()).unwrap(),
-            "byte-stable"
-        );
+        assert_eq!(text, file_text(&config, FlinkVersion::parse("2.3").unwrap()), "byte-stable");
     }
 
     #[test]

@@ -272,7 +272,7 @@ proptest! {
     #[test]
     fn generated_specs_render_or_fail_cleanly(spec in spec(), as_yaml in any::<bool>()) {
         let text = if as_yaml {
-            String::from_utf8(kubectl_flink::output::encode_yaml([&spec]).unwrap()).unwrap()
+            String::from_utf8(kubectl_flink::output::encode_yaml([&spec])).unwrap()
         } else {
             spec.to_string()
         };
@@ -364,7 +364,7 @@ fn resource_list(spec: &Value, items: &[Value]) -> Vec<u8> {
         "functionConfig": spec,
         "items": items,
     });
-    kubectl_flink::output::encode_yaml([&list]).unwrap()
+    kubectl_flink::output::encode_yaml([&list])
 }
 
 proptest! {
