@@ -24,5 +24,6 @@ mod process;
 mod props;
 mod schema;
 mod shell;
+mod string_c;
 mod support;
 mod templates;
