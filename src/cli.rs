@@ -71,6 +71,7 @@ pub struct FnArgs {
 
 /// `kustomize-plugin` subcommands.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)] // like `Command`'s
 pub enum KustomizePluginCommand {
     /// Link this binary where kustomize looks for the generator of each spec kind
     Install(KustomizePluginInstallArgs),
