@@ -162,7 +162,6 @@ fn scan_error(err: &ScanError, depth: usize) -> YamlError {
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
         match self.parser.next() {
-            Some(Ok((Event::Comment(..), _))) => self.next(),
             Some(Ok(event)) => Ok(event),
             Some(Err(err)) => Err(scan_error(&err, self.limits.depth)),
             None => Err(YamlError::new("unexpected end of YAML input", Pos::default())),
