@@ -1,8 +1,9 @@
 //! Rendered documents → Kubernetes objects, checked the way the API server would.
 //!
 //! Each document is parsed, deserialized into its `k8s-openapi` type and serialized back.
-//! k8s-openapi ignores unknown keys, so the two JSON trees are compared: a field that got
-//! lost (misspelt in a template) or changed is an error naming the template and JSON path.
+//! k8s-openapi ignores unknown keys, so the two JSON trees are compared (`same` first checks,
+//! without building the second tree, whether they are identical): a field that got lost
+//! (misspelt in a template) or changed is an error naming the template and JSON path.
 //! Then what schema validation does not check: DNS names, label syntax, selectors that match
 //! their pods, unique port names.
 
@@ -22,6 +23,8 @@ use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::names;
 use crate::render::Document;
 use crate::yaml;
+
+mod same;
 
 /// A checked object, as the JSON it serializes to.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,33 +56,51 @@ fn fail(document: &Document, message: impl Into<String>) -> Error {
 }
 
 fn check_one(document: &Document) -> Result<Object, Error> {
+    let (value, retyped) = read_typed(document)?;
+    let typed = retyped.unwrap_or(value);
+    let kind = typed["kind"].as_str().unwrap_or_default();
+    check_semantics(&typed, kind).map_err(|e| fail(document, e))?;
+    Ok(Object { value: typed })
+}
+
+/// Whether the document's object is exactly what its k8s-openapi type serializes it to, so the
+/// check builds no second tree. True for everything the built-in templates print (tested).
+pub fn is_typed_as_printed(document: &Document) -> Result<bool, Error> {
+    Ok(read_typed(document)?.1.is_none())
+}
+
+/// The document's object, and its k8s-openapi type's serialization of it when that differs
+/// (by vacuous fields only: anything else is an error).
+fn read_typed(document: &Document) -> Result<(Value, Option<Value>), Error> {
     let mut value = read(document)?;
     if let Some((template, main)) = &document.pod_template {
         crate::pod::merge_template(&mut value, template, main);
     }
-    let api_version =
-        value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let typed = match (api_version.as_str(), kind.as_str()) {
-        ("batch/v1", "Job") => round_trip::<Job>(&value),
-        ("v1", "Service") => round_trip::<Service>(&value),
-        ("apps/v1", "Deployment") => round_trip::<Deployment>(&value),
-        ("v1", "ConfigMap") => round_trip::<ConfigMap>(&value),
-        ("v1", "ServiceAccount") => round_trip::<ServiceAccount>(&value),
-        ("rbac.authorization.k8s.io/v1", "Role") => round_trip::<Role>(&value),
-        ("rbac.authorization.k8s.io/v1", "RoleBinding") => round_trip::<RoleBinding>(&value),
-        ("networking.k8s.io/v1", "Ingress") => round_trip::<Ingress>(&value),
+    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let retyped = match (api_version, kind) {
+        ("batch/v1", "Job") => retyped::<Job>(&value),
+        ("v1", "Service") => retyped::<Service>(&value),
+        ("apps/v1", "Deployment") => retyped::<Deployment>(&value),
+        ("v1", "ConfigMap") => retyped::<ConfigMap>(&value),
+        ("v1", "ServiceAccount") => retyped::<ServiceAccount>(&value),
+        ("rbac.authorization.k8s.io/v1", "Role") => retyped::<Role>(&value),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => retyped::<RoleBinding>(&value),
+        ("networking.k8s.io/v1", "Ingress") => retyped::<Ingress>(&value),
         _ => return Err(fail(document, format!("unsupported object {api_version} {kind}"))),
     }
-    .map_err(|e| fail(document, e))?;
-    if let Some(path) = first_difference(&value, &typed, "") {
-        return Err(fail(
+    .map_err(|refusal| {
+        fail(
             document,
-            format!("field `{path}` is not part of {api_version} {kind} (misspelt or misplaced?)"),
-        ));
-    }
-    check_semantics(&typed, &kind).map_err(|e| fail(document, e))?;
-    Ok(Object { value: typed })
+            match refusal {
+                Refusal::Invalid(message) => message,
+                Refusal::Unknown(path) => format!(
+                    "field `{path}` is not part of {api_version} {kind} (misspelt or misplaced?)"
+                ),
+            },
+        )
+    })?;
+    Ok((value, retyped))
 }
 
 /// The document's one YAML object, as JSON. What templates usually print takes the fast
@@ -99,22 +120,42 @@ fn read(document: &Document) -> Result<Value, Error> {
 
 /// Reads `value` as the Kubernetes type `T`, strictly: a field `T` does not have is an error
 /// naming its path (k8s-openapi alone would drop it silently).
-pub fn exact<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
-    let typed = round_trip::<T>(value)?;
-    match first_difference(value, &typed, "") {
-        Some(path) => Err(format!("`{path}` is not a field of this Kubernetes type")),
-        None => Ok(typed),
+pub fn exact<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
+    match retyped::<T>(value) {
+        Ok(_) => Ok(()),
+        Err(Refusal::Invalid(message)) => Err(message),
+        Err(Refusal::Unknown(path)) => {
+            Err(format!("`{path}` is not a field of this Kubernetes type"))
+        }
     }
 }
 
-fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
+/// Why a tree is not an object of a Kubernetes type.
+enum Refusal {
+    /// It does not deserialize: a wrong type or a missing field, with its path.
+    Invalid(String),
+    /// The path of a field the type does not have, or that it reads as something else.
+    Unknown(String),
+}
+
+/// `value` as the JSON of the Kubernetes type `T`: `None` when `T` serializes back to exactly
+/// `value` (templates print no null or empty fields, so almost always), else `T`'s
+/// serialization, provided all it dropped is vacuous.
+fn retyped<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Option<Value>, Refusal> {
     // `&Value` is a deserializer itself: no copy of the object tree. Tracking the path costs
     // an allocation per key, so it is only done to explain a failure.
-    let typed = T::deserialize(value).or_else(|_| {
+    let object = T::deserialize(value).or_else(|_| {
         serde_path_to_error::deserialize::<_, T>(value)
-            .map_err(|e| format!("{}: {}", e.path(), e.inner()))
+            .map_err(|e| Refusal::Invalid(format!("{}: {}", e.path(), e.inner())))
     })?;
-    serde_json::to_value(&typed).map_err(|e| e.to_string())
+    if same::serializes_to(&object, value) {
+        return Ok(None);
+    }
+    let typed = serde_json::to_value(&object).map_err(|e| Refusal::Invalid(e.to_string()))?;
+    match first_difference(value, &typed, "") {
+        Some(path) => Err(Refusal::Unknown(path)),
+        None => Ok(Some(typed)),
+    }
 }
 
 /// Whether a field carries no meaning in a manifest: null, an empty list, or a map of such

@@ -1,12 +1,14 @@
 //! The built-in templates print only what the fast YAML reader (`yaml::block`) reads, so the
 //! typed check takes the fast path for them, and it reads each document exactly as the full
 //! parser does: for every example (native ones in both phases) and every injection payload.
+//! And they print each object exactly as its k8s-openapi type serializes it, so the check
+//! builds no second tree (`check::is_typed_as_printed`).
 
 use std::path::Path;
 
 use kubectl_flink::input::Input;
 use kubectl_flink::render::{Document, Renderer};
-use kubectl_flink::{Error, load, model, native, spec, yaml};
+use kubectl_flink::{Error, check, load, model, native, spec, yaml};
 use serde_json::{Value, json};
 
 use crate::support::{examples, root, yaml_files};
@@ -38,6 +40,12 @@ fn assert_read_fast(origin: &str, document: &Document) {
         yaml::block::to_json(&document.text),
         Some(full.unwrap()),
         "{origin}: {} printed what the fast reader does not read, or reads otherwise:\n{}",
+        document.template,
+        document.text
+    );
+    assert!(
+        check::is_typed_as_printed(document).unwrap(),
+        "{origin}: {} printed a field its k8s-openapi type drops (null or empty?):\n{}",
         document.template,
         document.text
     );
