@@ -207,44 +207,29 @@ impl Items<'_> {
     }
 }
 
-impl ser::SerializeSeq for Items<'_> {
-    type Ok = ();
-    type Error = Differs;
+/// The three ways of serializing a sequence, each compared item by item.
+macro_rules! compare_items {
+    ($($trait:ident::$method:ident),*) => {
+        $(impl ser::$trait for Items<'_> {
+            type Ok = ();
+            type Error = Differs;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
-        self.next(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
+                self.next(value)
+            }
 
-    fn end(self) -> Result<(), Differs> {
-        self.all_used()
-    }
+            fn end(self) -> Result<(), Differs> {
+                self.all_used()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Items<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
-        self.next(value)
-    }
-
-    fn end(self) -> Result<(), Differs> {
-        self.all_used()
-    }
-}
-
-impl ser::SerializeTupleStruct for Items<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
-        self.next(value)
-    }
-
-    fn end(self) -> Result<(), Differs> {
-        self.all_used()
-    }
-}
+compare_items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl Fields<'_> {
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Differs> {
