@@ -357,54 +357,17 @@ fn starts_with_document_marker(s: &str) -> bool {
 
 /// serde-saphyr's `is_plain_safe`: the key rules (with YAML 1.2 ambiguity).
 fn is_plain_safe(s: &str) -> bool {
-    if is_ambiguous(s, true) {
-        return false;
-    }
     // A plain, untagged "<<" key would be a YAML merge key, not the literal string "<<".
-    if s == "<<" {
+    if is_ambiguous(s, true) || s == "<<" || has_unsafe_edges(s) {
         return false;
-    }
-    if starts_with_document_marker(s) {
-        return false;
-    }
-    let bytes = s.as_bytes();
-    if bytes.first().is_some_and(u8::is_ascii_whitespace)
-        || bytes.last().is_some_and(u8::is_ascii_whitespace)
-    {
-        return false;
-    }
-    match bytes[0] {
-        b'-' | b'?' if bytes.len() == 1 || bytes[1].is_ascii_whitespace() => return false,
-        b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>'
-        | b'\'' | b'"' | b'%' | b'@' | b'`' => return false,
-        _ => {}
     }
     !contains_any_or_is_control(s, &[':']) && !has_comment_start(s)
 }
 
 /// serde-saphyr's `is_plain_value_safe`.
 fn is_plain_value_safe(s: &str, yaml_12: bool, in_flow: bool) -> bool {
-    if is_ambiguous(s, yaml_12) {
+    if is_ambiguous(s, yaml_12) || has_unsafe_edges(s) {
         return false;
-    }
-    if starts_with_document_marker(s) {
-        return false;
-    }
-    let bytes = s.as_bytes();
-    if bytes.first().is_some_and(u8::is_ascii_whitespace)
-        || bytes.last().is_some_and(u8::is_ascii_whitespace)
-    {
-        return false;
-    }
-    match bytes {
-        [b'-' | b'?', b1, ..] if b1.is_ascii_whitespace() => return false,
-        [b'-' | b'?']
-        | [
-            b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>'
-            | b'\'' | b'"' | b'%' | b'@' | b'`',
-            ..,
-        ] => return false,
-        _ => {}
     }
     if s.contains(": ") || s.trim().ends_with(':') {
         return false;
@@ -413,6 +376,26 @@ fn is_plain_value_safe(s: &str, yaml_12: bool, in_flow: bool) -> bool {
         !contains_any_or_is_control(s, &[',', '[', ']', '{', '}']) && !has_comment_start(s)
     } else {
         !contains_any_or_is_control(s, &[]) && !has_comment_start(s)
+    }
+}
+
+/// What both plain forms refuse at a string's edges: a document marker first, white space at
+/// either end, an indicator character first (`-` and `?` alone or before white space).
+fn has_unsafe_edges(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    match bytes {
+        [b'-' | b'?', b1, ..] if b1.is_ascii_whitespace() => true,
+        [b'-' | b'?']
+        | [
+            b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>'
+            | b'\'' | b'"' | b'%' | b'@' | b'`',
+            ..,
+        ] => true,
+        _ => {
+            starts_with_document_marker(s)
+                || bytes.first().is_some_and(u8::is_ascii_whitespace)
+                || bytes.last().is_some_and(u8::is_ascii_whitespace)
+        }
     }
 }
 
