@@ -674,13 +674,11 @@ fn key_text(name: &str) -> Result<String, Error> {
 
 /// A string on one line: plain if it reads back as the same string, else quoted.
 fn quoted(text: &str) -> Result<String, Error> {
-    let written = crate::output::to_yaml(&Value::from(text));
-    let written = written.strip_suffix('\n').unwrap_or(&written);
-    if written.contains('\n') {
+    match crate::output::inline_string(text) {
+        Some(written) => Ok(written),
         // JSON escapes are YAML double-quoted escapes.
-        return serde_json::to_string(text).map_err(|e| Error::internal(e.to_string()));
+        None => serde_json::to_string(text).map_err(|e| Error::internal(e.to_string())),
     }
-    Ok(written.to_owned())
 }
 
 /// A literal block scalar (`|`) for a multi-line string whose lines a block can hold.

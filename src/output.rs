@@ -99,6 +99,17 @@ pub fn write_yaml(value: &Value, out: &mut String) {
     emit::write_document(value, out);
 }
 
+/// One string as a YAML value on one line, written as `write_yaml` writes it (plain when it
+/// reads back as the same string, else quoted); `None` for text it writes as a literal block.
+pub fn inline_string(text: &str) -> Option<String> {
+    if emit::is_literal_block(text) {
+        return None;
+    }
+    let mut out = String::new();
+    emit::write_inline_string(text, &mut out);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,10 +83,21 @@ fn write_number(number: &Number, position: Position, out: &mut String) {
 
 fn write_string(text: &str, position: Position, out: &mut String) {
     out.push_str(position.separator());
-    if text.contains('\n') && scalar::is_block_safe(text) {
+    if is_literal_block(text) {
         write_literal_block(text, position.column() + 2, out);
         return;
     }
+    write_inline_string(text, out);
+    out.push('\n');
+}
+
+/// Whether `text` is written as a literal block rather than on one line.
+pub(super) fn is_literal_block(text: &str) -> bool {
+    text.contains('\n') && scalar::is_block_safe(text)
+}
+
+/// A string that is not a literal block: plain, single- or double-quoted.
+pub(super) fn write_inline_string(text: &str, out: &mut String) {
     if matches!(text, "." | "#" | "-") {
         // serde-saphyr's choice for these three: single quotes.
         out.push('\'');
@@ -97,7 +108,6 @@ fn write_string(text: &str, position: Position, out: &mut String) {
     } else {
         scalar::write_double_quoted(text, out);
     }
-    out.push('\n');
 }
 
 /// A literal block whose lines start at `body_column`. Chomping keeps the trailing line
