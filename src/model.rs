@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use crate::pod;
 use crate::quantity::{self, Quantity};
-use crate::spec::{ConfigMode, HaType, PullPolicy, Resources, ServiceType, Valid};
-use crate::version::MemoryKey;
+use crate::spec::{ConfigMode, Entrypoint, HaType, PullPolicy, Resources, ServiceType, Valid};
+use crate::version::{MemoryKey, Process};
 
 /// Labels kubectl-flink sets itself; users may not override them.
 pub const RESERVED_LABELS: &[&str] = &[
@@ -23,11 +23,18 @@ pub const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/managed-by",
 ];
 
-/// Fixed ports, so the Service can expose them (Flink picks random ones otherwise).
+/// Fixed ports, so Services and probes can name them (Flink picks random ones otherwise).
 pub const RPC_PORT: u16 = 6123;
 pub const BLOB_PORT: u16 = 6124;
-pub const QUERY_PORT: u16 = 6125;
 pub const UI_PORT: u16 = 8081;
+/// The TaskManager's RPC port, fixed for its liveness probe (as in Flink's Kubernetes docs).
+pub const TASKMANAGER_RPC_PORT: u16 = 6122;
+/// The queryable-state proxy on each TaskManager, where `queryable-state.enable` is set.
+pub const QUERY_PORT: u16 = 6125;
+/// Restarts of the JobManager Job's pod before Kubernetes fails the Job for good. Every
+/// container restart over the Job's whole life counts (`restartPolicy: OnFailure`), and the
+/// default of 6 would end a long-running stream after its sixth crash.
+const BACKOFF_LIMIT: i64 = i32::MAX as i64;
 /// Default port of Flink's Prometheus reporter.
 pub const PROMETHEUS_PORT: i64 = 9249;
 /// uid and gid of the `flink` user in the official Flink images.
@@ -43,7 +50,10 @@ pub struct Model {
     /// Namespace for every object, if the spec sets one.
     pub namespace: Option<String>,
     pub jobmanager: Workload,
+    /// `<name>-jobmanager`: a `ClusterIP` Service, what TaskManagers and the Ingress use.
     pub service: Service,
+    /// `<name>-jobmanager-rest`: the REST port only, of the spec's Service type.
+    pub rest_service: Service,
     pub taskmanager: Workload,
     /// `<name>-config`, with `configMode: configmap`.
     pub config_map: Option<ConfigMap>,
@@ -68,7 +78,10 @@ pub struct Workload {
     pub labels: BTreeMap<String, String>,
     /// The stable subset used by selectors.
     pub selector: BTreeMap<String, String>,
+    /// Pods: the Deployment's replicas, or the JobManager Job's parallelism.
     pub replicas: u32,
+    /// The JobManager Job's backoff limit.
+    pub backoff_limit: Option<i64>,
     pub pod: Pod,
     pub container: Container,
 }
@@ -105,11 +118,12 @@ pub struct Container {
     pub readiness_probe: Option<Value>,
 }
 
-/// A named TCP port.
+/// A named TCP port; a Service sends it to the container port `target`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Port {
     pub name: &'static str,
     pub port: u16,
+    pub target: &'static str,
 }
 
 /// Kubernetes requests and limits (equal: Guaranteed QoS, predictable Flink memory).
@@ -181,29 +195,31 @@ pub fn build(valid: &Valid) -> Model {
     let rbac = rbac(valid);
     let pods = PodBuilder { valid, rbac: rbac.as_ref(), checksum, configmap: in_configmap };
 
-    let jm_ports = jobmanager_ports(valid.version);
+    let jm_ports = vec![port("rpc", RPC_PORT), port("blob", BLOB_PORT), port("ui", UI_PORT)];
     let mut jm_container_ports = jm_ports.clone();
-    let mut tm_container_ports = Vec::new();
+    let mut tm_container_ports = vec![port("rpc", TASKMANAGER_RPC_PORT)];
+    if flink.queryable_state() {
+        tm_container_ports.push(port("query-state", QUERY_PORT));
+    }
     if let Some(metrics_port) = flink.metrics_port() {
         jm_container_ports.push(port("metrics", metrics_port));
         tm_container_ports.push(port("metrics", metrics_port));
     }
 
     let jm_selector = selector(&name, "jobmanager");
+    let jm_launch = flink.jobmanager_launch();
     let jobmanager = Workload {
         name: jm_name.clone(),
         labels: labels(&cluster.metadata.labels, &jm_selector),
         selector: jm_selector.clone(),
-        replicas: 1,
+        replicas: positive(spec.job_manager.replicas),
+        backoff_limit: (!cluster.is_session())
+            .then(|| spec.job_manager.backoff_limit.unwrap_or(BACKOFF_LIMIT)),
         pod: pods.pod(),
         container: Container {
             name: "jobmanager",
-            command: vec![if cluster.is_session() {
-                "/opt/flink/bin/jobmanager.sh".into()
-            } else {
-                "/opt/flink/bin/standalone-job.sh".into()
-            }],
-            args: flink.jobmanager_args(),
+            command: jm_launch.command,
+            args: jm_launch.args,
             ports: jm_container_ports,
             resources: spec.job_manager.resources.as_ref().map(container_resources),
             liveness_probe: Some(json!({
@@ -214,36 +230,31 @@ pub fn build(valid: &Valid) -> Model {
                 "initialDelaySeconds": 10,
                 "periodSeconds": 10
             })),
-            ..pods.container(true)
+            ..pods.container(true, jm_launch.properties)
         },
     };
     let tm_selector = selector(&name, "taskmanager");
+    let tm_launch = flink.taskmanager_launch();
     let taskmanager = Workload {
         name: format!("{name}-taskmanager"),
         labels: labels(&cluster.metadata.labels, &tm_selector),
         selector: tm_selector,
         replicas: positive(spec.task_manager.replicas),
+        backoff_limit: None,
         pod: pods.pod(),
         container: Container {
             name: "taskmanager",
-            command: vec!["/opt/flink/bin/taskmanager.sh".into()],
-            args: flink.taskmanager_args(),
+            command: tm_launch.command,
+            args: tm_launch.args,
             ports: tm_container_ports,
             resources: spec.task_manager.resources.as_ref().map(container_resources),
-            ..pods.container(false)
+            liveness_probe: Some(json!({
+                "tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 30, "periodSeconds": 60
+            })),
+            ..pods.container(false, tm_launch.properties)
         },
     };
-    let service = Service {
-        name: jm_name.clone(),
-        service_type: match spec.service.service_type.unwrap_or(ServiceType::NodePort) {
-            ServiceType::NodePort => "NodePort",
-            ServiceType::ClusterIP => "ClusterIP",
-            ServiceType::LoadBalancer => "LoadBalancer",
-        },
-        labels: jobmanager.labels.clone(),
-        selector: jm_selector,
-        ports: jm_ports,
-    };
+    let (service, rest_service) = services(valid, &jobmanager, jm_ports);
     let ingress = ingress(valid, &jobmanager);
 
     let (templates, pod_templates) =
@@ -254,6 +265,7 @@ pub fn build(valid: &Valid) -> Model {
         namespace: cluster.metadata.namespace.clone(),
         jobmanager,
         service,
+        rest_service,
         taskmanager,
         config_map,
         rbac,
@@ -263,14 +275,31 @@ pub fn build(valid: &Valid) -> Model {
     }
 }
 
-/// The JobManager's ports, which its Service exposes too.
-fn jobmanager_ports(version: crate::version::FlinkVersion) -> Vec<Port> {
-    let mut ports = vec![port("rpc", RPC_PORT), port("blob", BLOB_PORT)];
-    if version.has_queryable_state() {
-        ports.push(port("query", QUERY_PORT));
-    }
-    ports.push(port("ui", UI_PORT));
-    ports
+/// The JobManager's Services, as Flink's Kubernetes docs lay them out: `<name>-jobmanager`
+/// (`ClusterIP`: RPC, blob and UI, for TaskManagers and the Ingress) and
+/// `<name>-jobmanager-rest` (only the REST port, of the spec's type), so RPC and blob ports
+/// are never on a node port or load balancer.
+fn services(valid: &Valid, jobmanager: &Workload, ports: Vec<Port>) -> (Service, Service) {
+    let service_type = valid.cluster.spec.service.service_type.unwrap_or(ServiceType::NodePort);
+    let service = Service {
+        name: jobmanager.name.clone(),
+        service_type: "ClusterIP",
+        labels: jobmanager.labels.clone(),
+        selector: jobmanager.selector.clone(),
+        ports,
+    };
+    let rest = Service {
+        name: format!("{}-rest", jobmanager.name),
+        service_type: match service_type {
+            ServiceType::NodePort => "NodePort",
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::LoadBalancer => "LoadBalancer",
+        },
+        labels: jobmanager.labels.clone(),
+        selector: jobmanager.selector.clone(),
+        ports: vec![Port { name: "rest", port: UI_PORT, target: "ui" }],
+    };
+    (service, rest)
 }
 
 fn ingress(valid: &Valid, jobmanager: &Workload) -> Option<Ingress> {
@@ -301,8 +330,12 @@ fn templates(
     } else {
         "jobmanager-job.yaml.j2"
     };
-    let mut templates =
-        vec![jm_template, "jobmanager-service.yaml.j2", "taskmanager-deployment.yaml.j2"];
+    let mut templates = vec![
+        jm_template,
+        "jobmanager-service.yaml.j2",
+        "jobmanager-rest-service.yaml.j2",
+        "taskmanager-deployment.yaml.j2",
+    ];
     if config_map {
         templates.push("flink-configmap.yaml.j2");
     }
@@ -328,7 +361,7 @@ fn templates(
 }
 
 fn port(name: &'static str, port: u16) -> Port {
-    Port { name, port }
+    Port { name, port, target: name }
 }
 
 fn positive(value: Option<i64>) -> u32 {
@@ -460,14 +493,22 @@ impl PodBuilder<'_> {
 
     /// Container settings both workloads share; the caller sets name, command, args, ports,
     /// resources and probes.
-    fn container(&self, jobmanager: bool) -> Container {
+    fn container(&self, jobmanager: bool, properties: Option<String>) -> Container {
         let spec = &self.valid.cluster.spec;
+        let script = spec.entrypoint == Some(Entrypoint::Script)
+            && !self.configmap
+            && self.valid.version.stock_conf_pins_localhost();
         let mut env = Vec::new();
+        // Kubernetes expands `$(POD_IP)` and `$(POD_NAMESPACE)` in arguments and in later
+        // env values (FLINK_PROPERTIES) from these.
+        if (jobmanager && spec.high_availability.is_some()) || (!jobmanager && script) {
+            env.push(field_env("POD_IP", "status.podIP"));
+        }
         if self.rbac.is_some() {
-            if jobmanager {
-                env.push(field_env("POD_IP", "status.podIP"));
-            }
             env.push(field_env("POD_NAMESPACE", "metadata.namespace"));
+        }
+        if let Some(properties) = properties {
+            env.push(json!({"name": "FLINK_PROPERTIES", "value": properties}));
         }
         env.extend(spec.env.iter().cloned());
         env.extend(spec.secret_env.iter().map(|s| {
@@ -515,6 +556,15 @@ fn field_env(name: &str, field: &str) -> Value {
     json!({"name": name, "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": field}}})
 }
 
+/// How a container starts Flink.
+struct Launch {
+    command: Vec<String>,
+    args: Vec<String>,
+    /// `FLINK_PROPERTIES`: `key: value` lines the image's entrypoint appends to the
+    /// configuration file.
+    properties: Option<String>,
+}
+
 /// The Flink options of both processes, with the keys the version reads.
 struct FlinkOptions<'a> {
     valid: &'a Valid,
@@ -531,15 +581,6 @@ fn opt(key: &str, value: impl Into<String>) -> Opt {
 impl<'a> FlinkOptions<'a> {
     fn new(valid: &'a Valid, service_name: &'a str) -> Self {
         Self { valid, service_name }
-    }
-
-    fn kubernetes_ha(&self) -> bool {
-        self.valid
-            .cluster
-            .spec
-            .high_availability
-            .as_ref()
-            .is_some_and(|ha| ha.ha_type == HaType::Kubernetes)
     }
 
     fn metrics_port(&self) -> Option<u16> {
@@ -589,9 +630,10 @@ impl<'a> FlinkOptions<'a> {
     fn jobmanager_options(&self) -> Vec<Opt> {
         let spec = &self.valid.cluster.spec;
         let version = self.valid.version;
-        // With Kubernetes HA the JobManager is reached by pod IP: Kubernetes expands
-        // `$(POD_IP)` from the container's env (the image's `--host` is gone in 2.0).
-        let address = if self.kubernetes_ha() {
+        // With HA, each JobManager (the leader and its standbys) advertises its own pod IP,
+        // which Kubernetes expands from the container's env, as Flink's docs and the Flink
+        // Kubernetes Operator do; TaskManagers find the leader through the HA services.
+        let address = if spec.high_availability.is_some() {
             "$(POD_IP)".to_owned()
         } else {
             self.service_name.to_owned()
@@ -601,9 +643,6 @@ impl<'a> FlinkOptions<'a> {
             options.push(opt("parallelism.default", positive(spec.job().parallelism).to_string()));
         }
         options.push(opt("blob.server.port", BLOB_PORT.to_string()));
-        if version.has_queryable_state() {
-            options.push(opt("queryable-state.server.ports", QUERY_PORT.to_string()));
-        }
         options.extend(self.ha_options(true));
         if let Some(dir) = &spec.savepoint_dir {
             options.push(opt(version.savepoint_dir_key(), dir.clone()));
@@ -612,6 +651,7 @@ impl<'a> FlinkOptions<'a> {
             version.jobmanager_memory(),
             spec.job_manager.resources.as_ref(),
         ));
+        options.extend(self.bind_hosts(false));
         options.extend(self.metrics_options());
         options.extend(self.user_options());
         options
@@ -628,47 +668,146 @@ impl<'a> FlinkOptions<'a> {
             "taskmanager.numberOfTaskSlots",
             positive(spec.task_manager.slots).to_string(),
         ));
+        options.push(opt("taskmanager.rpc.port", TASKMANAGER_RPC_PORT.to_string()));
+        if self.queryable_state() {
+            options.push(opt("queryable-state.proxy.ports", QUERY_PORT.to_string()));
+        }
         options.extend(memory_option(
             self.valid.version.taskmanager_memory(),
             spec.task_manager.resources.as_ref(),
         ));
+        options.extend(self.bind_hosts(true));
         options.extend(self.metrics_options());
         options.extend(self.user_options());
         options
     }
 
+    /// Whether the spec switches queryable state on, which runs on the TaskManagers.
+    fn queryable_state(&self) -> bool {
+        self.valid.flink_configuration.get("queryable-state.enable").is_some_and(|v| v == "true")
+    }
+
+    /// Without the official image, nothing rewrites the stock configuration's `localhost`
+    /// hosts: the processes would listen on localhost only and TaskManagers would advertise
+    /// `localhost`. These are the official Dockerfile's rewrites (it deletes
+    /// `taskmanager.host`, so a TaskManager advertises the address it reaches the JobManager
+    /// from: its pod IP).
+    fn bind_hosts(&self, taskmanager: bool) -> Vec<Opt> {
+        if !self.rewrites_stock_hosts() {
+            return Vec::new();
+        }
+        if taskmanager {
+            vec![opt("taskmanager.bind-host", "0.0.0.0"), opt("taskmanager.host", "$(POD_IP)")]
+        } else {
+            vec![
+                opt("jobmanager.bind-host", "0.0.0.0"),
+                opt("rest.address", "0.0.0.0"),
+                opt("rest.bind-address", "0.0.0.0"),
+            ]
+        }
+    }
+
+    fn rewrites_stock_hosts(&self) -> bool {
+        self.entrypoint() == Entrypoint::Script
+            && !self.configmap()
+            && self.valid.version.stock_conf_pins_localhost()
+    }
+
+    /// The spec's own options. JVM options for all processes keep the version's stock ones
+    /// (from 1.18 the module opens Java 17 needs) in front, which a plain `env.java.opts.all`
+    /// would replace.
     fn user_options(&self) -> impl Iterator<Item = Opt> + '_ {
-        self.valid.flink_configuration.iter().map(|(k, v)| (k.clone(), v.clone()))
+        let stock = crate::native::config::stock_java_opts(self.valid.version);
+        self.valid.flink_configuration.iter().map(move |(key, value)| match &stock {
+            Some(stock) if key == "env.java.opts.all" => (key.clone(), format!("{stock} {value}")),
+            _ => (key.clone(), value.clone()),
+        })
     }
 
     fn configmap(&self) -> bool {
         self.valid.cluster.spec.config_mode == Some(ConfigMode::Configmap)
     }
 
-    /// Options that must stay arguments: values Kubernetes fills in per pod.
+    fn entrypoint(&self) -> Entrypoint {
+        self.valid.cluster.spec.entrypoint.unwrap_or(Entrypoint::Image)
+    }
+
+    /// Options that must stay out of the ConfigMap: values Kubernetes fills in per pod.
     fn is_per_pod((_, value): &Opt) -> bool {
         value.contains("$(POD_")
     }
 
-    fn jobmanager_args(&self) -> Vec<String> {
-        let spec = &self.valid.cluster.spec;
-        let mut options = self.jobmanager_options();
-        if self.configmap() {
-            options.retain(Self::is_per_pod);
+    fn jobmanager_launch(&self) -> Launch {
+        let process = if self.valid.cluster.is_session() {
+            Process::SessionJobManager
+        } else {
+            Process::JobClusterJobManager
+        };
+        let mut launch = self.launch(process, self.jobmanager_options());
+        if process == Process::JobClusterJobManager {
+            launch.args.extend(self.job_args());
         }
-        let mut args = vec!["start-foreground".to_owned()];
-        for (key, value) in options {
-            if self.valid.cluster.is_session() {
+        launch
+    }
+
+    fn taskmanager_launch(&self) -> Launch {
+        self.launch(Process::TaskManager, self.taskmanager_options())
+    }
+
+    /// The command and arguments of a process, and the options its start script cannot take
+    /// as arguments, which the image's entrypoint appends to the configuration file
+    /// (`FLINK_PROPERTIES`). Validation refuses a spec whose options have no way in.
+    fn launch(&self, process: Process, options: Vec<Opt>) -> Launch {
+        let version = self.valid.version;
+        let mut dynamic = Vec::new();
+        let mut properties = Vec::new();
+        let mut host = None;
+        for option in options {
+            if self.configmap() && !Self::is_per_pod(&option) {
+                continue; // in the ConfigMap
+            }
+            if version.takes_dynamic_property(process, &option.0) {
+                dynamic.push(option);
+            } else if process == Process::SessionJobManager && option.0 == "jobmanager.rpc.address"
+            {
+                // jobmanager.sh up to 1.14 takes the address as its host argument.
+                host = Some(option.1);
+            } else {
+                properties.push(option);
+            }
+        }
+        let (command, first) = match self.entrypoint() {
+            Entrypoint::Image => ("/docker-entrypoint.sh", process.entrypoint_command()),
+            Entrypoint::Script => (process.script(), "start-foreground"),
+        };
+        let mut args = vec![first.to_owned()];
+        args.extend(host);
+        for (key, value) in dynamic {
+            if process == Process::SessionJobManager {
                 // jobmanager.sh takes `-D` as its own word (it reads a joined one as a host).
                 args.extend(["-D".to_owned(), format!("{key}={value}")]);
             } else {
                 args.push(format!("-D{key}={value}"));
             }
         }
-        if self.valid.cluster.is_session() {
-            return args;
+        Launch {
+            command: vec![command.to_owned()],
+            args,
+            properties: (!properties.is_empty()).then(|| {
+                properties.iter().fold(String::new(), |mut text, (key, value)| {
+                    let _ = writeln!(text, "{key}: {value}");
+                    text
+                })
+            }),
         }
-        let job = spec.job();
+    }
+
+    /// The job's own arguments after Flink's: its class, savepoint, and after `--` (the
+    /// parser's end of options) its program arguments, none of which Flink can then read
+    /// as its own option.
+    fn job_args(&self) -> Vec<String> {
+        let job = self.valid.cluster.spec.job();
+        let mut args = Vec::new();
         if let Some(class) = &job.entry_class {
             args.extend(["--job-classname".to_owned(), class.clone()]);
         }
@@ -678,18 +817,11 @@ impl<'a> FlinkOptions<'a> {
                 args.push("--allowNonRestoredState".to_owned());
             }
         }
-        args.extend(job.args.iter().cloned());
-        args
-    }
-
-    fn taskmanager_args(&self) -> Vec<String> {
-        let mut options = self.taskmanager_options();
-        if self.configmap() {
-            options.retain(Self::is_per_pod);
+        if !job.args.is_empty() {
+            args.push("--".to_owned());
+            args.extend(job.args.iter().cloned());
         }
-        std::iter::once("start-foreground".to_owned())
-            .chain(options.into_iter().map(|(key, value)| format!("-D{key}={value}")))
-            .collect()
+        args
     }
 
     /// What the image's own configuration provides and a mounted one would lose: the memory
@@ -718,6 +850,11 @@ impl<'a> FlinkOptions<'a> {
         {
             defaults.push(opt("env.java.opts.all", opts));
         }
+        // Every stock configuration sets it; the code default is `full` up to 1.10, where any
+        // task failure would then restart the whole job.
+        if !user.contains_key(FAILOVER_STRATEGY) {
+            defaults.push(opt(FAILOVER_STRATEGY, "region"));
+        }
         defaults
     }
 
@@ -730,7 +867,7 @@ impl<'a> FlinkOptions<'a> {
         // listen on all interfaces; without these, Flink would bind to localhost only.
         let mut config: BTreeMap<String, String> =
             BTreeMap::from([("rest.bind-address".to_owned(), "0.0.0.0".to_owned())]);
-        if version >= crate::version::FlinkVersion::parse("1.12").unwrap_or(version) {
+        if version.has_bind_host_options() {
             config.insert("jobmanager.bind-host".into(), "0.0.0.0".into());
             config.insert("taskmanager.bind-host".into(), "0.0.0.0".into());
         }
@@ -752,7 +889,8 @@ impl<'a> FlinkOptions<'a> {
         let mut files = BTreeMap::from([(version.config_file().to_owned(), text)]);
         let logging = &self.valid.cluster.spec.log_configuration;
         if logging.is_empty() {
-            files.insert("log4j-console.properties".into(), LOG4J_CONSOLE.to_owned());
+            let console = if version.ships_log4j1() { LOG4J1_CONSOLE } else { LOG4J_CONSOLE };
+            files.insert("log4j-console.properties".into(), console.to_owned());
         } else {
             files.extend(logging.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
@@ -763,6 +901,9 @@ impl<'a> FlinkOptions<'a> {
 /// Flink's console logging configuration (as shipped in `conf/`, trimmed): everything to stdout,
 /// where `kubectl logs` finds it.
 const LOG4J_CONSOLE: &str = include_str!("../templates/log4j-console.properties");
+/// The same for Flink up to 1.10, which ships log4j 1 (`log4j.configuration`).
+const LOG4J1_CONSOLE: &str = include_str!("../templates/log4j1-console.properties");
+const FAILOVER_STRATEGY: &str = "jobmanager.execution.failover-strategy";
 
 fn memory_option(key: MemoryKey, resources: Option<&Resources>) -> Option<Opt> {
     let bytes = Quantity::parse(&resources?.memory.as_ref()?.text()).ok()?.bytes()?;

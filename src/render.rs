@@ -21,6 +21,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("_macros.j2", include_str!("../templates/_macros.j2")),
     ("jobmanager-job.yaml.j2", include_str!("../templates/jobmanager-job.yaml.j2")),
     ("jobmanager-service.yaml.j2", include_str!("../templates/jobmanager-service.yaml.j2")),
+    (
+        "jobmanager-rest-service.yaml.j2",
+        include_str!("../templates/jobmanager-rest-service.yaml.j2"),
+    ),
     ("taskmanager-deployment.yaml.j2", include_str!("../templates/taskmanager-deployment.yaml.j2")),
     ("jobmanager-deployment.yaml.j2", include_str!("../templates/jobmanager-deployment.yaml.j2")),
     ("jobmanager-ingress.yaml.j2", include_str!("../templates/jobmanager-ingress.yaml.j2")),

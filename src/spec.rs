@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::names;
 use crate::quantity::Quantity;
-use crate::version::FlinkVersion;
+use crate::version::{FlinkVersion, MemoryKey, Process};
 use crate::yaml::PathSegment;
 
 #[cfg(test)]
@@ -50,8 +50,8 @@ pub struct FlinkCluster {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Metadata {
-    /// Cluster name (DNS-1035 label, at most 51 characters so derived names fit in 63).
-    #[schemars(length(min = 1, max = 51), regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"))]
+    /// Cluster name (DNS-1035 label, at most 47 characters so derived names fit in 63).
+    #[schemars(length(min = 1, max = 47), regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"))]
     pub name: String,
     /// Namespace copied to every object; omit it to let `kubectl -n` or kustomize decide.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,6 +81,11 @@ pub struct ClusterSpec {
     /// How Flink runs on Kubernetes: `standalone` (default) or `native`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
+    /// How the containers start Flink: `image` (default) runs the official image's
+    /// `/docker-entrypoint.sh` (plugins, jemalloc, `FLINK_PROPERTIES`); `script` runs
+    /// `/opt/flink/bin/*.sh` directly, for images built without that entrypoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Entrypoint>,
     /// The job to run (`FlinkJobCluster` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<JobSpec>,
@@ -350,6 +355,17 @@ pub enum Mode {
     Native,
 }
 
+/// How the containers start Flink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Entrypoint {
+    /// The official image's `/docker-entrypoint.sh` with `standalone-job`, `jobmanager` or
+    /// `taskmanager` as its first argument.
+    Image,
+    /// `/opt/flink/bin/standalone-job.sh`, `jobmanager.sh` or `taskmanager.sh` directly.
+    Script,
+}
+
 /// Kubernetes image pull policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum PullPolicy {
@@ -389,6 +405,18 @@ pub struct JobSpec {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobManagerSpec {
+    /// JobManager pods: more than 1 starts standby JobManagers, which needs
+    /// `highAvailability` (the Deployment's replicas for a session cluster, the Job's
+    /// `parallelism` for a job cluster, as in Flink's Kubernetes docs); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 16))]
+    pub replicas: Option<i64>,
+    /// How many times the JobManager Job's pod may fail over the Job's whole life before
+    /// Kubernetes gives up for good (`FlinkJobCluster` only); default 2147483647, i.e.
+    /// restart as long as a Deployment would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 2_147_483_647))]
+    pub backoff_limit: Option<i64>,
     /// Container requests and limits, and the matching Flink memory option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
@@ -554,8 +582,9 @@ pub struct Valid {
     pub warnings: Vec<String>,
 }
 
-/// Longest cluster name: `<name>-taskmanager` must stay a 63-character DNS label.
-pub const MAX_NAME: usize = names::MAX_LABEL - "-taskmanager".len();
+/// Longest cluster name: the longest derived name, the Service `<name>-jobmanager-rest`,
+/// must stay a 63-character DNS label.
+pub const MAX_NAME: usize = names::MAX_LABEL - "-jobmanager-rest".len();
 
 fn key(name: &str) -> PathSegment {
     PathSegment::Key(name.to_owned())
@@ -721,6 +750,7 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
         validate_job(spec, policy, &mut problems, &mut warnings);
     }
     validate_task_manager(&spec.task_manager, &mut problems);
+    validate_job_manager(&cluster, &mut problems);
     for (component, resources) in
         [("jobManager", &spec.job_manager.resources), ("taskManager", &spec.task_manager.resources)]
     {
@@ -757,6 +787,8 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
         &mut problems,
         &mut warnings,
     );
+    validate_carried_options(&cluster, version, &flink_configuration, &mut problems);
+    validate_metrics(spec, version, &mut problems);
     // Native mode's own rules (and the refusal of its fields in standalone mode).
     crate::native::validate(&cluster, version, &flink_configuration, &mut problems, &mut warnings);
     if problems.is_empty() {
@@ -777,7 +809,7 @@ fn validate_metadata(metadata: &Metadata, problems: &mut Vec<Problem>) {
                 path(&["metadata", "name"]),
                 format!(
                     "`{}` is {} characters; the longest allowed is {MAX_NAME}, so that \
-                     `{}-taskmanager` stays within the 63-character limit of Kubernetes names",
+                     `{}-jobmanager-rest` stays within the 63-character limit of Kubernetes names",
                     metadata.name,
                     metadata.name.len(),
                     metadata.name
@@ -890,6 +922,37 @@ fn check_range(value: Option<i64>, min: i64, max: i64, at: &[&str], problems: &m
         problems.push(
             Problem::new(path(at), format!("must be {bound} (got {value})"))
                 .help(format!("use a whole number from {min} to {max}")),
+        );
+    }
+}
+
+fn validate_job_manager(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
+    let jm = &cluster.spec.job_manager;
+    check_range(jm.replicas, 1, 16, &["spec", "jobManager", "replicas"], problems);
+    check_range(
+        jm.backoff_limit,
+        0,
+        i64::from(i32::MAX),
+        &["spec", "jobManager", "backoffLimit"],
+        problems,
+    );
+    if jm.replicas.is_some_and(|r| r > 1) && cluster.spec.high_availability.is_none() {
+        problems.push(
+            Problem::new(
+                path(&["spec", "jobManager", "replicas"]),
+                "standby JobManagers need `spec.highAvailability`: without it every JobManager \
+                 would lead, each with its own copy of the job",
+            )
+            .help("add `spec.highAvailability`, or remove `replicas`"),
+        );
+    }
+    if jm.backoff_limit.is_some() && cluster.is_session() {
+        problems.push(
+            Problem::new(
+                path(&["spec", "jobManager", "backoffLimit"]),
+                "a FlinkSessionCluster's JobManager is a Deployment, which has no backoff limit",
+            )
+            .help("remove `backoffLimit`"),
         );
     }
 }
@@ -1021,19 +1084,6 @@ fn validate_config_mode(
         return; // native mode always ships Flink's own ConfigMap: crate::native checks it
     }
     let configmap = spec.config_mode == Some(ConfigMode::Configmap);
-    // jobmanager.sh before 1.11 reads its second argument as a host name, not `-D`.
-    if cluster.is_session()
-        && !configmap
-        && version < FlinkVersion::parse("1.11").unwrap_or(version)
-    {
-        problems.push(
-            Problem::new(
-                path(&["spec", "configMode"]),
-                format!("a session cluster on Flink {version} cannot take options as arguments: its jobmanager.sh reads the first argument as a host name"),
-            )
-            .help("set `configMode: configmap`, or spec.flinkVersion 1.11 or newer"),
-        );
-    }
     // The legacy flink-conf.yaml parser cuts a line at `#`, whatever precedes it.
     if configmap && version.config_file() == "flink-conf.yaml" {
         let mut values: Vec<(Vec<PathSegment>, &str)> = Vec::new();
@@ -1070,6 +1120,153 @@ fn validate_config_mode(
                 format!("`{name}` is not a file name for a ConfigMap key"),
             ));
         }
+    }
+}
+
+/// Options a start script cannot take as arguments reach Flink only through the official
+/// image's entrypoint, which appends `FLINK_PROPERTIES` to the configuration file; in
+/// `args` mode a spec whose options have no way in is refused, naming the version and the fix.
+fn validate_carried_options(
+    cluster: &FlinkCluster,
+    version: FlinkVersion,
+    flink_configuration: &BTreeMap<String, String>,
+    problems: &mut Vec<Problem>,
+) {
+    let spec = &cluster.spec;
+    if spec.mode == Some(Mode::Native) || spec.config_mode == Some(ConfigMode::Configmap) {
+        return;
+    }
+    let script = spec.entrypoint == Some(Entrypoint::Script);
+    let jobmanager = if cluster.is_session() {
+        Process::SessionJobManager
+    } else {
+        Process::JobClusterJobManager
+    };
+    let fix = "set `configMode: configmap`";
+    if script && !version.takes_dynamic_property(jobmanager, "parallelism.default") {
+        problems.push(
+            Problem::new(
+                path(&["spec", "entrypoint"]),
+                format!(
+                    "Flink {version}'s jobmanager.sh drops every option given as an argument, and \
+                     with `entrypoint: script` nothing else can carry the JobManager's options"
+                ),
+            )
+            .help(format!("{fix}, or remove `entrypoint: script` to use the image's entrypoint")),
+        );
+        return;
+    }
+    for (component, process, key) in [
+        ("jobManager", jobmanager, version.jobmanager_memory()),
+        ("taskManager", Process::TaskManager, version.taskmanager_memory()),
+    ] {
+        let MemoryKey::Heap(heap) = key else { continue };
+        let memory = &spec_resources(spec, component).and_then(|r| r.memory.as_ref());
+        if script && memory.is_some() && !version.takes_dynamic_property(process, heap) {
+            problems.push(
+                Problem::new(
+                    path(&["spec", component, "resources", "memory"]),
+                    format!("Flink {version} sizes the heap from `{heap}` in its configuration file only, which `entrypoint: script` cannot reach"),
+                )
+                .help(format!("{fix}, or remove `entrypoint: script` to use the image's entrypoint")),
+            );
+        }
+    }
+    let mut carried: Vec<(Vec<PathSegment>, &str, &str)> = flink_configuration
+        .iter()
+        .filter(|(name, _)| {
+            [jobmanager, Process::TaskManager]
+                .iter()
+                .any(|process| !version.takes_dynamic_property(*process, name))
+        })
+        .map(|(name, value)| {
+            (vec![key("spec"), key("flinkConfiguration"), key(name)], name.as_str(), value.as_str())
+        })
+        .collect();
+    if !version.takes_dynamic_property(jobmanager, "parallelism.default") {
+        if let Some(dir) = &spec.savepoint_dir {
+            carried.push((path(&["spec", "savepointDir"]), version.savepoint_dir_key(), dir));
+        }
+        if let Some(ha) = &spec.high_availability {
+            let at = |field: &str| path(&["spec", "highAvailability", field]);
+            carried.push((at("storageDir"), "high-availability.storageDir", &ha.storage_dir));
+            if let Some(zk) = &ha.zookeeper {
+                let at = |field: &str| path(&["spec", "highAvailability", "zookeeper", field]);
+                carried.push((at("quorum"), "high-availability.zookeeper.quorum", &zk.quorum));
+                if let Some(root) = &zk.path_root {
+                    carried.push((at("pathRoot"), "high-availability.zookeeper.path.root", root));
+                }
+            }
+        }
+    }
+    for (at, name, value) in carried {
+        let why = if script {
+            Some("with `entrypoint: script` nothing else can carry it".to_owned())
+        } else if !version.image_reads_flink_properties() {
+            Some(format!("the Flink {version} image's entrypoint has no `FLINK_PROPERTIES`"))
+        } else {
+            unwritable_property(value, version).map(|what| {
+                format!(
+                    "the image's entrypoint appends it to {} through `FLINK_PROPERTIES`, where {what}",
+                    version.config_file()
+                )
+            })
+        };
+        if let Some(why) = why {
+            problems.push(
+                Problem::new(
+                    at,
+                    format!(
+                        "Flink {version} reads `{name}` only from its configuration file, and {why}"
+                    ),
+                )
+                .help(format!("{fix}, which writes the file itself")),
+            );
+        }
+    }
+}
+
+/// Why a value cannot be a `key: value` line of the configuration file the image's entrypoint
+/// appends to (and then passes through `envsubst`), if it cannot.
+fn unwritable_property(value: &str, version: FlinkVersion) -> Option<&'static str> {
+    if value.contains('$') {
+        Some("`$` would be replaced by environment variables")
+    } else if value.trim() != value {
+        Some("outer spaces are dropped")
+    } else if value.contains('#') {
+        Some("`#` starts a comment")
+    } else if version.config_file() == "config.yaml"
+        && (value.contains(": ")
+            || value.starts_with(|c| "?:,[]{}&*!|>'\"%@`".contains(c))
+            || value.starts_with("- "))
+    {
+        Some("YAML would read it as structure, not text")
+    } else {
+        None
+    }
+}
+
+fn spec_resources<'a>(spec: &'a ClusterSpec, component: &str) -> Option<&'a Resources> {
+    if component == "jobManager" {
+        spec.job_manager.resources.as_ref()
+    } else {
+        spec.task_manager.resources.as_ref()
+    }
+}
+
+/// Flink up to 1.10 loads reporters from `lib/` only, and ships the Prometheus one in `opt/`.
+fn validate_metrics(spec: &ClusterSpec, version: FlinkVersion, problems: &mut Vec<Problem>) {
+    if spec.metrics.is_some()
+        && spec.mode != Some(Mode::Native)
+        && !version.loads_reporter_plugins()
+    {
+        problems.push(
+            Problem::new(
+                path(&["spec", "metrics"]),
+                format!("Flink {version} ships the Prometheus reporter in `opt/`, and loads reporters from `lib/` only, so nothing would listen on the metrics port"),
+            )
+            .help("build an image with `opt/flink-metrics-prometheus-*.jar` copied to `lib/` and set `metrics.reporter.prom.class` in flinkConfiguration, or use Flink 1.11 or newer"),
+        );
     }
 }
 
@@ -1125,8 +1322,11 @@ fn validate_flink_configuration(
 fn managed_by(name: &str, version: FlinkVersion, session: bool) -> Option<&'static str> {
     let ha = "spec.highAvailability";
     Some(match name {
-        "jobmanager.rpc.address" | "blob.server.port" | "queryable-state.server.ports" => {
-            "kubectl-flink (fixed so the Service can expose it)"
+        "jobmanager.rpc.address"
+        | "blob.server.port"
+        | "taskmanager.rpc.port"
+        | "queryable-state.proxy.ports" => {
+            "kubectl-flink (fixed so Services and probes can use it)"
         }
         "parallelism.default" if !session => "spec.job.parallelism",
         "taskmanager.numberOfTaskSlots" => "spec.taskManager.slots",

@@ -17,6 +17,36 @@ const fn v(major: u32, minor: u32) -> FlinkVersion {
     FlinkVersion { major, minor }
 }
 
+/// A Flink process a container starts, and how it is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    /// The JobManager of a job cluster, which runs the job in the image.
+    JobClusterJobManager,
+    /// The JobManager of a session cluster.
+    SessionJobManager,
+    TaskManager,
+}
+
+impl Process {
+    /// The first argument of the official image's `/docker-entrypoint.sh`.
+    pub fn entrypoint_command(self) -> &'static str {
+        match self {
+            Self::JobClusterJobManager => "standalone-job",
+            Self::SessionJobManager => "jobmanager",
+            Self::TaskManager => "taskmanager",
+        }
+    }
+
+    /// The start script under `/opt/flink/bin`.
+    pub fn script(self) -> &'static str {
+        match self {
+            Self::JobClusterJobManager => "/opt/flink/bin/standalone-job.sh",
+            Self::SessionJobManager => "/opt/flink/bin/jobmanager.sh",
+            Self::TaskManager => "/opt/flink/bin/taskmanager.sh",
+        }
+    }
+}
+
 impl fmt::Display for FlinkVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
@@ -24,8 +54,9 @@ impl fmt::Display for FlinkVersion {
 }
 
 impl FlinkVersion {
-    /// The oldest release line rendered (the seed's).
-    pub const OLDEST: Self = v(1, 8);
+    /// The oldest release line rendered: the oldest whose scripts and parsers the version
+    /// matrix runs (1.8, the seed's, is on no package registry CI can reach).
+    pub const OLDEST: Self = v(1, 9);
     /// The newest release line rendered; the default when a spec names none.
     pub const NEWEST: Self = v(2, 3);
     /// The last 1.x release line.
@@ -66,6 +97,39 @@ impl FlinkVersion {
         self >= v(major, minor)
     }
 
+    /// Whether the process's start script hands `-Dkey=value` arguments for `key` on to
+    /// Flink. Session `jobmanager.sh` reads its arguments as host and web UI port up to 1.14
+    /// and drops the rest (`-D` handling came in 1.15); the scripts size the heap from the
+    /// configuration file alone where memory is a heap size (JobManager up to 1.10,
+    /// TaskManager up to 1.9); and `config.sh` reads every `env.*` option (JVM options, log
+    /// and pid directories) from the file, never from arguments.
+    pub fn takes_dynamic_property(self, process: Process, key: &str) -> bool {
+        let heap_key = match process {
+            Process::TaskManager => self.taskmanager_memory(),
+            _ => self.jobmanager_memory(),
+        };
+        !(key.starts_with("env.")
+            || (process == Process::SessionJobManager && !self.at_least(1, 15))
+            || matches!(heap_key, MemoryKey::Heap(heap) if heap == key))
+    }
+
+    /// Whether the official image's entrypoint appends `FLINK_PROPERTIES` to the
+    /// configuration file before starting Flink.
+    pub fn image_reads_flink_properties(self) -> bool {
+        self.at_least(1, 9)
+    }
+
+    /// Whether metric reporters load as plugins (FLINK-16222, 1.11), so the image's
+    /// Prometheus reporter in `plugins/` is found.
+    pub fn loads_reporter_plugins(self) -> bool {
+        self.at_least(1, 11)
+    }
+
+    /// Whether Flink ships log4j 1 (`log4j.configuration`); log4j 2 from 1.11 (FLINK-15672).
+    pub fn ships_log4j1(self) -> bool {
+        !self.at_least(1, 11)
+    }
+
     /// The key that switches high availability on (renamed in 1.17, FLINK-29372).
     pub fn ha_mode_key(self) -> &'static str {
         if self.at_least(1, 17) { "high-availability.type" } else { "high-availability" }
@@ -80,10 +144,15 @@ impl FlinkVersion {
         }
     }
 
-    /// Whether queryable state is a current (not deprecated) feature: deprecated in 1.18
-    /// (FLINK-32559), when Flink's own Kubernetes docs dropped the 6125 port.
-    pub fn has_queryable_state(self) -> bool {
-        !self.at_least(1, 18)
+    /// Whether `jobmanager.bind-host` and `taskmanager.bind-host` exist (FLINK-15911, 1.12).
+    pub fn has_bind_host_options(self) -> bool {
+        self.at_least(1, 12)
+    }
+
+    /// Whether the distribution's stock configuration pins the bind and advertised hosts to
+    /// `localhost` (1.15, FLINK-24474), which only the official image's Dockerfile rewrites.
+    pub fn stock_conf_pins_localhost(self) -> bool {
+        self.at_least(1, 15)
     }
 
     /// Whether Kubernetes HA services exist (FLIP-144, Flink 1.12).
@@ -117,10 +186,11 @@ impl FlinkVersion {
         }
     }
 
-    /// The configuration file Flink reads: `config.yaml` from 2.0 (FLINK-33677), the legacy
-    /// `flink-conf.yaml` before (1.19 and 1.20 read both; the legacy one wins).
+    /// The configuration file kubectl-flink writes: standard-YAML `config.yaml` from 1.19
+    /// (FLIP-366; 1.19 and 1.20 read it when no legacy `flink-conf.yaml` is beside it, and
+    /// their distributions ship it), the legacy `flink-conf.yaml` before.
     pub fn config_file(self) -> &'static str {
-        if self.at_least(2, 0) { "config.yaml" } else { "flink-conf.yaml" }
+        if self.at_least(1, 19) { "config.yaml" } else { "flink-conf.yaml" }
     }
 
     /// JobManager memory: `jobmanager.memory.process.size` from 1.11 (FLIP-116), before that
@@ -247,11 +317,11 @@ mod tests {
 
     #[test]
     fn parses_supported_versions_only() {
-        assert_eq!(FlinkVersion::parse("1.8").unwrap(), v(1, 8));
+        assert_eq!(FlinkVersion::parse("1.9").unwrap(), v(1, 9));
         assert_eq!(FlinkVersion::parse("1.20").unwrap(), v(1, 20));
         assert_eq!(FlinkVersion::parse("1.20.3").unwrap(), v(1, 20));
         assert_eq!(FlinkVersion::parse("2.3").unwrap(), v(2, 3));
-        for bad in ["1.7", "1.21", "2.4", "3.0", "1", "1.x", "", "1.20.", "1.20.1.1", " 1.20"] {
+        for bad in ["1.8", "1.21", "2.4", "3.0", "1", "1.x", "", "1.20.", "1.20.1.1", " 1.20"] {
             assert!(FlinkVersion::parse(bad).is_err(), "{bad}");
         }
     }
@@ -262,8 +332,6 @@ mod tests {
         assert_eq!(v(1, 17).ha_mode_key(), "high-availability.type");
         assert_eq!(v(1, 19).savepoint_dir_key(), "state.savepoints.dir");
         assert_eq!(v(1, 20).savepoint_dir_key(), "execution.checkpointing.savepoint-dir");
-        assert!(v(1, 17).has_queryable_state());
-        assert!(!v(1, 18).has_queryable_state());
         assert_eq!(v(1, 10).jobmanager_memory(), MemoryKey::Heap("jobmanager.heap.size"));
         assert_eq!(
             v(1, 10).taskmanager_memory(),
@@ -279,7 +347,8 @@ mod tests {
         assert_eq!(v(1, 16).kubernetes_ha_value(), "kubernetes");
         assert_eq!(v(1, 10).prometheus_reporter().0, "metrics.reporter.prom.class");
         assert_eq!(v(2, 0).prometheus_reporter().0, "metrics.reporter.prom.factory.class");
-        assert_eq!(v(1, 20).config_file(), "flink-conf.yaml");
+        assert_eq!(v(1, 18).config_file(), "flink-conf.yaml");
+        assert_eq!(v(1, 19).config_file(), "config.yaml");
         assert_eq!(v(2, 0).config_file(), "config.yaml");
     }
 

@@ -213,6 +213,21 @@ fn refuse_unsupported(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
         &["spec", "configMode"],
         "remove it: native mode always ships Flink's own `flink-config-<name>` ConfigMap",
     );
+    refuse(
+        spec.entrypoint.is_some(),
+        &["spec", "entrypoint"],
+        "remove it: in native mode Flink's client writes the containers' command",
+    );
+    refuse(
+        spec.job_manager.replicas.is_some(),
+        &["spec", "jobManager", "replicas"],
+        "remove it, or set `kubernetes.jobmanager.replicas` in flinkConfiguration with highAvailability",
+    );
+    refuse(
+        spec.job_manager.backoff_limit.is_some(),
+        &["spec", "jobManager", "backoffLimit"],
+        "remove it: in native mode the JobManager is a Deployment",
+    );
     refuse(!spec.env_from.is_empty(), &["spec", "envFrom"], later);
     refuse(!spec.volumes.is_empty(), &["spec", "volumes"], later);
     refuse(!spec.volume_mounts.is_empty(), &["spec", "volumeMounts"], later);

@@ -102,9 +102,11 @@ fn multiple_documents_and_files_render_in_order() {
         [
             "  name: wordcount-jobmanager",
             "  name: wordcount-jobmanager",
+            "  name: wordcount-jobmanager-rest",
             "  name: wordcount-taskmanager",
             "  name: other-jobmanager",
             "  name: other-jobmanager",
+            "  name: other-jobmanager-rest",
             "  name: other-taskmanager"
         ]
     );

@@ -20,12 +20,17 @@ fn examples_render_as_a_json_list() {
         assert_eq!(list["apiVersion"], "v1");
         let kinds: Vec<&str> =
             list["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
-        // The JobManager (a Job, or a Deployment for a session cluster), its Service and the
-        // TaskManager Deployment come first, in this order; supporting objects follow.
+        // The JobManager (a Job, or a Deployment for a session cluster), its two Services and
+        // the TaskManager Deployment come first, in this order; supporting objects follow.
         let session = std::fs::read_to_string(&path).unwrap().contains("kind: FlinkSessionCluster");
         let jobmanager = if session { "Deployment" } else { "Job" };
-        assert_eq!(kinds[..3], [jobmanager, "Service", "Deployment"], "{}", path.display());
-        for kind in &kinds[3..] {
+        assert_eq!(
+            kinds[..4],
+            [jobmanager, "Service", "Service", "Deployment"],
+            "{}",
+            path.display()
+        );
+        for kind in &kinds[4..] {
             assert!(
                 ["ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Ingress"].contains(kind),
                 "{}: unexpected {kind}",

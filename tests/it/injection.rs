@@ -83,6 +83,15 @@ fn base() -> Value {
     })
 }
 
+/// The container's env entry `name` (kubectl-flink adds its own, e.g. `POD_IP`, before the
+/// spec's), or null.
+fn env_var<'a>(container: &'a Value, name: &str) -> &'a Value {
+    container["env"]
+        .as_array()
+        .and_then(|env| env.iter().find(|e| e["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
 /// Where a payload goes.
 #[derive(Clone, Copy)]
 enum Target {
@@ -187,7 +196,7 @@ fn fields() -> Vec<Field> {
             settable: true,
             value: same,
             accepts: Some(|v| {
-                dns_label(v) && v.len() <= 51 && v.starts_with(|c: char| c.is_ascii_lowercase())
+                dns_label(v) && v.len() <= 47 && v.starts_with(|c: char| c.is_ascii_lowercase())
             }),
             found: |o, v| o.kind("Job")["metadata"]["name"] == format!("{v}-jobmanager"),
         },
@@ -424,7 +433,7 @@ fn pod_fields() -> Vec<Field> {
             settable: true,
             value: same,
             accepts: Some(|_| true),
-            found: |o, v| o.containers().iter().all(|c| c["env"][0]["value"] == v),
+            found: |o, v| o.containers().iter().all(|c| env_var(c, "NOTE")["value"] == v),
         },
         Field {
             path: "spec.secretEnv[0].key",
@@ -437,7 +446,9 @@ fn pod_fields() -> Vec<Field> {
                     && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             }),
             found: |o, v| {
-                o.containers().iter().all(|c| c["env"][1]["valueFrom"]["secretKeyRef"]["key"] == v)
+                o.containers()
+                    .iter()
+                    .all(|c| env_var(c, "TOKEN")["valueFrom"]["secretKeyRef"]["key"] == v)
             },
         },
         Field {

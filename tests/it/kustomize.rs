@@ -38,13 +38,13 @@ fn both_overlays_build_with_kubectl_kustomize() {
         for kind in ["kind: Service", "kind: Deployment", "kind: Job"] {
             assert!(built.contains(kind), "{kind} missing:\n{built}");
         }
-        assert_eq!(built.matches("  namespace: flink\n").count(), 3, "{built}");
+        assert_eq!(built.matches("  namespace: flink\n").count(), 4, "{built}");
     }
     assert!(dev.contains("  type: ClusterIP\n") && dev.contains("  replicas: 1\n"), "{dev}");
     assert!(prod.contains("  replicas: 4\n"), "{prod}");
     assert!(prod.contains("-Dhigh-availability.type=zookeeper"), "{prod}");
     assert!(prod.contains("-Dtaskmanager.memory.process.size=4g"), "{prod}");
-    assert_eq!(prod.matches("    environment: production\n").count(), 3, "{prod}");
+    assert_eq!(prod.matches("    environment: production\n").count(), 4, "{prod}");
     insta::assert_snapshot!("kustomize_overlay_dev", dev);
     insta::assert_snapshot!("kustomize_overlay_prod", prod);
 }

@@ -188,10 +188,12 @@ fn config_file_follows_the_version_and_is_byte_stable() {
     let v2 = config("2.0");
     assert!(v2["config.yaml"].as_str().unwrap().contains("kubernetes.cluster-id: sessions\n"));
     assert!(v2.get("flink-conf.yaml").is_none());
+    // 1.20 ships and reads the standard-YAML config.yaml too (FLIP-366).
     let v1 = config("1.20");
-    let legacy = v1["flink-conf.yaml"].as_str().unwrap();
-    assert!(legacy.contains("\nkubernetes.cluster-id: sessions\n"), "{legacy}");
-    let keys: Vec<&str> = legacy.lines().map(|l| l.split(": ").next().unwrap()).collect();
+    let file = v1["config.yaml"].as_str().unwrap();
+    assert!(file.contains("kubernetes.cluster-id: sessions\n"), "{file}");
+    assert!(v1.get("flink-conf.yaml").is_none());
+    let keys: Vec<&str> = file.lines().map(|l| l.split(": ").next().unwrap()).collect();
     let mut sorted = keys.clone();
     sorted.sort_unstable();
     assert_eq!(keys, sorted, "sorted keys");
@@ -238,10 +240,6 @@ fn native_specs_say_what_flinks_client_cannot_carry() {
         (
             "kind: FlinkSessionCluster\nspec: {image: i, mode: native, podAnnotations: {a: \"b:c\"}}",
             "cannot be passed to Flink",
-        ),
-        (
-            "kind: FlinkSessionCluster\nspec: {image: i, mode: native, flinkVersion: \"1.20\", flinkConfiguration: {pipeline.name: \"a # b\"}}",
-            "flink-conf.yaml",
         ),
         (
             "kind: FlinkSessionCluster\nspec: {image: i, mode: native, affinity: {}}",
