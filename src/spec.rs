@@ -983,6 +983,10 @@ fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Pro
                 Problem::new(field("memory"), format!("`{}` is too little for a Flink process", memory.text()))
                     .help("give it at least 128Mi; Flink's own defaults are 1600Mi (JobManager) and 1728Mi (TaskManager)"),
             ),
+            Ok(Some(bytes)) if bytes > i64::MAX as u128 => problems.push(
+                Problem::new(field("memory"), format!("`{}` is more bytes than Flink's MemorySize can hold (2^63 - 1)", memory.text()))
+                    .help("give it a realistic size, e.g. \"64Gi\""),
+            ),
             Ok(Some(_)) => {}
             Ok(None) => problems.push(
                 Problem::new(field("memory"), format!("`{}` is not a whole number of bytes", memory.text()))

@@ -12,6 +12,7 @@ mod envsubst;
 mod errors;
 mod examples;
 mod fast_yaml;
+mod fidelity;
 mod fuzz;
 mod injection;
 mod kpt;
