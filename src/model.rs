@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::pod;
 use crate::quantity::{self, Quantity};
 use crate::spec::{ConfigMode, Entrypoint, HaType, PullPolicy, Resources, ServiceType, Valid};
-use crate::version::{MemoryKey, Process};
+use crate::version::{FlinkVersion, MemoryKey, Process};
 
 /// Labels kubectl-flink sets itself; users may not override them.
 pub const RESERVED_LABELS: &[&str] = &[
@@ -218,8 +218,8 @@ pub fn build(valid: &Valid) -> Model {
         pod: pods.pod(),
         container: Container {
             name: "jobmanager",
-            command: jm_launch.command,
-            args: jm_launch.args,
+            command: jm_launch.command.clone(),
+            args: jm_launch.args.clone(),
             ports: jm_container_ports,
             resources: spec.job_manager.resources.as_ref().map(container_resources),
             liveness_probe: Some(json!({
@@ -230,7 +230,7 @@ pub fn build(valid: &Valid) -> Model {
                 "initialDelaySeconds": 10,
                 "periodSeconds": 10
             })),
-            ..pods.container(true, jm_launch.properties)
+            ..pods.container(true, &jm_launch)
         },
     };
     let tm_selector = selector(&name, "taskmanager");
@@ -244,14 +244,14 @@ pub fn build(valid: &Valid) -> Model {
         pod: pods.pod(),
         container: Container {
             name: "taskmanager",
-            command: tm_launch.command,
-            args: tm_launch.args,
+            command: tm_launch.command.clone(),
+            args: tm_launch.args.clone(),
             ports: tm_container_ports,
             resources: spec.task_manager.resources.as_ref().map(container_resources),
             liveness_probe: Some(json!({
                 "tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 30, "periodSeconds": 60
             })),
-            ..pods.container(false, tm_launch.properties)
+            ..pods.container(false, &tm_launch)
         },
     };
     let (service, rest_service) = services(valid, &jobmanager, jm_ports);
@@ -493,7 +493,7 @@ impl PodBuilder<'_> {
 
     /// Container settings both workloads share; the caller sets name, command, args, ports,
     /// resources and probes.
-    fn container(&self, jobmanager: bool, properties: Option<String>) -> Container {
+    fn container(&self, jobmanager: bool, launch: &Launch) -> Container {
         let spec = &self.valid.cluster.spec;
         let script = spec.entrypoint == Some(Entrypoint::Script)
             && !self.configmap
@@ -507,7 +507,10 @@ impl PodBuilder<'_> {
         if self.rbac.is_some() {
             env.push(field_env("POD_NAMESPACE", "metadata.namespace"));
         }
-        if let Some(properties) = properties {
+        for (name, value) in &launch.env {
+            env.push(json!({"name": name, "value": value}));
+        }
+        if let Some(properties) = &launch.properties {
             env.push(json!({"name": "FLINK_PROPERTIES", "value": properties}));
         }
         env.extend(spec.env.iter().cloned());
@@ -560,6 +563,8 @@ fn field_env(name: &str, field: &str) -> Value {
 struct Launch {
     command: Vec<String>,
     args: Vec<String>,
+    /// Variables `config.sh` reads before its configuration file, e.g. `FLINK_ENV_JAVA_OPTS`.
+    env: Vec<(&'static str, String)>,
     /// `FLINK_PROPERTIES`: `key: value` lines the image's entrypoint appends to the
     /// configuration file.
     properties: Option<String>,
@@ -719,7 +724,9 @@ impl<'a> FlinkOptions<'a> {
     fn user_options(&self) -> impl Iterator<Item = Opt> + '_ {
         let stock = crate::native::config::stock_java_opts(self.valid.version);
         self.valid.flink_configuration.iter().map(move |(key, value)| match &stock {
-            Some(stock) if key == "env.java.opts.all" => (key.clone(), format!("{stock} {value}")),
+            Some(stock) if key == "env.java.opts.all" || key == "env.java.opts" => {
+                (key.clone(), format!("{stock} {value}"))
+            }
             _ => (key.clone(), value.clone()),
         })
     }
@@ -761,12 +768,17 @@ impl<'a> FlinkOptions<'a> {
         let version = self.valid.version;
         let mut dynamic = Vec::new();
         let mut properties = Vec::new();
+        let mut env = Vec::new();
         let mut host = None;
         for option in options {
             if self.configmap() && !Self::is_per_pod(&option) {
                 continue; // in the ConfigMap
             }
-            if version.takes_dynamic_property(process, &option.0) {
+            if FlinkVersion::has_script_env_var(&option.0) {
+                if let Some(var) = FlinkVersion::script_env_var(&option.0, process) {
+                    env.push((var, self.script_env_value(&option)));
+                }
+            } else if version.takes_dynamic_property(process, &option.0) {
                 dynamic.push(option);
             } else if process == Process::SessionJobManager && option.0 == "jobmanager.rpc.address"
             {
@@ -793,12 +805,24 @@ impl<'a> FlinkOptions<'a> {
         Launch {
             command: vec![command.to_owned()],
             args,
+            env,
             properties: (!properties.is_empty()).then(|| {
                 properties.iter().fold(String::new(), |mut text, (key, value)| {
                     let _ = writeln!(text, "{key}: {value}");
                     text
                 })
             }),
+        }
+    }
+
+    /// What `config.sh` would have made of the option read from the file: JVM options for all
+    /// processes get its `-XX:+IgnoreUnrecognizedVMOptions` prefix where it adds one.
+    fn script_env_value(&self, (key, value): &Opt) -> String {
+        let all = key == "env.java.opts.all" || key == "env.java.opts";
+        if all && self.valid.version.prefixes_jvm_options() {
+            format!("-XX:+IgnoreUnrecognizedVMOptions {value}")
+        } else {
+            value.clone()
         }
     }
 

@@ -1179,9 +1179,10 @@ fn validate_carried_options(
     let mut carried: Vec<(Vec<PathSegment>, &str, &str)> = flink_configuration
         .iter()
         .filter(|(name, _)| {
-            [jobmanager, Process::TaskManager]
-                .iter()
-                .any(|process| !version.takes_dynamic_property(*process, name))
+            !FlinkVersion::has_script_env_var(name)
+                && [jobmanager, Process::TaskManager]
+                    .iter()
+                    .any(|process| !version.takes_dynamic_property(*process, name))
         })
         .map(|(name, value)| {
             (vec![key("spec"), key("flinkConfiguration"), key(name)], name.as_str(), value.as_str())

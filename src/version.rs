@@ -28,6 +28,11 @@ pub enum Process {
 }
 
 impl Process {
+    /// Whether this is a JobManager.
+    pub fn is_jobmanager(self) -> bool {
+        self != Self::TaskManager
+    }
+
     /// The first argument of the official image's `/docker-entrypoint.sh`.
     pub fn entrypoint_command(self) -> &'static str {
         match self {
@@ -102,7 +107,7 @@ impl FlinkVersion {
     /// and drops the rest (`-D` handling came in 1.15); the scripts size the heap from the
     /// configuration file alone where memory is a heap size (JobManager up to 1.10,
     /// TaskManager up to 1.9); and `config.sh` reads every `env.*` option (JVM options, log
-    /// and pid directories) from the file, never from arguments.
+    /// and pid directories) from the environment or the file, never from arguments.
     pub fn takes_dynamic_property(self, process: Process, key: &str) -> bool {
         let heap_key = match process {
             Process::TaskManager => self.taskmanager_memory(),
@@ -111,6 +116,38 @@ impl FlinkVersion {
         !(key.starts_with("env.")
             || (process == Process::SessionJobManager && !self.at_least(1, 15))
             || matches!(heap_key, MemoryKey::Heap(heap) if heap == key))
+    }
+
+    /// The environment variable `config.sh` reads before the configuration file for an
+    /// `env.*` option, on every version (`if [ -z "${FLINK_ENV_JAVA_OPTS}" ]; then … readFromConfig`),
+    /// if `process` reads the option at all. JVM options then reach Flink whatever the
+    /// image's entrypoint does with `FLINK_PROPERTIES`.
+    pub fn script_env_var(key: &str, process: Process) -> Option<&'static str> {
+        let (var, jobmanager) = match key {
+            "env.java.opts.all" | "env.java.opts" => ("FLINK_ENV_JAVA_OPTS", None),
+            "env.java.opts.jobmanager" => ("FLINK_ENV_JAVA_OPTS_JM", Some(true)),
+            "env.java.opts.taskmanager" => ("FLINK_ENV_JAVA_OPTS_TM", Some(false)),
+            "env.log.dir" => ("FLINK_LOG_DIR", None),
+            "env.pid.dir" => ("FLINK_PID_DIR", None),
+            "env.hadoop.conf.dir" => ("HADOOP_CONF_DIR", None),
+            "env.yarn.conf.dir" => ("YARN_CONF_DIR", None),
+            _ => return None,
+        };
+        jobmanager.is_none_or(|jm| jm == process.is_jobmanager()).then_some(var)
+    }
+
+    /// Whether an option is one `config.sh` takes from the environment (for some process).
+    pub fn has_script_env_var(key: &str) -> bool {
+        [Process::JobClusterJobManager, Process::TaskManager]
+            .iter()
+            .any(|p| Self::script_env_var(key, *p).is_some())
+    }
+
+    /// Whether `config.sh` puts `-XX:+IgnoreUnrecognizedVMOptions` before the JVM options it
+    /// reads from the file (1.18, with the stock Java 17 opens), which a value it takes from
+    /// `FLINK_ENV_JAVA_OPTS` does not get.
+    pub fn prefixes_jvm_options(self) -> bool {
+        self.at_least(1, 18)
     }
 
     /// Whether the official image's entrypoint appends `FLINK_PROPERTIES` to the

@@ -126,15 +126,25 @@ fn issue_15_session_jobmanagers_up_to_1_14_take_no_options_as_arguments() {
 }
 
 #[test]
-fn issue_15_jvm_options_keep_the_stock_module_opens() {
-    let spec = format!("{JOB}  flinkConfiguration: {{env.java.opts.all: -XX:+UseG1GC}}\n");
+fn issue_15_jvm_options_reach_every_version_and_keep_the_stock_module_opens() {
+    let spec = format!(
+        "{JOB}  flinkConfiguration: {{env.java.opts.all: -XX:+UseG1GC, env.java.opts.taskmanager: -Dtm=1}}\n"
+    );
+    // config.sh reads FLINK_ENV_JAVA_OPTS(_TM) before the file, on every version.
     let objects = rendered(&spec, &[]);
     for name in ["wc-jobmanager", "wc-taskmanager"] {
-        let properties = env(named(&objects, name), "FLINK_PROPERTIES").unwrap();
-        let line = properties.lines().find(|l| l.starts_with("env.java.opts.all: ")).unwrap();
-        assert!(line.contains("--add-opens=java.base/java.lang=ALL-UNNAMED"), "{line}");
-        assert!(line.ends_with(" -XX:+UseG1GC"), "{line}");
+        let opts = env(named(&objects, name), "FLINK_ENV_JAVA_OPTS").unwrap();
+        assert!(opts.starts_with("-XX:+IgnoreUnrecognizedVMOptions --add-exports="), "{opts}");
+        assert!(opts.contains("--add-opens=java.base/java.lang=ALL-UNNAMED"), "{opts}");
+        assert!(opts.ends_with(" -XX:+UseG1GC"), "{opts}");
+        assert!(env(named(&objects, name), "FLINK_PROPERTIES").is_none());
     }
+    assert_eq!(env(named(&objects, "wc-taskmanager"), "FLINK_ENV_JAVA_OPTS_TM"), Some("-Dtm=1"));
+    assert_eq!(env(named(&objects, "wc-jobmanager"), "FLINK_ENV_JAVA_OPTS_TM"), None);
+    // Before 1.18 the stock configuration has no JVM options and config.sh adds no prefix.
+    let objects =
+        rendered(&spec.replace("env.java.opts.all", "env.java.opts"), &[&version("1.12")]);
+    assert_eq!(env(named(&objects, "wc-jobmanager"), "FLINK_ENV_JAVA_OPTS"), Some("-XX:+UseG1GC"));
 }
 
 #[test]
