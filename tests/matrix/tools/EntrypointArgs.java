@@ -138,7 +138,23 @@ public class EntrypointArgs {
         Class<?> global = Class.forName("org.apache.flink.configuration.GlobalConfiguration");
         Object effective = global.getMethod("loadConfiguration", String.class, confClass).invoke(null, configDir, dynConf);
         @SuppressWarnings("unchecked")
-        Map<String, String> eff = (Map<String, String>) confClass.getMethod("toMap").invoke(effective);
+        Map<String, String> eff = new TreeMap<>((Map<String, String>) confClass.getMethod("toMap").invoke(effective));
+        if (!kind.equals("taskmanager")) {
+            // ClusterEntrypoint.loadConfiguration / loadConfigurationFromClusterConfig: --host and
+            // --webui-port (jobmanager.sh up to 1.14 passes them) override the loaded configuration
+            try {
+                String host = (String) call(result, "getHostname");
+                if (host != null) {
+                    eff.put("jobmanager.rpc.address", host);
+                }
+                int restPort = (Integer) call(result, "getRestPort");
+                if (restPort >= 0) {
+                    eff.put("rest.port", Integer.toString(restPort));
+                }
+            } catch (NoSuchMethodException e) {
+                // this version's configuration class has no host/port
+            }
+        }
         sb.append(",\"effective\":");
         map(sb, new TreeMap<>(eff));
         return sb.append("}").toString();
