@@ -768,6 +768,13 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
                 &["spec", component, "resources", "memory"],
                 &mut problems,
             );
+            check_memory_accepted(
+                resources,
+                component,
+                version,
+                &flatten(&spec.flink_configuration),
+                &mut problems,
+            );
         }
     }
     if let Some(ha) = &spec.high_availability {
@@ -997,8 +1004,10 @@ fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Pro
     }
 }
 
-/// Before Flink 1.10/1.11 a process is sized by its heap, which is the container's memory
-/// minus Flink's containerized cutoff (at least 600 MiB); it must leave a usable heap.
+/// Before Flink 1.10/1.11 a process is sized by its heap. kubectl-flink sets it to the
+/// container's memory minus the cutoff Flink's YARN and Mesos integrations keep for the rest
+/// of the JVM (`containerized.heap-cutoff-*`: a quarter, at least 600 MiB), which standalone
+/// Flink does not apply itself; it must leave a usable heap.
 fn check_heap_fits(
     resources: &Resources,
     key: crate::version::MemoryKey,
@@ -1016,11 +1025,55 @@ fn check_heap_fits(
             Problem::new(
                 path(at),
                 format!(
-                    "`{}` leaves no usable heap for `{option}` on Flink {version}, which keeps at least 600 MiB off-heap",
+                    "`{}` leaves no usable heap for `{option}` on Flink {version}: kubectl-flink keeps a quarter of the container, at least 600 MiB, for the JVM's memory beyond the heap (Flink's containerized cutoff)",
                     memory.text()
                 ),
             )
             .help("give it at least 768Mi"),
+        );
+    }
+}
+
+/// A process size below what the version's memory calculation accepts never starts. Only
+/// with Flink's default memory settings: a spec that sizes the components itself is its own.
+fn check_memory_accepted(
+    resources: &Resources,
+    component: &str,
+    version: FlinkVersion,
+    flink_configuration: &[(String, &str)],
+    problems: &mut Vec<Problem>,
+) {
+    let process = if component == "jobManager" {
+        Process::JobClusterJobManager
+    } else {
+        Process::TaskManager
+    };
+    let Some(min) = version.min_process_memory(process) else { return };
+    let prefix = if process.is_jobmanager() { "jobmanager.memory." } else { "taskmanager.memory." };
+    if flink_configuration.iter().any(|(key, _)| key.starts_with(prefix)) {
+        return;
+    }
+    let Some(memory) = &resources.memory else { return };
+    let Some(bytes) = Quantity::parse(&memory.text()).ok().and_then(Quantity::bytes) else {
+        return;
+    };
+    if bytes < min {
+        let role = if process.is_jobmanager() { "JobManager" } else { "TaskManager" };
+        let least = min.div_ceil(1 << 20);
+        problems.push(
+            Problem::new(
+                path(&["spec", component, "resources", "memory"]),
+                format!(
+                    "`{}` is less than Flink {version} can start a {role} in: its memory \
+                     calculation needs at least {least}Mi with the default memory settings",
+                    memory.text()
+                ),
+            )
+            .help(format!(
+                "give it at least {least}Mi (Flink's own default is {}), or size its memory \
+                 components with `{prefix}*` options in flinkConfiguration",
+                if process.is_jobmanager() { "1600Mi" } else { "1728Mi" }
+            )),
         );
     }
 }

@@ -109,10 +109,7 @@ impl FlinkVersion {
     /// TaskManager up to 1.9); and `config.sh` reads every `env.*` option (JVM options, log
     /// and pid directories) from the environment or the file, never from arguments.
     pub fn takes_dynamic_property(self, process: Process, key: &str) -> bool {
-        let heap_key = match process {
-            Process::TaskManager => self.taskmanager_memory(),
-            _ => self.jobmanager_memory(),
-        };
+        let heap_key = self.memory_key(process);
         !(key.starts_with("env.")
             || (process == Process::SessionJobManager && !self.at_least(1, 15))
             || matches!(heap_key, MemoryKey::Heap(heap) if heap == key))
@@ -247,6 +244,25 @@ impl FlinkVersion {
         } else {
             MemoryKey::Heap("taskmanager.heap.size")
         }
+    }
+
+    /// The smallest process memory, in bytes, that the version's startup memory calculation
+    /// (`BashJavaUtils`, run by the start scripts) accepts with Flink's default memory
+    /// settings: below it the process never starts ("… exceed configured Total Flink
+    /// Memory"). The same from 1.10 (TaskManager) and 1.11 (JobManager) through 2.3;
+    /// `scripts/flink-matrix` runs each version's calculation at the bound and below it.
+    /// None where memory is a heap size.
+    pub fn min_process_memory(self, process: Process) -> Option<u128> {
+        match self.memory_key(process) {
+            MemoryKey::Heap(_) => None,
+            MemoryKey::Process(_) if process.is_jobmanager() => Some(603_979_777),
+            MemoryKey::Process(_) => Some(1_029_002_586),
+        }
+    }
+
+    /// The memory option of a process.
+    pub fn memory_key(self, process: Process) -> MemoryKey {
+        if process.is_jobmanager() { self.jobmanager_memory() } else { self.taskmanager_memory() }
     }
 
     /// What a version thinks of a key a user passes through, if anything worth a warning.

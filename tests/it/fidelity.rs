@@ -221,3 +221,16 @@ fn issue_15_script_entrypoint_rewrites_the_stock_localhost_hosts() {
     let pod_ip = container(tm)["env"].as_array().unwrap().iter().any(|e| e["name"] == "POD_IP");
     assert!(pod_ip, "Kubernetes expands $(POD_IP) only from the container's env");
 }
+
+#[test]
+fn issue_15_memory_below_flinks_minimum_is_refused_unless_the_spec_sizes_the_components() {
+    let small = "spec.taskManager.resources.memory=700Mi";
+    let out = run(&["render", "-f", "-", "--set", small], Some(JOB.as_bytes()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs at least 982Mi"));
+    // With its own component sizes the spec is past what kubectl-flink can judge.
+    let sized = format!("{JOB}  flinkConfiguration: {{taskmanager.memory.managed.size: 64m}}\n");
+    rendered(&sized, &[small]);
+    // The heap-sized 1.9 TaskManager has no such calculation.
+    rendered(JOB, &["spec.taskManager.resources.memory=800Mi", &version("1.9")]);
+}
