@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::pod;
 use crate::quantity::{self, Quantity};
 use crate::spec::{ConfigMode, Entrypoint, HaType, PullPolicy, Resources, ServiceType, Valid};
-use crate::version::{FlinkVersion, MemoryKey, Process};
+use crate::version::{MemoryKey, Process};
 
 /// Labels kubectl-flink sets itself; users may not override them.
 pub const RESERVED_LABELS: &[&str] = &[
@@ -774,12 +774,14 @@ impl<'a> FlinkOptions<'a> {
             if self.configmap() && !Self::is_per_pod(&option) {
                 continue; // in the ConfigMap
             }
-            if FlinkVersion::has_script_env_var(&option.0) {
-                if let Some(var) = FlinkVersion::script_env_var(&option.0, process) {
-                    env.push((var, self.script_env_value(&option)));
-                }
-            } else if version.takes_dynamic_property(process, &option.0) {
+            let env_var = version.script_env_var(&option.0, process);
+            if let Some(var) = env_var {
+                env.push((var, self.script_env_value(&option)));
+            }
+            if version.takes_dynamic_property(process, &option.0) {
                 dynamic.push(option);
+            } else if env_var.is_some() || version.has_script_env_var(&option.0) {
+                // the variable carries it, or the process does not read it
             } else if process == Process::SessionJobManager && option.0 == "jobmanager.rpc.address"
             {
                 // jobmanager.sh up to 1.14 takes the address as its host argument.
@@ -788,9 +790,13 @@ impl<'a> FlinkOptions<'a> {
                 properties.push(option);
             }
         }
-        let (command, first) = match self.entrypoint() {
-            Entrypoint::Image => ("/docker-entrypoint.sh", process.entrypoint_command()),
-            Entrypoint::Script => (process.script(), "start-foreground"),
+        // The 1.9 and 1.10 images' entrypoint cannot start a job cluster: its script then.
+        let image =
+            self.entrypoint() == Entrypoint::Image && version.image_entrypoint_starts(process);
+        let (command, first) = if image {
+            ("/docker-entrypoint.sh", process.entrypoint_command())
+        } else {
+            (process.script(), "start-foreground")
         };
         let mut args = vec![first.to_owned()];
         args.extend(host);

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::names;
 use crate::quantity::Quantity;
-use crate::version::{FlinkVersion, MemoryKey, Process};
+use crate::version::{FlinkVersion, Process};
 use crate::yaml::PathSegment;
 
 #[cfg(test)]
@@ -768,6 +768,13 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
                 &["spec", component, "resources", "memory"],
                 &mut problems,
             );
+            check_memory_accepted(
+                resources,
+                component,
+                version,
+                &flatten(&spec.flink_configuration),
+                &mut problems,
+            );
         }
     }
     if let Some(ha) = &spec.high_availability {
@@ -997,8 +1004,10 @@ fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Pro
     }
 }
 
-/// Before Flink 1.10/1.11 a process is sized by its heap, which is the container's memory
-/// minus Flink's containerized cutoff (at least 600 MiB); it must leave a usable heap.
+/// Before Flink 1.10/1.11 a process is sized by its heap. kubectl-flink sets it to the
+/// container's memory minus the cutoff Flink's YARN and Mesos integrations keep for the rest
+/// of the JVM (`containerized.heap-cutoff-*`: a quarter, at least 600 MiB), which standalone
+/// Flink does not apply itself; it must leave a usable heap.
 fn check_heap_fits(
     resources: &Resources,
     key: crate::version::MemoryKey,
@@ -1016,11 +1025,55 @@ fn check_heap_fits(
             Problem::new(
                 path(at),
                 format!(
-                    "`{}` leaves no usable heap for `{option}` on Flink {version}, which keeps at least 600 MiB off-heap",
+                    "`{}` leaves no usable heap for `{option}` on Flink {version}: kubectl-flink keeps a quarter of the container, at least 600 MiB, for the JVM's memory beyond the heap (Flink's containerized cutoff)",
                     memory.text()
                 ),
             )
             .help("give it at least 768Mi"),
+        );
+    }
+}
+
+/// A process size below what the version's memory calculation accepts never starts. Only
+/// with Flink's default memory settings: a spec that sizes the components itself is its own.
+fn check_memory_accepted(
+    resources: &Resources,
+    component: &str,
+    version: FlinkVersion,
+    flink_configuration: &[(String, &str)],
+    problems: &mut Vec<Problem>,
+) {
+    let process = if component == "jobManager" {
+        Process::JobClusterJobManager
+    } else {
+        Process::TaskManager
+    };
+    let Some(min) = version.min_process_memory(process) else { return };
+    let prefix = if process.is_jobmanager() { "jobmanager.memory." } else { "taskmanager.memory." };
+    if flink_configuration.iter().any(|(key, _)| key.starts_with(prefix)) {
+        return;
+    }
+    let Some(memory) = &resources.memory else { return };
+    let Some(bytes) = Quantity::parse(&memory.text()).ok().and_then(Quantity::bytes) else {
+        return;
+    };
+    if bytes < min {
+        let role = if process.is_jobmanager() { "JobManager" } else { "TaskManager" };
+        let least = min.div_ceil(1 << 20);
+        problems.push(
+            Problem::new(
+                path(&["spec", component, "resources", "memory"]),
+                format!(
+                    "`{}` is less than Flink {version} can start a {role} in: its memory \
+                     calculation needs at least {least}Mi with the default memory settings",
+                    memory.text()
+                ),
+            )
+            .help(format!(
+                "give it at least {least}Mi (Flink's own default is {}), or size its memory \
+                 components with `{prefix}*` options in flinkConfiguration",
+                if process.is_jobmanager() { "1600Mi" } else { "1728Mi" }
+            )),
         );
     }
 }
@@ -1160,61 +1213,59 @@ fn validate_carried_options(
         );
         return;
     }
-    for (component, process, key) in [
-        ("jobManager", jobmanager, version.jobmanager_memory()),
-        ("taskManager", Process::TaskManager, version.taskmanager_memory()),
-    ] {
-        let MemoryKey::Heap(heap) = key else { continue };
-        let memory = &spec_resources(spec, component).and_then(|r| r.memory.as_ref());
-        if script && memory.is_some() && !version.takes_dynamic_property(process, heap) {
-            problems.push(
-                Problem::new(
-                    path(&["spec", component, "resources", "memory"]),
-                    format!("Flink {version} sizes the heap from `{heap}` in its configuration file only, which `entrypoint: script` cannot reach"),
-                )
-                .help(format!("{fix}, or remove `entrypoint: script` to use the image's entrypoint")),
-            );
-        }
-    }
-    let mut carried: Vec<(Vec<PathSegment>, &str, &str)> = flink_configuration
+    // Whether the image's entrypoint starts the process (and so reads FLINK_PROPERTIES).
+    let by_image = |process: Process| !script && version.image_entrypoint_starts(process);
+    let mut carried: Vec<(Vec<PathSegment>, &str, &str, bool)> = flink_configuration
         .iter()
-        .filter(|(name, _)| {
-            !FlinkVersion::has_script_env_var(name)
-                && [jobmanager, Process::TaskManager]
-                    .iter()
-                    .any(|process| !version.takes_dynamic_property(*process, name))
-        })
-        .map(|(name, value)| {
-            (vec![key("spec"), key("flinkConfiguration"), key(name)], name.as_str(), value.as_str())
+        .filter_map(|(name, value)| {
+            let unread = |p: &Process| {
+                !version.has_script_env_var(name) && !version.takes_dynamic_property(*p, name)
+            };
+            let processes: Vec<Process> =
+                [jobmanager, Process::TaskManager].into_iter().filter(unread).collect();
+            (!processes.is_empty()).then(|| {
+                let at = vec![key("spec"), key("flinkConfiguration"), key(name)];
+                (at, name.as_str(), value.as_str(), processes.into_iter().all(by_image))
+            })
         })
         .collect();
     if !version.takes_dynamic_property(jobmanager, "parallelism.default") {
         if let Some(dir) = &spec.savepoint_dir {
-            carried.push((path(&["spec", "savepointDir"]), version.savepoint_dir_key(), dir));
+            carried.push((path(&["spec", "savepointDir"]), version.savepoint_dir_key(), dir, true));
         }
         if let Some(ha) = &spec.high_availability {
             let at = |field: &str| path(&["spec", "highAvailability", field]);
-            carried.push((at("storageDir"), "high-availability.storageDir", &ha.storage_dir));
+            carried.push((at("storageDir"), "high-availability.storageDir", &ha.storage_dir, true));
             if let Some(zk) = &ha.zookeeper {
                 let at = |field: &str| path(&["spec", "highAvailability", "zookeeper", field]);
-                carried.push((at("quorum"), "high-availability.zookeeper.quorum", &zk.quorum));
+                carried.push((
+                    at("quorum"),
+                    "high-availability.zookeeper.quorum",
+                    &zk.quorum,
+                    true,
+                ));
                 if let Some(root) = &zk.path_root {
-                    carried.push((at("pathRoot"), "high-availability.zookeeper.path.root", root));
+                    carried.push((
+                        at("pathRoot"),
+                        "high-availability.zookeeper.path.root",
+                        root,
+                        true,
+                    ));
                 }
             }
         }
     }
-    for (at, name, value) in carried {
+    for (at, name, value, by_image) in carried {
         let why = if script {
             Some("with `entrypoint: script` nothing else can carry it".to_owned())
-        } else if !version.image_reads_flink_properties() {
-            Some(format!("the Flink {version} image's entrypoint has no `FLINK_PROPERTIES`"))
+        } else if !by_image {
+            Some(format!(
+                "the Flink {version} image's entrypoint cannot start a job cluster, so nothing \
+                 else can carry it"
+            ))
         } else {
             unwritable_property(value, version).map(|what| {
-                format!(
-                    "the image's entrypoint appends it to {} through `FLINK_PROPERTIES`, where {what}",
-                    version.config_file()
-                )
+                format!("the image's entrypoint reads it from `FLINK_PROPERTIES`, where {what}")
             })
         };
         if let Some(why) = why {
@@ -1231,31 +1282,26 @@ fn validate_carried_options(
     }
 }
 
-/// Why a value cannot be a `key: value` line of the configuration file the image's entrypoint
-/// appends to (and then passes through `envsubst`), if it cannot.
+/// Why a value cannot pass through the image entrypoint's `FLINK_PROPERTIES`, if it cannot
+/// (see `FlinkVersion::image_parses_flink_properties`).
 fn unwritable_property(value: &str, version: FlinkVersion) -> Option<&'static str> {
+    let shell_safe = |c: char| c.is_ascii_alphanumeric() || "-_.:/,=@+%~^".contains(c);
     if value.contains('$') {
         Some("`$` would be replaced by environment variables")
+    } else if version.image_parses_flink_properties() {
+        if value.contains(char::is_whitespace) {
+            Some("every blank is deleted")
+        } else if !value.chars().all(shell_safe) {
+            Some("characters the shell treats as syntax are unsafe")
+        } else {
+            None
+        }
     } else if value.trim() != value {
         Some("outer spaces are dropped")
     } else if value.contains('#') {
         Some("`#` starts a comment")
-    } else if version.config_file() == "config.yaml"
-        && (value.contains(": ")
-            || value.starts_with(|c| "?:,[]{}&*!|>'\"%@`".contains(c))
-            || value.starts_with("- "))
-    {
-        Some("YAML would read it as structure, not text")
     } else {
         None
-    }
-}
-
-fn spec_resources<'a>(spec: &'a ClusterSpec, component: &str) -> Option<&'a Resources> {
-    if component == "jobManager" {
-        spec.job_manager.resources.as_ref()
-    } else {
-        spec.task_manager.resources.as_ref()
     }
 }
 

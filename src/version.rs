@@ -104,25 +104,21 @@ impl FlinkVersion {
 
     /// Whether the process's start script hands `-Dkey=value` arguments for `key` on to
     /// Flink. Session `jobmanager.sh` reads its arguments as host and web UI port up to 1.14
-    /// and drops the rest (`-D` handling came in 1.15); the scripts size the heap from the
-    /// configuration file alone where memory is a heap size (JobManager up to 1.10,
-    /// TaskManager up to 1.9); and `config.sh` reads every `env.*` option (JVM options, log
-    /// and pid directories) from the environment or the file, never from arguments.
+    /// and drops the rest (`-D` handling came in 1.15), and `config.sh` reads every `env.*`
+    /// option (JVM options, log and pid directories) from the environment or the file, never
+    /// from arguments.
     pub fn takes_dynamic_property(self, process: Process, key: &str) -> bool {
-        let heap_key = match process {
-            Process::TaskManager => self.taskmanager_memory(),
-            _ => self.jobmanager_memory(),
-        };
         !(key.starts_with("env.")
-            || (process == Process::SessionJobManager && !self.at_least(1, 15))
-            || matches!(heap_key, MemoryKey::Heap(heap) if heap == key))
+            || (process == Process::SessionJobManager && !self.at_least(1, 15)))
     }
 
-    /// The environment variable `config.sh` reads before the configuration file for an
-    /// `env.*` option, on every version (`if [ -z "${FLINK_ENV_JAVA_OPTS}" ]; then … readFromConfig`),
-    /// if `process` reads the option at all. JVM options then reach Flink whatever the
-    /// image's entrypoint does with `FLINK_PROPERTIES`.
-    pub fn script_env_var(key: &str, process: Process) -> Option<&'static str> {
+    /// The environment variable the start scripts read before the configuration file for an
+    /// option, on this version (`if [ -z "${FLINK_ENV_JAVA_OPTS}" ]; then … readFromConfig`),
+    /// if `process` reads the option at all: JVM options and directories on every version,
+    /// and the heap sizes the scripts turn into `-Xmx` where memory is a heap size
+    /// (`FLINK_JM_HEAP` up to 1.10, `FLINK_TM_HEAP` up to 1.9), which they never take from
+    /// `-D`. These reach Flink whatever the image's entrypoint does.
+    pub fn script_env_var(self, key: &str, process: Process) -> Option<&'static str> {
         let (var, jobmanager) = match key {
             "env.java.opts.all" | "env.java.opts" => ("FLINK_ENV_JAVA_OPTS", None),
             "env.java.opts.jobmanager" => ("FLINK_ENV_JAVA_OPTS_JM", Some(true)),
@@ -131,16 +127,39 @@ impl FlinkVersion {
             "env.pid.dir" => ("FLINK_PID_DIR", None),
             "env.hadoop.conf.dir" => ("HADOOP_CONF_DIR", None),
             "env.yarn.conf.dir" => ("YARN_CONF_DIR", None),
+            _ if self.memory_key(process) == MemoryKey::Heap(heap_key(process)) => {
+                if key != heap_key(process) {
+                    return None;
+                }
+                let var = if process.is_jobmanager() { "FLINK_JM_HEAP" } else { "FLINK_TM_HEAP" };
+                (var, Some(process.is_jobmanager()))
+            }
             _ => return None,
         };
         jobmanager.is_none_or(|jm| jm == process.is_jobmanager()).then_some(var)
     }
 
-    /// Whether an option is one `config.sh` takes from the environment (for some process).
-    pub fn has_script_env_var(key: &str) -> bool {
+    /// Whether an option reaches some process through a variable the scripts read.
+    pub fn has_script_env_var(self, key: &str) -> bool {
         [Process::JobClusterJobManager, Process::TaskManager]
             .iter()
-            .any(|p| Self::script_env_var(key, *p).is_some())
+            .any(|p| self.script_env_var(key, *p).is_some())
+    }
+
+    /// Whether the official image's `/docker-entrypoint.sh` can start the process: the
+    /// 1.9 and 1.10 images know only `jobmanager` and `taskmanager` (anything else is run
+    /// as a command); `standalone-job` came with the 1.11 images.
+    pub fn image_entrypoint_starts(self, process: Process) -> bool {
+        process != Process::JobClusterJobManager || self.at_least(1, 11)
+    }
+
+    /// How the official image's entrypoint reads `FLINK_PROPERTIES`: up to 1.18 it appends it
+    /// to `flink-conf.yaml` and passes the whole file through `envsubst`; from 1.19 it deletes
+    /// every blank of each line, splits it at the first `:`, passes the value through
+    /// `envsubst` and hands `-Dkey=value` to `config-parser-utils.sh` (through `eval` in some
+    /// 1.19 images).
+    pub fn image_parses_flink_properties(self) -> bool {
+        self.at_least(1, 19)
     }
 
     /// Whether `config.sh` puts `-XX:+IgnoreUnrecognizedVMOptions` before the JVM options it
@@ -249,6 +268,25 @@ impl FlinkVersion {
         }
     }
 
+    /// The smallest process memory, in bytes, that the version's startup memory calculation
+    /// (`BashJavaUtils`, run by the start scripts) accepts with Flink's default memory
+    /// settings: below it the process never starts ("… exceed configured Total Flink
+    /// Memory"). The same from 1.10 (TaskManager) and 1.11 (JobManager) through 2.3;
+    /// `scripts/flink-matrix` runs each version's calculation at the bound and below it.
+    /// None where memory is a heap size.
+    pub fn min_process_memory(self, process: Process) -> Option<u128> {
+        match self.memory_key(process) {
+            MemoryKey::Heap(_) => None,
+            MemoryKey::Process(_) if process.is_jobmanager() => Some(603_979_777),
+            MemoryKey::Process(_) => Some(1_029_002_586),
+        }
+    }
+
+    /// The memory option of a process.
+    pub fn memory_key(self, process: Process) -> MemoryKey {
+        if process.is_jobmanager() { self.jobmanager_memory() } else { self.taskmanager_memory() }
+    }
+
     /// What a version thinks of a key a user passes through, if anything worth a warning.
     pub fn key_warning(self, key: &str) -> Option<String> {
         for rename in RENAMES {
@@ -277,6 +315,10 @@ impl FlinkVersion {
         }
         None
     }
+}
+
+fn heap_key(process: Process) -> &'static str {
+    if process.is_jobmanager() { "jobmanager.heap.size" } else { "taskmanager.heap.size" }
 }
 
 /// Which memory option a version reads for a process.

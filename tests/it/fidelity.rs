@@ -61,7 +61,7 @@ fn version(v: &str) -> String {
 
 #[test]
 fn issue_15_containers_start_through_the_image_entrypoint() {
-    for v in ["1.9", "1.14", "1.20", "2.3"] {
+    for v in ["1.11", "1.14", "1.20", "2.3"] {
         let objects = rendered(JOB, &[&version(v)]);
         for (name, first) in
             [("wc-jobmanager", "standalone-job"), ("wc-taskmanager", "taskmanager")]
@@ -70,6 +70,20 @@ fn issue_15_containers_start_through_the_image_entrypoint() {
             assert_eq!(container(object)["command"], serde_json::json!(["/docker-entrypoint.sh"]));
             assert_eq!(args(object)[0], first, "{v} {name}");
         }
+    }
+    // The 1.9 and 1.10 images' entrypoint knows only `jobmanager` and `taskmanager`.
+    for v in ["1.9", "1.10"] {
+        let objects = rendered(JOB, &[&version(v)]);
+        let jm = named(&objects, "wc-jobmanager");
+        assert_eq!(
+            container(jm)["command"],
+            serde_json::json!(["/opt/flink/bin/standalone-job.sh"])
+        );
+        assert_eq!(args(jm)[0], "start-foreground");
+        let tm = named(&objects, "wc-taskmanager");
+        assert_eq!(args(tm)[0], "taskmanager", "{v}");
+        let objects = rendered(SESSION, &[&version(v)]);
+        assert_eq!(args(named(&objects, "s-jobmanager"))[0], "jobmanager", "{v}");
     }
 }
 
@@ -87,27 +101,29 @@ fn issue_15_job_arguments_follow_the_end_of_options() {
 }
 
 #[test]
-fn issue_15_heap_sizes_reach_old_versions_through_the_configuration_file() {
-    // 1.9: both processes are sized by heap; the scripts read it from the file only.
+fn issue_15_heap_sizes_reach_old_versions_through_the_variables_the_scripts_read() {
+    // 1.9: both processes are sized by heap, which the scripts take from FLINK_JM_HEAP /
+    // FLINK_TM_HEAP or the file, never from -D; Flink itself still reads the -D.
     let objects = rendered(JOB, &[&version("1.9")]);
     let jm = named(&objects, "wc-jobmanager");
     let tm = named(&objects, "wc-taskmanager");
-    assert!(env(jm, "FLINK_PROPERTIES").unwrap().contains("jobmanager.heap.size: "));
-    assert!(env(tm, "FLINK_PROPERTIES").unwrap().contains("taskmanager.heap.size: "));
-    assert!(!args(jm).iter().any(|a| a.contains("heap.size")));
+    assert_eq!(env(jm, "FLINK_JM_HEAP"), Some("1448m"));
+    assert_eq!(env(tm, "FLINK_TM_HEAP"), Some("3g"));
+    assert!(args(jm).contains(&"-Djobmanager.heap.size=1448m"));
+    assert!(args(tm).contains(&"-Dtaskmanager.heap.size=3g"));
+    assert!(env(jm, "FLINK_PROPERTIES").is_none() && env(tm, "FLINK_PROPERTIES").is_none());
     // 1.10: the TaskManager takes its process size as an argument.
     let objects = rendered(JOB, &[&version("1.10")]);
-    assert!(env(named(&objects, "wc-jobmanager"), "FLINK_PROPERTIES").is_some());
+    assert_eq!(env(named(&objects, "wc-jobmanager"), "FLINK_JM_HEAP"), Some("1448m"));
     let tm = named(&objects, "wc-taskmanager");
-    assert!(env(tm, "FLINK_PROPERTIES").is_none());
+    assert_eq!(env(tm, "FLINK_TM_HEAP"), None);
     assert!(args(tm).contains(&"-Dtaskmanager.memory.process.size=4g"));
-    // 1.11 on: process sizes as arguments, nothing in the file.
+    // 1.11 on: process sizes as arguments, nothing else.
     for v in ["1.11", "2.3"] {
         let objects = rendered(JOB, &[&version(v)]);
-        assert!(env(named(&objects, "wc-jobmanager"), "FLINK_PROPERTIES").is_none(), "{v}");
-        assert!(
-            args(named(&objects, "wc-jobmanager")).contains(&"-Djobmanager.memory.process.size=2g")
-        );
+        let jm = named(&objects, "wc-jobmanager");
+        assert_eq!(env(jm, "FLINK_JM_HEAP"), None, "{v}");
+        assert!(args(jm).contains(&"-Djobmanager.memory.process.size=2g"));
     }
 }
 
@@ -220,4 +236,17 @@ fn issue_15_script_entrypoint_rewrites_the_stock_localhost_hosts() {
     assert!(args(tm).contains(&"-Dtaskmanager.host=$(POD_IP)"));
     let pod_ip = container(tm)["env"].as_array().unwrap().iter().any(|e| e["name"] == "POD_IP");
     assert!(pod_ip, "Kubernetes expands $(POD_IP) only from the container's env");
+}
+
+#[test]
+fn issue_15_memory_below_flinks_minimum_is_refused_unless_the_spec_sizes_the_components() {
+    let small = "spec.taskManager.resources.memory=700Mi";
+    let out = run(&["render", "-f", "-", "--set", small], Some(JOB.as_bytes()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs at least 982Mi"));
+    // With its own component sizes the spec is past what kubectl-flink can judge.
+    let sized = format!("{JOB}  flinkConfiguration: {{taskmanager.memory.managed.size: 64m}}\n");
+    rendered(&sized, &[small]);
+    // The heap-sized 1.9 TaskManager has no such calculation.
+    rendered(JOB, &["spec.taskManager.resources.memory=800Mi", &version("1.9")]);
 }
