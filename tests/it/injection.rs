@@ -913,7 +913,10 @@ fn check_with_pyyaml(outputs: &[Vec<u8>]) {
         let why = format!(
             "{} ({from}) has no PyYAML: {}",
             python.display(),
-            probe.map_or_else(|e| e.to_string(), |o| String::from_utf8_lossy(&o.stderr).into_owned())
+            probe.map_or_else(
+                |e| e.to_string(),
+                |o| String::from_utf8_lossy(&o.stderr).into_owned()
+            )
         );
         assert!(
             std::env::var_os("CI").is_none(),

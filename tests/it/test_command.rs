@@ -16,7 +16,11 @@ fn run_test_command(env: &[(&str, &str)]) -> Output {
     let bin = tmp.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     let find = |name: &str| {
-        ["/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(name)).find(|p| p.exists()).expect(name)
+        ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.exists())
+            .expect(name)
     };
     std::os::unix::fs::symlink(find("dirname"), bin.join("dirname")).unwrap();
     // An absolute bash: `Command` looks the program up in the child's (stub) PATH.
@@ -54,7 +58,8 @@ fn test_command_refuses_skipping_or_narrowing_flink_under_ci() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "CI={ci} {var}={value}: not refused\n{stderr}");
             assert!(
-                stderr.contains("refusing to run under CI") && stderr.contains(&format!("{var}={value}")),
+                stderr.contains("refusing to run under CI")
+                    && stderr.contains(&format!("{var}={value}")),
                 "CI={ci} {var}={value}: the message does not say what is refused: {stderr}"
             );
             assert!(!passed_guard(&out), "CI={ci} {var}={value}: a step started");
