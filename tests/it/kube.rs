@@ -84,7 +84,11 @@ fn kubectl_kustomize_reads_the_rendered_output() {
             .chain(read.keys().filter(|k| !meant.contains_key(*k)))
             .filter(|k| meant.get(*k) != read.get(*k))
             .map(|k| match (meant.get(k), read.get(k)) {
-                (Some(a), Some(b)) => format!("{k}: rendered {a}\n    kustomize read {b}"),
+                (Some(a), Some(b)) => {
+                    let mut lines = Vec::new();
+                    diff(a, b, "", &mut lines);
+                    format!("{k}:\n    {}", lines.join("\n    "))
+                }
                 (Some(_), None) => format!("{k}: kustomize lost it"),
                 _ => format!("{k}: kustomize made it up"),
             })
@@ -95,6 +99,28 @@ fn kubectl_kustomize_reads_the_rendered_output() {
             example.display(),
             differences.join("\n")
         );
+    }
+}
+
+/// Where two JSON values differ, as `path: rendered … kustomize read …` lines.
+fn diff(meant: &Value, read: &Value, path: &str, out: &mut Vec<String>) {
+    match (meant, read) {
+        (Value::Object(a), Value::Object(b)) => {
+            for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+                let sub = format!("{path}.{key}");
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => diff(x, y, &sub, out),
+                    (x, y) => out.push(format!("{sub}: rendered {x:?} kustomize read {y:?}")),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if meant != read => out.push(format!("{path}: rendered {meant} kustomize read {read}")),
+        _ => {}
     }
 }
 
