@@ -383,6 +383,14 @@ def run_version(version):
     for name in ("job.json", "session.json", "job-configmap.json", "job-script.json"):
         spec = load_spec(name, version)
         sname = name[:-5]
+        if name == "job-script.json" and vt(version) < (1, 11):
+            # up to 1.10 the JobManager heap is read from the conf file only, which the direct
+            # script form cannot reach: issue 15 item 5 allows a refusal naming the version
+            rc, out, err = render(spec, version, work, sname + "-memory")
+            check(version, "%s: JobManager memory without the entrypoint or a ConfigMap is refused naming %d.%d"
+                  % (sname, *vt(version)), rc == 1 and not out.strip() and ("%d.%d" % vt(version)) in err,
+                  "exit %d: %s" % (rc, err.strip()[-200:]))
+            del spec["spec"]["jobManager"]["resources"]
         extra = ["--allow-savepoint-without-ha"] if spec["spec"].get("job", {}).get("fromSavepoint") else []
         rc, out, err = render(spec, version, work, sname, extra)
         if not check(version, "%s: kubectl-flink render exits 0" % sname, rc == 0, err.strip()[-400:]):
