@@ -790,7 +790,7 @@ impl<'a> FlinkOptions<'a> {
                 properties.push(option);
             }
         }
-        // The 1.9 and 1.10 images' entrypoint cannot start a job cluster: its script then.
+        // The 1.9 images' entrypoint cannot start a job cluster: its script then.
         let image =
             self.entrypoint() == Entrypoint::Image && version.image_entrypoint_starts(process);
         let (command, first) = if image {

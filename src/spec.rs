@@ -1190,15 +1190,16 @@ fn validate_carried_options(
     problems: &mut Vec<Problem>,
 ) {
     let spec = &cluster.spec;
-    if spec.mode == Some(Mode::Native) || spec.config_mode == Some(ConfigMode::Configmap) {
-        return;
-    }
-    let script = spec.entrypoint == Some(Entrypoint::Script);
     let jobmanager = if cluster.is_session() {
         Process::SessionJobManager
     } else {
         Process::JobClusterJobManager
     };
+    validate_configmap_namespace(spec, version, jobmanager, problems);
+    if spec.mode == Some(Mode::Native) || spec.config_mode == Some(ConfigMode::Configmap) {
+        return;
+    }
+    let script = spec.entrypoint == Some(Entrypoint::Script);
     let fix = "set `configMode: configmap`";
     if script && !version.takes_dynamic_property(jobmanager, "parallelism.default") {
         problems.push(
@@ -1279,6 +1280,34 @@ fn validate_carried_options(
                 .help(format!("{fix}, which writes the file itself")),
             );
         }
+    }
+}
+
+/// The pod's namespace is known only in the pod (`$(POD_NAMESPACE)`), which Kubernetes HA
+/// needs; neither the arguments of a session JobManager up to 1.14 nor a read-only mounted
+/// configuration file can take it there.
+fn validate_configmap_namespace(
+    spec: &ClusterSpec,
+    version: FlinkVersion,
+    jobmanager: Process,
+    problems: &mut Vec<Problem>,
+) {
+    let kubernetes_ha =
+        spec.high_availability.as_ref().is_some_and(|ha| ha.ha_type == HaType::Kubernetes);
+    if spec.config_mode == Some(ConfigMode::Configmap)
+        && kubernetes_ha
+        && !version.takes_dynamic_property(jobmanager, "kubernetes.namespace")
+    {
+        problems.push(
+            Problem::new(
+                path(&["spec", "configMode"]),
+                format!(
+                    "a session JobManager on Flink {version} takes no options as arguments, so \
+                     with `configMode: configmap` Kubernetes HA cannot learn the pod's namespace"
+                ),
+            )
+            .help("use `configMode: args`, or Flink 1.15 or newer"),
+        );
     }
 }
 

@@ -104,12 +104,17 @@ impl FlinkVersion {
 
     /// Whether the process's start script hands `-Dkey=value` arguments for `key` on to
     /// Flink. Session `jobmanager.sh` reads its arguments as host and web UI port up to 1.14
-    /// and drops the rest (`-D` handling came in 1.15), and `config.sh` reads every `env.*`
+    /// and drops the rest (`-D` handling came in 1.15, JVM sizing from them in 1.16), and
+    /// `config.sh` reads every `env.*`
     /// option (JVM options, log and pid directories) from the environment or the file, never
     /// from arguments.
     pub fn takes_dynamic_property(self, process: Process, key: &str) -> bool {
+        let session = process == Process::SessionJobManager;
         !(key.starts_with("env.")
-            || (process == Process::SessionJobManager && !self.at_least(1, 15)))
+            || (session && !self.at_least(1, 15))
+            // 1.15's jobmanager.sh sizes the JVM from the file alone (it hands BashJavaUtils
+            // an `ARGS` it never sets); 1.16 passes it the arguments.
+            || (session && self == v(1, 15) && key.starts_with("jobmanager.memory.")))
     }
 
     /// The environment variable the start scripts read before the configuration file for an
@@ -146,11 +151,12 @@ impl FlinkVersion {
             .any(|p| self.script_env_var(key, *p).is_some())
     }
 
-    /// Whether the official image's `/docker-entrypoint.sh` can start the process: the
-    /// 1.9 and 1.10 images know only `jobmanager` and `taskmanager` (anything else is run
-    /// as a command); `standalone-job` came with the 1.11 images.
+    /// Whether the official image's `/docker-entrypoint.sh` can start the process: the 1.9
+    /// images know only `jobmanager` and `taskmanager` (anything else is run as a command);
+    /// `standalone-job` came with the 1.10.1 images (apache/flink-docker, 2020-05-13; the
+    /// 1.10.0 image lacks it: use `entrypoint: script` there).
     pub fn image_entrypoint_starts(self, process: Process) -> bool {
-        process != Process::JobClusterJobManager || self.at_least(1, 11)
+        process != Process::JobClusterJobManager || self.at_least(1, 10)
     }
 
     /// How the official image's entrypoint reads `FLINK_PROPERTIES`: up to 1.18 it appends it

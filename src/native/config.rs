@@ -466,12 +466,17 @@ fn application(b: &mut Builder, cluster: &FlinkCluster, version: FlinkVersion) {
     if let Some(class) = &job.entry_class {
         b.set("$internal.application.main", class.clone(), at_job("entryClass"));
     }
-    if !job.args.is_empty() {
+    // Flink 1.x encodes the (possibly empty) argument and classpath lists whatever they hold,
+    // which its standard-YAML writer prints as `[]`; 2.x skips empty ones.
+    if !job.args.is_empty() || version.major == 1 {
         b.list(
             "$internal.application.program-args",
             job.args.clone(),
             at(&["spec", "job", "args"]),
         );
+    }
+    if version.major == 1 {
+        b.list("pipeline.classpaths", Vec::new(), at(&["spec", "job"]));
     }
     if let Some(jar) = &job.jar_uri {
         b.list("pipeline.jars", vec![jar.clone()], at(&["spec", "job", "jarURI"]));

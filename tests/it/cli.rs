@@ -21,11 +21,99 @@ fn reads_stdin_with_dash() {
     assert!(text.contains("name: wordcount-taskmanager"));
 }
 
+/// The newest Flink release line the README claims (its spec table: `spec.flinkVersion`'s
+/// default and the end of its range). The claim is the independent fact: the test compares the
+/// binary with it, so moving `FlinkVersion::NEWEST` or the default without updating the README
+/// (and what proves the new version: the matrix, e2e and native-compare defaults) fails.
+fn readme_newest_flink_version() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("`spec.flinkVersion` |"))
+        .expect("README's spec table has a `spec.flinkVersion` row");
+    let versions: Vec<&str> = row.split('`').filter(|t| t.starts_with('"')).collect();
+    let default = versions.first().expect("a default").trim_matches('"');
+    let newest = versions
+        .iter()
+        .map(|v| v.trim_matches('"'))
+        .max_by_key(|v| v.split('.').map(|n| n.parse::<u32>().unwrap()).collect::<Vec<_>>())
+        .unwrap();
+    assert!(
+        row.contains(&format!("`\"{default}\"` (newest)")),
+        "README's default is not marked newest: {row}"
+    );
+    assert_eq!(default, newest, "README's default is not the newest of its range: {row}");
+    newest.to_owned()
+}
+
 #[test]
 fn default_flink_version_is_the_newest() {
-    let text = stdout(&run(&["render", "-f", "-"], Some(SPEC.as_bytes())));
-    assert!(!text.contains("queryable-state"), "2.x has no queryable state port");
-    assert!(text.contains("type: NodePort"));
+    let newest = readme_newest_flink_version();
+    let (major, minor) = newest.split_once('.').unwrap();
+    let (major, minor): (u32, u32) = (major.parse().unwrap(), minor.parse().unwrap());
+
+    // What the binary says about itself.
+    let version = stdout(&run(&["version"], None));
+    assert!(
+        version.contains(&format!("… {newest} (default {newest})")),
+        "`kubectl flink version` disagrees with README's newest {newest}:\n{version}"
+    );
+
+    // What it accepts: the newest line, and nothing after it.
+    let with_version = |v: &str| {
+        run(
+            &["render", "-f", "-", "--set", &format!("spec.flinkVersion=\"{v}\"")],
+            Some(SPEC.as_bytes()),
+        )
+    };
+    assert!(with_version(&newest).status.success(), "Flink {newest} is refused");
+    for after in [format!("{major}.{}", minor + 1), format!("{}.0", major + 1)] {
+        let out = with_version(&after);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "Flink {after} (after README's newest {newest}) is accepted"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("… {newest}")),
+            "the refusal of {after} does not name {newest}: {stderr}"
+        );
+    }
+
+    // What a spec without `flinkVersion` renders: the same bytes (and warnings) as one naming
+    // the newest line, for specs whose output depends on the version.
+    let specs = [
+        SPEC.to_owned(),
+        "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkSessionCluster\nmetadata: {name: s}\n\
+         spec:\n  image: flink:2.3\n  configMode: configmap\n  flinkConfiguration:\n    \
+         high-availability.zookeeper.path.jobgraphs: /jobgraphs\n    state.savepoints.dir: s3://b/sp\n"
+            .to_owned(),
+        std::fs::read_to_string(root().join("examples/native/session.yaml")).unwrap(),
+        std::fs::read_to_string(root().join("examples/native/application.yaml")).unwrap(),
+    ];
+    let render = |spec: &str, version: Option<&str>| {
+        let set = version.map(|v| format!("spec.flinkVersion=\"{v}\""));
+        let mut args = vec!["render", "-f", "-"];
+        if let Some(set) = &set {
+            args.extend(["--set", set]);
+        }
+        let out = run(&args, Some(spec.as_bytes()));
+        (out.status.code(), out.stdout, out.stderr)
+    };
+    let mut older_differs = false;
+    for spec in &specs {
+        assert!(!spec.contains("flinkVersion"), "the spec names a version: {spec}");
+        let default = render(spec, None);
+        assert_eq!(default.0, Some(0), "{}", String::from_utf8_lossy(&default.2));
+        assert!(
+            default == render(spec, Some(&newest)),
+            "a spec without flinkVersion does not render as Flink {newest}:\n{spec}"
+        );
+        older_differs |= default != render(spec, Some("1.20"));
+    }
+    // The comparison can see a version: at least one spec renders otherwise on 1.20.
+    assert!(older_differs, "no spec renders differently on 1.20: the check above proves nothing");
 }
 
 #[test]

@@ -61,7 +61,7 @@ fn version(v: &str) -> String {
 
 #[test]
 fn issue_15_containers_start_through_the_image_entrypoint() {
-    for v in ["1.11", "1.14", "1.20", "2.3"] {
+    for v in ["1.10", "1.14", "1.20", "2.3"] {
         let objects = rendered(JOB, &[&version(v)]);
         for (name, first) in
             [("wc-jobmanager", "standalone-job"), ("wc-taskmanager", "taskmanager")]
@@ -71,20 +71,15 @@ fn issue_15_containers_start_through_the_image_entrypoint() {
             assert_eq!(args(object)[0], first, "{v} {name}");
         }
     }
-    // The 1.9 and 1.10 images' entrypoint knows only `jobmanager` and `taskmanager`.
-    for v in ["1.9", "1.10"] {
-        let objects = rendered(JOB, &[&version(v)]);
-        let jm = named(&objects, "wc-jobmanager");
-        assert_eq!(
-            container(jm)["command"],
-            serde_json::json!(["/opt/flink/bin/standalone-job.sh"])
-        );
-        assert_eq!(args(jm)[0], "start-foreground");
-        let tm = named(&objects, "wc-taskmanager");
-        assert_eq!(args(tm)[0], "taskmanager", "{v}");
-        let objects = rendered(SESSION, &[&version(v)]);
-        assert_eq!(args(named(&objects, "s-jobmanager"))[0], "jobmanager", "{v}");
-    }
+    // The 1.9 images' entrypoint knows only `jobmanager` and `taskmanager`.
+    let objects = rendered(JOB, &[&version("1.9")]);
+    let jm = named(&objects, "wc-jobmanager");
+    assert_eq!(container(jm)["command"], serde_json::json!(["/opt/flink/bin/standalone-job.sh"]));
+    assert_eq!(args(jm)[0], "start-foreground");
+    let tm = named(&objects, "wc-taskmanager");
+    assert_eq!(args(tm)[0], "taskmanager");
+    let objects = rendered(SESSION, &[&version("1.9")]);
+    assert_eq!(args(named(&objects, "s-jobmanager"))[0], "jobmanager");
 }
 
 #[test]
@@ -135,10 +130,15 @@ fn issue_15_session_jobmanagers_up_to_1_14_take_no_options_as_arguments() {
     let properties = env(jm, "FLINK_PROPERTIES").unwrap();
     assert!(properties.contains("blob.server.port: 6124\n"), "{properties}");
     assert!(properties.contains("state.savepoints.dir: s3://b/sp\n"), "{properties}");
-    let objects = rendered(SESSION, &[&version("1.15")]);
+    let objects = rendered(SESSION, &[&version("1.16")]);
     let jm = named(&objects, "s-jobmanager");
     assert_eq!(args(jm)[..3], ["jobmanager", "-D", "jobmanager.rpc.address=s-jobmanager"]);
     assert!(env(jm, "FLINK_PROPERTIES").is_none());
+    // 1.15 takes `-D`, but sizes the JVM from the file alone.
+    let objects = rendered(SESSION, &[&version("1.15"), "spec.jobManager.resources.memory=2Gi"]);
+    let jm = named(&objects, "s-jobmanager");
+    assert_eq!(args(jm)[..3], ["jobmanager", "-D", "jobmanager.rpc.address=s-jobmanager"]);
+    assert_eq!(env(jm, "FLINK_PROPERTIES"), Some("jobmanager.memory.process.size: 2g\n"));
 }
 
 #[test]

@@ -8,11 +8,13 @@
 //! control characters in an image), or renders output whose structure equals the output with
 //! a harmless value and where the value stands verbatim. `--set` with the value in double
 //! quotes renders byte for byte what the file does; so do `--var` and `--env-file` (run when
-//! the binary has them). The outputs are then read back by independent YAML parsers where
-//! installed (`PyYAML`, a YAML 1.1 reader like kubectl's; `kubectl kustomize`).
+//! the binary has them). The outputs are then read back by independent YAML parsers: `PyYAML`
+//! (a YAML 1.1 reader like kubectl's) from the test venv `scripts/test` creates, required under
+//! `CI`; `kubectl kustomize`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::Command;
 
 use kubectl_flink::input::Input;
@@ -883,12 +885,45 @@ fn set_renders_what_the_file_renders() {
     }
 }
 
+/// The Python whose `PyYAML` reads the outputs: `PYYAML_PYTHON` (`scripts/test` exports its
+/// venv's), else the venv `scripts/test` creates (`${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-flink/
+/// venv`, which installs `pyyaml`). Outside `CI` only, `python3` on `PATH` stands in for a
+/// missing venv. The second value says where it came from, for the messages.
+fn pyyaml_python() -> (PathBuf, String) {
+    if let Some(python) = std::env::var_os("PYYAML_PYTHON") {
+        return (python.into(), "PYYAML_PYTHON".into());
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_default();
+    let venv = cache.join("kubectl-flink/venv/bin/python3");
+    if venv.exists() || std::env::var_os("CI").is_some() {
+        return (venv, "the test venv".into());
+    }
+    ("python3".into(), "python3 on PATH (no test venv; run scripts/test to create it)".into())
+}
+
 /// `PyYAML` reads YAML 1.1, as kubectl's go-yaml does (`on` is a boolean, U+2028 a line break):
-/// every accepted output must read the same there.
+/// every accepted output must read the same there. Under `CI` a missing `PyYAML` fails the test.
 fn check_with_pyyaml(outputs: &[Vec<u8>]) {
-    let probe = Command::new("python3").args(["-c", "import yaml"]).output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: python3 with PyYAML not found; outputs not read by a YAML 1.1 parser");
+    let (python, from) = pyyaml_python();
+    let probe = Command::new(&python).args(["-c", "import yaml; print(yaml.__version__)"]).output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        let why = format!(
+            "{} ({from}) has no PyYAML: {}",
+            python.display(),
+            probe.map_or_else(
+                |e| e.to_string(),
+                |o| String::from_utf8_lossy(&o.stderr).into_owned()
+            )
+        );
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{why}\nUnder CI the outputs must be read by a YAML 1.1 parser: run scripts/test \
+             (its venv installs pyyaml) or set PYYAML_PYTHON"
+        );
+        eprintln!("SKIPPED: {why}; outputs not read by a YAML 1.1 parser");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -913,7 +948,7 @@ for i in range(int(sys.argv[2])):
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
 "#;
-    let out = Command::new("python3")
+    let out = Command::new(&python)
         .args(["-c", script])
         .arg(dir.path())
         .arg(outputs.len().to_string())

@@ -4,10 +4,13 @@
 //! The test command (`scripts/test`) installs both; without them these tests say so and
 //! skip, except under CI, where a missing tool fails the run.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{examples, render_file};
+use serde_json::Value;
+
+use crate::support::{examples, render_file, run};
 
 fn tool(name: &str, env_override: &str) -> Option<String> {
     let candidate = std::env::var(env_override).unwrap_or_else(|_| name.to_owned());
@@ -45,6 +48,10 @@ fn every_example_passes_kubernetes_validate_strict() {
     }
 }
 
+/// `kubectl kustomize` reads the rendered YAML as the objects kubectl-flink means: what it
+/// prints, parsed, equals `render -o json` (the same objects as JSON, which has one reading),
+/// object by object and field by field. A value kubectl's YAML reader types or splits otherwise
+/// (an unquoted `on`, `0x10` or `1e3`, a broken line, a lost or extra object) is a difference.
 #[test]
 fn kubectl_kustomize_reads_the_rendered_output() {
     let Some(kubectl) = tool("kubectl", "KUBECTL") else { return };
@@ -59,14 +66,84 @@ fn kubectl_kustomize_reads_the_rendered_output() {
             String::from_utf8_lossy(&out.stderr)
         );
         let built = String::from_utf8(out.stdout).unwrap();
-        let objects = render_file(&example).matches("\n---\n").count() + 1;
-        assert_eq!(
-            built.matches("\n---\n").count() + 1,
-            objects,
-            "{} lost objects",
-            example.display()
+        let read = by_identity(
+            kubectl_flink::yaml::parse_documents(&built)
+                .unwrap_or_else(|e| panic!("{}: kustomize's output: {e:?}", example.display()))
+                .into_iter()
+                .filter_map(|d| d.root)
+                .map(|root| root.to_json().expect("kustomize's output resolves to JSON"))
+                .collect(),
+        );
+        let json = run(&["render", "-f", example.to_str().unwrap(), "-o", "json"], None);
+        assert!(json.status.success(), "{}: render -o json failed", example.display());
+        let list: Value = serde_json::from_slice(&json.stdout).expect("render -o json is JSON");
+        let meant = by_identity(list["items"].as_array().expect("a v1 List").clone());
+        assert!(meant.len() >= 2, "{}: only {} objects", example.display(), meant.len());
+        let differences: Vec<String> = meant
+            .keys()
+            .chain(read.keys().filter(|k| !meant.contains_key(*k)))
+            .filter(|k| meant.get(*k) != read.get(*k))
+            .map(|k| match (meant.get(k), read.get(k)) {
+                (Some(a), Some(b)) => {
+                    let mut lines = Vec::new();
+                    diff(a, b, "", &mut lines);
+                    format!("{k}:\n    {}", lines.join("\n    "))
+                }
+                (Some(_), None) => format!("{k}: kustomize lost it"),
+                _ => format!("{k}: kustomize made it up"),
+            })
+            .collect();
+        assert!(
+            differences.is_empty(),
+            "{}: kubectl kustomize reads other objects than kubectl-flink rendered:\n{}",
+            example.display(),
+            differences.join("\n")
         );
     }
+}
+
+/// Where two JSON values differ, as `path: rendered … kustomize read …` lines.
+fn diff(meant: &Value, read: &Value, path: &str, out: &mut Vec<String>) {
+    match (meant, read) {
+        (Value::Object(a), Value::Object(b)) => {
+            for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+                let sub = format!("{path}.{key}");
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => diff(x, y, &sub, out),
+                    (x, y) => out.push(format!("{sub}: rendered {x:?} kustomize read {y:?}")),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if meant != read => out.push(format!("{path}: rendered {meant} kustomize read {read}")),
+        _ => {}
+    }
+}
+
+/// Objects by `apiVersion kind namespace/name` (kustomize orders them by kind); a repeated
+/// identity is kept apart so that a duplicated object is a difference too.
+fn by_identity(objects: Vec<Value>) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for object in objects {
+        let field =
+            |path: &str| object.pointer(path).and_then(Value::as_str).unwrap_or("").to_owned();
+        let mut key = format!(
+            "{} {} {}/{}",
+            field("/apiVersion"),
+            field("/kind"),
+            field("/metadata/namespace"),
+            field("/metadata/name")
+        );
+        while out.contains_key(&key) {
+            key.push_str(" (again)");
+        }
+        out.insert(key, object);
+    }
+    out
 }
 
 fn write_kustomization(dir: &Path, rendered: &str) {

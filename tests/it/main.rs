@@ -28,3 +28,4 @@ mod shell;
 mod string_c;
 mod support;
 mod templates;
+mod test_command;

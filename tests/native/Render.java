@@ -22,10 +22,15 @@
 //   FLINK_CONF_DIR=<scratch dir> _POD_IP_ADDRESS=10.0.0.10 \
 //   java -cp <flink-dist + log4j jars>:<classes> Render --confdir DIR --cases cases.json
 // cases.json: [{"name": "...", "mode": "session"|"application", "args": [...], "ownerUid": "...",
-//               "out": "DIR", "kubectlFlink": "DIR" (optional: conf/ and pod-template/ subdirs)}]
+//               "out": "DIR", "kubectlFlink": "DIR" (optional: conf/ and pod-template/ subdirs),
+//               "specPodTemplate": {"spec": "SPEC.yaml", "file": "FILE"} (optional)}]
+// With specPodTemplate, FILE (the path the args pass as kubernetes.pod-template-file.taskmanager)
+// is first written from SPEC.yaml's spec.taskManager.podTemplate as a v1 Pod: Flink's side gets the
+// TaskManager pod template from the spec itself, never from kubectl-flink's rendering of it.
 // Per case, DIR receives flink-objects.json (Deployment first, then the accompanying resources),
 // flink-tm-pod.json, flink-config.json (the flink-config ConfigMap's configuration as Flink reads
-// it), and, with kubectlFlink, kf-tm-pod.json and kf-config.json. A failing case writes error.txt.
+// it), flink-pod-template.json (the pod-template ConfigMap's file as the Pod fabric8 parses, when
+// there is one), and, with kubectlFlink, the kf-* counterparts. A failing case writes error.txt.
 
 import org.apache.flink.client.cli.CliFrontendParser;
 import org.apache.flink.client.cli.ExecutionConfigAccessor;
@@ -73,10 +78,13 @@ import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
+import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -151,6 +159,10 @@ public class Render {
         List<String> argList = new ArrayList<>();
         c.get("args").forEach(a -> argList.add(a.asText()));
         String[] fargs = argList.toArray(new String[0]);
+        if (c.hasNonNull("specPodTemplate")) {
+            JsonNode t = c.get("specPodTemplate");
+            writeSpecPodTemplate(Paths.get(t.get("spec").asText()), Paths.get(t.get("file").asText()));
+        }
 
         // ---- 1. the effective client configuration, as the real CLI builds it ----
         Configuration base = GlobalConfiguration.loadConfiguration(confDir);
@@ -239,6 +251,24 @@ public class Render {
         } finally {
             exec.shutdownNow();
         }
+    }
+
+    /**
+     * The TaskManager pod template file a user of Flink's client would write for this spec: the
+     * spec's {@code spec.taskManager.podTemplate}, read with Flink's (shaded) Jackson YAML parser, as
+     * a v1 Pod. Independent of kubectl-flink on purpose: comparing Flink's TaskManager pod built from
+     * this file with the one built from kubectl-flink's ConfigMap is what tests the translation.
+     */
+    static void writeSpecPodTemplate(Path spec, Path file) throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        JsonNode template = yaml.readTree(spec.toFile()).at("/spec/taskManager/podTemplate");
+        if (!template.isObject()) {
+            throw new IllegalArgumentException(spec + ": the args use {pod_template} but spec.taskManager.podTemplate is not a mapping");
+        }
+        ObjectNode pod = yaml.createObjectNode().put("apiVersion", "v1").put("kind", "Pod");
+        pod.setAll((ObjectNode) template);
+        Files.createDirectories(file.getParent());
+        yaml.writeValue(file.toFile(), pod);
     }
 
     static Map<String, String> configMapData(List<HasMetadata> resources, String name) {
@@ -330,6 +360,9 @@ public class Render {
             Path file = dir.resolve(Constants.TASK_MANAGER_POD_TEMPLATE_FILE_NAME);
             Files.write(file, template.get(Constants.TASK_MANAGER_POD_TEMPLATE_FILE_NAME).getBytes(StandardCharsets.UTF_8));
             podTemplate = loadPodTemplate(file.toFile());
+            // The file as the Pod it parses to, for comparing the pod-template ConfigMaps as data.
+            Pod parsed = Serialization.unmarshal(new ByteArrayInputStream(Files.readAllBytes(file)), Pod.class);
+            write(out.resolve(prefix + "-pod-template.json"), Serialization.asJson(parsed) + "\n");
         }
         KubernetesPod pod = KubernetesTaskManagerFactory.buildTaskManagerKubernetesPod(podTemplate, tmParams);
 

@@ -10,6 +10,10 @@ WORK_DIR/<version>/<scenario>/ holds, from scripts/native-compare:
   kf-config.json      kubectl-flink's flink-config ConfigMap, read by the same loader
   flink-tm-pod.json   the first TaskManager pod a JobManager with Flink's ConfigMaps creates
   kf-tm-pod.json      ... and with kubectl-flink's ConfigMaps (both built by Flink's code)
+  flink-pod-template.json / kf-pod-template.json
+                      the TaskManager pod template file of each side's pod-template ConfigMap, as
+                      the Pod fabric8 parses it to (only where the scenario has a template; Flink's
+                      file is written from the spec, not from kubectl-flink's output: prepare.py)
   meta.json           {"namespace": ..., "uid": ...}
 
 Objects are matched by kind and name and must be equal field by field, except for this list of
@@ -31,6 +35,9 @@ intentional differences (each one is checked, not just skipped; README.md "Nativ
                  flink sorts them by name. Compared as a set (TaskManager pods too).
   D6 -D order    The TaskManager start command's `-D` options come from a HashMap; compared as
                  a set of options.
+  D7 template    The pod-template ConfigMap's file: Flink's client copies the user's file
+     text        verbatim (here written from the spec's podTemplate), kubectl-flink writes its
+                 own YAML. Compared as the Pod both parse to, field by field.
 
 Exit 0 when every scenario matches. Python stdlib only.
 """
@@ -40,6 +47,7 @@ import sys
 
 RBAC_KINDS = ("ServiceAccount", "Role", "RoleBinding")
 TEMPLATE_KEY = "kubernetes.pod-template-file.taskmanager"
+TEMPLATE_FILE = "taskmanager-pod-template.yaml"
 
 
 def load(path):
@@ -179,6 +187,11 @@ def compare(case_dir):
                     if name in data:
                         data[name] = f"<{name}, compared as Flink reads it>"
             allowed.add("D2")
+        if theirs["kind"] == "ConfigMap" and theirs["metadata"]["name"].startswith("pod-template-"):
+            for data in (theirs.get("data") or {}, mine.get("data") or {}):
+                if TEMPLATE_FILE in data:
+                    data[TEMPLATE_FILE] = f"<{TEMPLATE_FILE}, compared as the Pod it parses to>"
+            allowed.add("D7")
         for obj in (theirs, mine):
             for c in containers(obj):
                 env_as_set(c, "_POD_IP_ADDRESS")
@@ -196,6 +209,18 @@ def compare(case_dir):
     out = []
     diff(flink_config, kf_config, "config", out)
     problems.extend(out)
+
+    # D7: the TaskManager pod template files, as the Pods fabric8 parses them to.
+    templates = [os.path.join(case_dir, f"{side}-pod-template.json") for side in ("flink", "kf")]
+    present = [os.path.exists(t) for t in templates]
+    if present == [True, True]:
+        out = []
+        diff(load(templates[0]), load(templates[1]), "TaskManager pod template", out)
+        problems.extend(out)
+    elif present == [True, False]:
+        problems.append("TaskManager pod template: Flink's JobManager has one, kubectl-flink's has none")
+    elif present == [False, True]:
+        problems.append("TaskManager pod template: kubectl-flink's JobManager has one, Flink's has none")
 
     # The JobManager kubectl-flink configures creates the same TaskManager pods as Flink's.
     tm_flink = load(os.path.join(case_dir, "flink-tm-pod.json"))
