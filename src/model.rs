@@ -230,7 +230,7 @@ pub fn build(valid: &Valid) -> Model {
                 "initialDelaySeconds": 10,
                 "periodSeconds": 10
             })),
-            ..pods.container(true, &jm_launch)
+            ..pods.container(&jm_launch)
         },
     };
     let tm_selector = selector(&name, "taskmanager");
@@ -251,7 +251,7 @@ pub fn build(valid: &Valid) -> Model {
             liveness_probe: Some(json!({
                 "tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 30, "periodSeconds": 60
             })),
-            ..pods.container(false, &tm_launch)
+            ..pods.container(&tm_launch)
         },
     };
     let (service, rest_service) = services(valid, &jobmanager, jm_ports);
@@ -493,19 +493,15 @@ impl PodBuilder<'_> {
 
     /// Container settings both workloads share; the caller sets name, command, args, ports,
     /// resources and probes.
-    fn container(&self, jobmanager: bool, launch: &Launch) -> Container {
+    fn container(&self, launch: &Launch) -> Container {
         let spec = &self.valid.cluster.spec;
-        let script = spec.entrypoint == Some(Entrypoint::Script)
-            && !self.configmap
-            && self.valid.version.stock_conf_pins_localhost();
         let mut env = Vec::new();
         // Kubernetes expands `$(POD_IP)` and `$(POD_NAMESPACE)` in arguments and in later
         // env values (FLINK_PROPERTIES) from these.
-        if (jobmanager && spec.high_availability.is_some()) || (!jobmanager && script) {
-            env.push(field_env("POD_IP", "status.podIP"));
-        }
-        if self.rbac.is_some() {
-            env.push(field_env("POD_NAMESPACE", "metadata.namespace"));
+        for (name, field) in [("POD_IP", "status.podIP"), ("POD_NAMESPACE", "metadata.namespace")] {
+            if launch.references(name) {
+                env.push(field_env(name, field));
+            }
         }
         for (name, value) in &launch.env {
             env.push(json!({"name": name, "value": value}));
@@ -568,6 +564,15 @@ struct Launch {
     /// `FLINK_PROPERTIES`: `key: value` lines the image's entrypoint appends to the
     /// configuration file.
     properties: Option<String>,
+}
+
+impl Launch {
+    /// Whether the arguments or env values use the variable as Kubernetes expands it.
+    fn references(&self, var: &str) -> bool {
+        let reference = format!("$({var})");
+        self.args.iter().chain(self.properties.iter()).any(|text| text.contains(&reference))
+            || self.env.iter().any(|(_, value)| value.contains(&reference))
+    }
 }
 
 /// The Flink options of both processes, with the keys the version reads.

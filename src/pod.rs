@@ -29,6 +29,20 @@ use crate::yaml::PathSegment;
 
 /// Environment variables kubectl-flink sets itself.
 pub const RESERVED_ENV: &[&str] = &["POD_IP", "POD_NAMESPACE"];
+/// Variables kubectl-flink sets from Flink options (the image's entrypoint and the start
+/// scripts read them); a second definition in `spec.env` would silently replace them.
+pub const FLINK_OPTION_ENV: &[&str] = &[
+    "FLINK_PROPERTIES",
+    "FLINK_ENV_JAVA_OPTS",
+    "FLINK_ENV_JAVA_OPTS_JM",
+    "FLINK_ENV_JAVA_OPTS_TM",
+    "FLINK_JM_HEAP",
+    "FLINK_TM_HEAP",
+    "FLINK_LOG_DIR",
+    "FLINK_PID_DIR",
+    "HADOOP_CONF_DIR",
+    "YARN_CONF_DIR",
+];
 /// Volume names kubectl-flink uses itself.
 pub const CONFIG_VOLUME: &str = "flink-config";
 
@@ -182,6 +196,12 @@ fn validate_env(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
                 path.clone(),
                 format!("`{name}` is set by kubectl-flink"),
                 "choose another name",
+            ));
+        } else if FLINK_OPTION_ENV.contains(&name.as_str()) {
+            problems.push(problem(
+                path.clone(),
+                format!("`{name}` is set by kubectl-flink from the Flink options"),
+                "set the Flink option in `spec.flinkConfiguration` (e.g. `env.java.opts.all`, `env.log.dir`), which reaches every version the way its scripts read it",
             ));
         } else if names[..index].iter().any(|(other, _)| other == name) {
             problems.push(problem(

@@ -109,8 +109,10 @@ pub struct ClusterSpec {
     /// flattened to dotted keys.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub flink_configuration: BTreeMap<String, ConfigValue>,
-    /// Where Flink options go: `args` (`-D` arguments, default) or `configmap` (a
-    /// `<name>-config` ConfigMap mounted at `/opt/flink/conf`; pods roll when it changes).
+    /// Where Flink options go: `args` (`-D` arguments, and the variables the start scripts
+    /// and the image's entrypoint read for what a version takes only from its file; default)
+    /// or `configmap` (a `<name>-config` ConfigMap mounted at `/opt/flink/conf`; pods roll
+    /// when it changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_mode: Option<ConfigMode>,
     /// Logging configuration files for `configMode: configmap`, by file name
@@ -251,7 +253,8 @@ fn kubernetes_objects<'de, D: serde::Deserializer<'de>>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConfigMode {
-    /// `-Dkey=value` container arguments.
+    /// `-Dkey=value` container arguments, and the variables the start scripts and the image's
+    /// entrypoint read (`FLINK_ENV_JAVA_OPTS`, `FLINK_PROPERTIES`, …) for the rest.
     Args,
     /// A ConfigMap mounted at `/opt/flink/conf`.
     Configmap,
@@ -881,6 +884,18 @@ fn validate_job(
     check_range(job.parallelism, 1, 32768, &["spec", "job", "parallelism"], problems);
     if let Some(savepoint) = &job.from_savepoint {
         check_text(savepoint, path(&["spec", "job", "fromSavepoint"]), problems);
+        if savepoint.starts_with('-') {
+            // The entrypoint's parser would read it as an option, leaving --fromSavepoint empty.
+            problems.push(
+                Problem::new(
+                    path(&["spec", "job", "fromSavepoint"]),
+                    format!("`{savepoint}` starts with `-`, which Flink reads as an option"),
+                )
+                .help(
+                    "give the savepoint's path or URI, e.g. `s3://bucket/savepoints/savepoint-…`",
+                ),
+            );
+        }
         if spec.high_availability.is_none() && !policy.allow_savepoint_without_ha {
             problems.push(
                 Problem::new(
@@ -948,7 +963,7 @@ fn validate_job_manager(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
             Problem::new(
                 path(&["spec", "jobManager", "replicas"]),
                 "standby JobManagers need `spec.highAvailability`: without it every JobManager \
-                 would lead, each with its own copy of the job",
+                 would lead on its own",
             )
             .help("add `spec.highAvailability`, or remove `replicas`"),
         );
@@ -1180,6 +1195,47 @@ fn validate_config_mode(
     }
 }
 
+/// What a session JobManager started by `jobmanager.sh` itself (`entrypoint: script`) cannot
+/// take; false when nothing of its options can reach it.
+fn validate_script_session(
+    cluster: &FlinkCluster,
+    version: FlinkVersion,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let fix = "set `configMode: configmap`, or remove `entrypoint: script` to use the image's \
+               entrypoint";
+    if !cluster.is_session() {
+        return true;
+    }
+    if !version.session_jobmanager_takes_options() {
+        problems.push(
+            Problem::new(
+                path(&["spec", "entrypoint"]),
+                format!(
+                    "Flink {version}'s jobmanager.sh drops every option given as an argument, and \
+                     with `entrypoint: script` nothing else can carry the JobManager's options"
+                ),
+            )
+            .help(fix),
+        );
+        return false;
+    }
+    let memory = cluster.spec.job_manager.resources.as_ref().is_some_and(|r| r.memory.is_some());
+    if memory && !version.session_jobmanager_sized_by_options() {
+        problems.push(
+            Problem::new(
+                path(&["spec", "jobManager", "resources", "memory"]),
+                format!(
+                    "Flink {version}'s jobmanager.sh sizes the JVM from its configuration file \
+                     alone, which `entrypoint: script` cannot reach"
+                ),
+            )
+            .help(fix),
+        );
+    }
+    true
+}
+
 /// Options a start script cannot take as arguments reach Flink only through the official
 /// image's entrypoint, which appends `FLINK_PROPERTIES` to the configuration file; in
 /// `args` mode a spec whose options have no way in is refused, naming the version and the fix.
@@ -1201,17 +1257,9 @@ fn validate_carried_options(
     }
     let script = spec.entrypoint == Some(Entrypoint::Script);
     let fix = "set `configMode: configmap`";
-    if script && !version.takes_dynamic_property(jobmanager, "parallelism.default") {
-        problems.push(
-            Problem::new(
-                path(&["spec", "entrypoint"]),
-                format!(
-                    "Flink {version}'s jobmanager.sh drops every option given as an argument, and \
-                     with `entrypoint: script` nothing else can carry the JobManager's options"
-                ),
-            )
-            .help(format!("{fix}, or remove `entrypoint: script` to use the image's entrypoint")),
-        );
+    let session_takes_no_options =
+        cluster.is_session() && !version.session_jobmanager_takes_options();
+    if script && !validate_script_session(cluster, version, problems) {
         return;
     }
     // Whether the image's entrypoint starts the process (and so reads FLINK_PROPERTIES).
@@ -1230,7 +1278,7 @@ fn validate_carried_options(
             })
         })
         .collect();
-    if !version.takes_dynamic_property(jobmanager, "parallelism.default") {
+    if session_takes_no_options {
         if let Some(dir) = &spec.savepoint_dir {
             carried.push((path(&["spec", "savepointDir"]), version.savepoint_dir_key(), dir, true));
         }
@@ -1257,8 +1305,15 @@ fn validate_carried_options(
         }
     }
     for (at, name, value, by_image) in carried {
+        let plain_key = name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
         let why = if script {
             Some("with `entrypoint: script` nothing else can carry it".to_owned())
+        } else if !plain_key {
+            Some(
+                "the image's entrypoint reads it from `FLINK_PROPERTIES`, which takes only keys of \
+                 letters, digits, `.`, `_` and `-`"
+                    .to_owned(),
+            )
         } else if !by_image {
             Some(format!(
                 "the Flink {version} image's entrypoint cannot start a job cluster, so nothing \
@@ -1317,6 +1372,9 @@ fn unwritable_property(value: &str, version: FlinkVersion) -> Option<&'static st
     let shell_safe = |c: char| c.is_ascii_alphanumeric() || "-_.:/,=@+%~^".contains(c);
     if value.contains('$') {
         Some("`$` would be replaced by environment variables")
+    } else if value.contains('\\') {
+        // The 1.9 … 1.11 images' /bin/sh `echo` expands backslash escapes (`\n`, `\c`).
+        Some("a `\\` may be read as an escape")
     } else if version.image_parses_flink_properties() {
         if value.contains(char::is_whitespace) {
             Some("every blank is deleted")
@@ -1371,6 +1429,16 @@ fn validate_flink_configuration(
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<String>,
 ) {
+    if config.contains_key("env.java.opts") && config.contains_key("env.java.opts.all") {
+        problems.push(
+            Problem::new(
+                vec![key("spec"), key("flinkConfiguration"), key("env.java.opts")],
+                "`env.java.opts` and `env.java.opts.all` both set the JVM options of every \
+                 process (FLINK_ENV_JAVA_OPTS)",
+            )
+            .help("keep one: `env.java.opts.all` (Flink ≥ 1.17) or `env.java.opts` (before)"),
+        );
+    }
     for (name, value) in config {
         let at = || vec![key("spec"), key("flinkConfiguration"), key(name)];
         if name.is_empty()

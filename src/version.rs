@@ -111,10 +111,22 @@ impl FlinkVersion {
     pub fn takes_dynamic_property(self, process: Process, key: &str) -> bool {
         let session = process == Process::SessionJobManager;
         !(key.starts_with("env.")
-            || (session && !self.at_least(1, 15))
-            // 1.15's jobmanager.sh sizes the JVM from the file alone (it hands BashJavaUtils
-            // an `ARGS` it never sets); 1.16 passes it the arguments.
-            || (session && self == v(1, 15) && key.starts_with("jobmanager.memory.")))
+            || (session && !self.session_jobmanager_takes_options())
+            || (session
+                && !self.session_jobmanager_sized_by_options()
+                && key.starts_with("jobmanager.memory.")))
+    }
+
+    /// Whether session `jobmanager.sh` hands options given as arguments on (1.15); before, it
+    /// reads them as host and web UI port and drops the rest.
+    pub fn session_jobmanager_takes_options(self) -> bool {
+        self.at_least(1, 15)
+    }
+
+    /// Whether session `jobmanager.sh` sizes the JVM from options given as arguments (1.16);
+    /// 1.15 hands `BashJavaUtils` an `ARGS` it never sets, so only the file counts.
+    pub fn session_jobmanager_sized_by_options(self) -> bool {
+        self.at_least(1, 16)
     }
 
     /// The environment variable the start scripts read before the configuration file for an
@@ -173,12 +185,6 @@ impl FlinkVersion {
     /// `FLINK_ENV_JAVA_OPTS` does not get.
     pub fn prefixes_jvm_options(self) -> bool {
         self.at_least(1, 18)
-    }
-
-    /// Whether the official image's entrypoint appends `FLINK_PROPERTIES` to the
-    /// configuration file before starting Flink.
-    pub fn image_reads_flink_properties(self) -> bool {
-        self.at_least(1, 9)
     }
 
     /// Whether metric reporters load as plugins (FLINK-16222, 1.11), so the image's
@@ -274,17 +280,17 @@ impl FlinkVersion {
         }
     }
 
-    /// The smallest process memory, in bytes, that the version's startup memory calculation
-    /// (`BashJavaUtils`, run by the start scripts) accepts with Flink's default memory
-    /// settings: below it the process never starts ("… exceed configured Total Flink
+    /// The smallest process memory, in whole MiB as bytes, that the version's startup memory
+    /// calculation (`BashJavaUtils`, run by the start scripts) accepts with Flink's default
+    /// memory settings: below it the process never starts ("… exceed configured Total Flink
     /// Memory"). The same from 1.10 (TaskManager) and 1.11 (JobManager) through 2.3;
-    /// `scripts/flink-matrix` runs each version's calculation at the bound and below it.
+    /// `scripts/flink-matrix` runs each version's calculation at the bound and 1 MiB below.
     /// None where memory is a heap size.
     pub fn min_process_memory(self, process: Process) -> Option<u128> {
         match self.memory_key(process) {
             MemoryKey::Heap(_) => None,
-            MemoryKey::Process(_) if process.is_jobmanager() => Some(603_979_777),
-            MemoryKey::Process(_) => Some(1_029_002_586),
+            MemoryKey::Process(_) if process.is_jobmanager() => Some(577 << 20),
+            MemoryKey::Process(_) => Some(982 << 20),
         }
     }
 

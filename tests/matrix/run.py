@@ -467,6 +467,33 @@ def run_version(version):
             got = [eff.get(k) for k in keys if eff.get(k) is not None]
             check(version, pre + ": savepoint dir %s in the effective configuration" % s["savepointDir"],
                   s["savepointDir"] in got, "got %s" % {k: eff.get(k) for k in keys})
+        # What the stock configuration sets and the code default does not (audit row 5): the
+        # image keeps it, and a mounted configuration must too.
+        if role == "jobmanager":
+            check(version, pre + ": jobmanager.execution.failover-strategy is the stock region",
+                  eff.get("jobmanager.execution.failover-strategy") == "region",
+                  "got %r" % eff.get("jobmanager.execution.failover-strategy"))
+        # Every process listens on all interfaces and never advertises localhost (audit row 11:
+        # from 1.15 the stock configuration pins them; only the official image rewrites them).
+        binds = ("jobmanager.bind-host", "rest.bind-address") if role == "jobmanager" else ("taskmanager.bind-host",)
+        for k in binds:
+            check(version, pre + ": %s listens on all interfaces" % k,
+                  eff.get(k) in (None, "0.0.0.0"), "got %r" % eff.get(k))
+        if role == "taskmanager":
+            check(version, pre + ": taskmanager.host is not localhost",
+                  eff.get("taskmanager.host") != "localhost", "got %r" % eff.get("taskmanager.host"))
+        # The logging file the JVM is pointed at is in the syntax of the log4j the version ships
+        # (audit row 4: log4j 1 up to 1.10, log4j 2 from 1.11).
+        log_file = next((o.split("=file:", 1)[1] for o in opts
+                         if o.startswith("-Dlog4j.configuration=file:")), None)
+        if log_file and os.path.isfile(log_file):
+            text = open(log_file).read()
+            log4j1 = vt(version) < (1, 11)
+            want = "log4j.rootLogger=" if log4j1 else "rootLogger."
+            check(version, pre + ": %s is log4j %d syntax" % (os.path.basename(log_file), 1 if log4j1 else 2),
+                  want in text and (log4j1 or "log4j.rootLogger" not in text), log_file)
+        else:
+            check(version, pre + ": the JVM is given a log4j configuration file", False, "%s" % log_file)
         want_addr = obj_service(spec)
         check(version, pre + ": jobmanager.rpc.address is the Service %s" % want_addr,
               eff.get("jobmanager.rpc.address") == want_addr, "got %r" % eff.get("jobmanager.rpc.address"))
