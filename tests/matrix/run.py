@@ -28,6 +28,7 @@ JOBS = int(os.environ.get("FLINK_MATRIX_JOBS", "2"))
 BREAK = os.environ.get("FLINK_MATRIX_BREAK", "")
 REAL_JAVA = os.path.realpath(shutil.which("java"))
 POD_IP = "10.244.1.17"
+POD_NAMESPACE = "matrix-ns"    # not Flink's own default ("default"), so a lost namespace shows
 LOCK = threading.Lock()
 RESULTS = []   # (ok, version, name, detail)
 
@@ -131,6 +132,10 @@ def load_spec(name, version):
     spec["spec"]["flinkVersion"] = "%d.%d" % vt(version)
     if minor(version) <= 110:
         spec["spec"].pop("metrics", None)   # kubectl-flink refuses it there (reporter jar in opt/)
+    ha = spec["spec"].get("highAvailability")
+    if ha and ha["type"] == "kubernetes" and minor(version) < 112:
+        # Kubernetes HA came with 1.12: older versions run the same spec with ZooKeeper.
+        ha.update(type="zookeeper", zookeeper={"quorum": "zk-0.zk:2181"})
     return spec
 
 
@@ -171,7 +176,7 @@ def container_env(c, pod_name):
         elif "valueFrom" in e and "fieldRef" in e["valueFrom"]:
             fp = e["valueFrom"]["fieldRef"]["fieldPath"]
             env[e["name"]] = {"status.podIP": POD_IP, "metadata.name": pod_name,
-                              "metadata.namespace": "default"}.get(fp, "")
+                              "metadata.namespace": POD_NAMESPACE}.get(fp, "")
         else:
             env[e["name"]] = ""   # secrets etc. are not used by the matrix specs
     return env
@@ -380,7 +385,8 @@ def run_version(version):
         check(version, "compile EntrypointArgs against flink-dist", False, str(e))
         return
     jobs = []   # (spec name, role, kind, spec, container result)
-    for name in ("job.json", "session.json", "job-configmap.json", "job-script.json"):
+    for name in ("job.json", "session.json", "job-configmap.json", "job-script.json",
+                 "session-ha.json", "job-ha.json"):
         spec = load_spec(name, version)
         sname = name[:-5]
         extra = ["--allow-savepoint-without-ha"] if spec["spec"].get("job", {}).get("fromSavepoint") else []
@@ -458,7 +464,7 @@ def run_version(version):
         if role == "jobmanager" and kind == "job":
             expect["parallelism.default"] = str(s["job"].get("parallelism", 1))
         if role == "taskmanager":
-            expect["taskmanager.numberOfTaskSlots"] = str(s["taskManager"].get("slots", 1))
+            expect["taskmanager.numberOfTaskSlots"] = str(s.get("taskManager", {}).get("slots", 1))
         for k, v in sorted(expect.items()):
             check(version, pre + ": option %s=%s in the effective configuration" % (k, v),
                   eff.get(k) == v, "got %r" % eff.get(k))
@@ -494,9 +500,16 @@ def run_version(version):
                   want in text and (log4j1 or "log4j.rootLogger" not in text), log_file)
         else:
             check(version, pre + ": the JVM is given a log4j configuration file", False, "%s" % log_file)
-        want_addr = obj_service(spec)
-        check(version, pre + ": jobmanager.rpc.address is the Service %s" % want_addr,
-              eff.get("jobmanager.rpc.address") == want_addr, "got %r" % eff.get("jobmanager.rpc.address"))
+        ha = s.get("highAvailability")
+        if ha:
+            check_ha(version, pre, ha, eff, role)
+        if not ha or role == "jobmanager":
+            # With HA each JobManager advertises its pod IP; TaskManagers find the leader
+            # through the HA services.
+            want_addr = POD_IP if ha else obj_service(spec)
+            check(version, pre + ": jobmanager.rpc.address is %s" % want_addr,
+                  eff.get("jobmanager.rpc.address") == want_addr,
+                  "got %r" % eff.get("jobmanager.rpc.address"))
         for k, v in s.get("flinkConfiguration", {}).items():
             if k.startswith("env.java.opts"):
                 for tok in v.split():
@@ -524,6 +537,32 @@ def run_version(version):
     else:
         print("flink-matrix: %s work dir kept: %s" % (version, work), flush=True)
     print("flink-matrix: %s done in %.1f s" % (version, time.time() - t0), flush=True)
+
+
+def check_ha(version, pre, ha, eff, role):
+    """The spec's HA settings in the effective configuration of the version."""
+    mode_keys = ("high-availability.type", "high-availability")
+    mode = next((eff[k] for k in mode_keys if eff.get(k)), None)
+    if ha["type"] == "zookeeper":
+        check(version, pre + ": ZooKeeper HA switched on", mode == "zookeeper", "got %r" % mode)
+        check(version, pre + ": ZooKeeper quorum", eff.get("high-availability.zookeeper.quorum")
+              == ha["zookeeper"]["quorum"], "got %r" % eff.get("high-availability.zookeeper.quorum"))
+        root = ha["zookeeper"].get("pathRoot")
+        if root:
+            check(version, pre + ": ZooKeeper path root", eff.get("high-availability.zookeeper.path.root")
+                  == root, "got %r" % eff.get("high-availability.zookeeper.path.root"))
+    else:
+        check(version, pre + ": Kubernetes HA switched on",
+              mode in ("kubernetes", "org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory"),
+              "got %r" % mode)
+        check(version, pre + ": kubernetes.namespace is the pod's", eff.get("kubernetes.namespace")
+              == POD_NAMESPACE, "got %r" % eff.get("kubernetes.namespace"))
+    check(version, pre + ": HA storageDir", eff.get("high-availability.storageDir") == ha["storageDir"],
+          "got %r" % eff.get("high-availability.storageDir"))
+    if role == "jobmanager":
+        check(version, pre + ": high-availability.jobmanager.port is 6123",
+              eff.get("high-availability.jobmanager.port") == "6123",
+              "got %r" % eff.get("high-availability.jobmanager.port"))
 
 
 def obj_service(spec):
