@@ -288,7 +288,8 @@ fn fields() -> Vec<Field> {
             target: Target::Value("/spec/job/fromSavepoint"),
             settable: true,
             value: same,
-            accepts: Some(plain_text),
+            // A leading `-` would be read by the entrypoint's parser as an option (issue 15).
+            accepts: Some(|v| plain_text(v) && !v.starts_with('-')),
             found: |o, v| o.has_args("--fromSavepoint", v),
         },
         Field {
