@@ -51,6 +51,10 @@ fn test_command_refuses_skipping_or_narrowing_flink_under_ci() {
         ("NATIVE_COMPARE_VERSIONS", "2.3.0"),
         ("E2E_INSTALL_ONLY", "1"),
         ("FLINK_MATRIX_INSTALL_ONLY", "1"),
+        // A deliberately broken render makes a red run, never a green one that proves less,
+        // but a break switch left set in CI would hide which failure is real.
+        ("E2E_BREAK", "tm-rpc-address"),
+        ("FLINK_MATRIX_BREAK", "memory"),
     ];
     for ci in ["true", "1"] {
         for (var, value) in narrowing {
