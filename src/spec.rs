@@ -754,19 +754,17 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
     }
     validate_task_manager(&spec.task_manager, &mut problems);
     validate_job_manager(&cluster, &mut problems);
-    for (component, resources) in
-        [("jobManager", &spec.job_manager.resources), ("taskManager", &spec.task_manager.resources)]
-    {
+    let flink_configuration: BTreeMap<String, String> =
+        flatten(&spec.flink_configuration).into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+    for (component, process, resources) in [
+        ("jobManager", Process::JobClusterJobManager, &spec.job_manager.resources),
+        ("taskManager", Process::TaskManager, &spec.task_manager.resources),
+    ] {
         if let Some(resources) = resources {
             validate_resources(resources, &["spec", component, "resources"], &mut problems);
-            let key = if component == "jobManager" {
-                version.jobmanager_memory()
-            } else {
-                version.taskmanager_memory()
-            };
             check_heap_fits(
                 resources,
-                key,
+                version.memory_key(process),
                 version,
                 &["spec", component, "resources", "memory"],
                 &mut problems,
@@ -774,8 +772,9 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
             check_memory_accepted(
                 resources,
                 component,
+                process,
                 version,
-                &flatten(&spec.flink_configuration),
+                &flink_configuration,
                 &mut problems,
             );
         }
@@ -788,8 +787,6 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
     if let Some(dir) = &spec.savepoint_dir {
         check_text(dir, path(&["spec", "savepointDir"]), &mut problems);
     }
-    let flink_configuration: BTreeMap<String, String> =
-        flatten(&spec.flink_configuration).into_iter().map(|(k, v)| (k, v.to_owned())).collect();
     validate_flink_configuration(
         &flink_configuration,
         version,
@@ -1054,18 +1051,14 @@ fn check_heap_fits(
 fn check_memory_accepted(
     resources: &Resources,
     component: &str,
+    process: Process,
     version: FlinkVersion,
-    flink_configuration: &[(String, &str)],
+    flink_configuration: &BTreeMap<String, String>,
     problems: &mut Vec<Problem>,
 ) {
-    let process = if component == "jobManager" {
-        Process::JobClusterJobManager
-    } else {
-        Process::TaskManager
-    };
     let Some(min) = version.min_process_memory(process) else { return };
     let prefix = if process.is_jobmanager() { "jobmanager.memory." } else { "taskmanager.memory." };
-    if flink_configuration.iter().any(|(key, _)| key.starts_with(prefix)) {
+    if flink_configuration.keys().any(|key| key.starts_with(prefix)) {
         return;
     }
     let Some(memory) = &resources.memory else { return };
