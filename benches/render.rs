@@ -16,10 +16,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use kubectl_flink::commands::krm;
 use kubectl_flink::input::Input;
+use kubectl_flink::model::{Model, native};
 use kubectl_flink::output::Format;
 use kubectl_flink::render::Renderer;
-use kubectl_flink::{RenderOptions, check, krm, load, model, output, render, spec};
+use kubectl_flink::validate::Policy;
+use kubectl_flink::{RenderOptions, check, output, pipeline, render};
 
 const EXAMPLES: &[(&str, &str)] = &[
     ("seed-ha", include_str!("../examples/seed-ha.yaml")),
@@ -92,19 +95,20 @@ fn resource_list() -> String {
 
 fn stages(c: &mut Criterion) {
     let inputs = [seed_ha()];
-    let policy = spec::Policy::default();
-    let loaded = load::load(&inputs, &[], policy, None).expect("seed-ha loads");
+    let policy = Policy::default();
+    let loaded = pipeline::load_valid(&inputs, &[], policy, None).expect("seed-ha loads");
     let valid = &loaded[0].valid;
-    let model = model::build(valid);
+    let standalone = native::Options::default();
+    let model = Model::build(valid, &standalone).unwrap().expect("a standalone cluster");
     let renderer = Renderer::new(None).expect("built-in templates");
     let documents = renderer.render(&model).expect("seed-ha renders");
     let objects = check::check(&documents).expect("seed-ha checks");
 
     let mut group = c.benchmark_group("stage");
     group.bench_function("load", |b| {
-        b.iter(|| load::load(black_box(&inputs), &[], policy, None).unwrap());
+        b.iter(|| pipeline::load_valid(black_box(&inputs), &[], policy, None).unwrap());
     });
-    group.bench_function("model", |b| b.iter(|| model::build(black_box(valid))));
+    group.bench_function("model", |b| b.iter(|| Model::build(black_box(valid), &standalone)));
     group.bench_function("render-warm", |b| b.iter(|| renderer.render(black_box(&model)).unwrap()));
     // What one process pays: a new environment compiles the templates it uses.
     group.bench_function("render-cold", |b| {

@@ -20,7 +20,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
-use crate::names;
+use crate::k8s::names;
 use crate::render::Document;
 use crate::yaml;
 
@@ -74,7 +74,7 @@ pub fn is_typed_as_printed(document: &Document) -> Result<bool, Error> {
 fn read_typed(document: &Document) -> Result<(Value, Option<Value>), Error> {
     let mut value = read(document)?;
     if let Some((template, main)) = &document.pod_template {
-        crate::pod::merge_template(&mut value, template, main);
+        crate::k8s::pod::merge_template(&mut value, template, main);
     }
     let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();

@@ -291,3 +291,36 @@ mod tests {
         assert_eq!(did_you_mean("zookeeper", fields), None);
     }
 }
+
+/// A problem found in a spec, at a field path in the user's spelling; the pipeline locates
+/// the path in the file and turns it into a [`Diagnostic`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: Vec<PathSegment>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: Vec<PathSegment>, message: impl Into<String>) -> Self {
+        Self { path, message: message.into(), help: None }
+    }
+
+    /// Adds a hint saying how to fix it.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// One key of a field path.
+pub fn key(name: &str) -> PathSegment {
+    PathSegment::Key(name.to_owned())
+}
+
+/// A field path of keys: `path(&["spec", "taskManager"])`.
+pub fn path(keys: &[&str]) -> Vec<PathSegment> {
+    keys.iter().map(|k| key(k)).collect()
+}

@@ -15,7 +15,7 @@ use crate::check::Object;
 use crate::error::Error;
 
 /// Output format (`-o`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// A stream of YAML documents, each starting with `---`.
     #[default]

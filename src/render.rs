@@ -106,15 +106,15 @@ impl Renderer {
 
     /// Renders every template the model asks for.
     pub fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
-        let mut documents = self.render_templates(&model.templates, model)?;
+        let mut documents = self.render_templates(model.templates(), model)?;
         for document in &mut documents {
-            document.pod_template = model.pod_templates.get(document.template.as_str()).cloned();
+            document.pod_template = model.pod_template(&document.template).cloned();
         }
         Ok(documents)
     }
 
-    /// Renders the named templates with any serializable model (native mode's).
-    pub fn render_templates<T: serde::Serialize>(
+    /// Renders the named templates with any serializable model.
+    fn render_templates<T: serde::Serialize>(
         &self,
         names: &[&'static str],
         model: &T,

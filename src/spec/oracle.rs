@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use super::{FlinkCluster, KINDS, Problem, deserialize, explain_serde_error, segment};
+use super::de::{explain_serde_error, segment};
+use super::{FlinkCluster, KINDS, deserialize};
+use crate::error::Problem;
 use crate::yaml::PathSegment;
 
 /// The spec's JSON Schema, as a value.
@@ -228,7 +230,7 @@ fn example_specs() -> Vec<(String, Value)> {
         let text = std::fs::read_to_string(&file).unwrap();
         for document in crate::yaml::parse_documents(&text).unwrap() {
             let Some(root) = document.root else { continue };
-            let value = crate::load::to_json(&root).unwrap();
+            let value = root.to_json().unwrap();
             if value["kind"].as_str().is_some_and(|kind| KINDS.contains(&kind))
                 && deserialize(value.clone()).is_ok()
             {

@@ -7,8 +7,9 @@
 use std::path::Path;
 
 use kubectl_flink::input::Input;
+use kubectl_flink::model::{Model, native};
 use kubectl_flink::render::{Document, Renderer};
-use kubectl_flink::{Error, check, load, model, native, spec, yaml};
+use kubectl_flink::{Error, check, pipeline, yaml};
 use serde_json::{Value, json};
 
 use crate::support::{examples, root, yaml_files};
@@ -19,17 +20,14 @@ const UID: &str = "3f0c1c64-1b8e-4a6f-9a53-1f5b8e9d2c7a";
 /// The documents the built-in templates render for the specs in `text`, before the check.
 fn documents(origin: &str, text: String) -> Result<Vec<Document>, Error> {
     let input = Input { origin: origin.into(), text };
-    let loaded = load::load(&[input], &[], spec::Policy::default(), None)?;
+    let specs =
+        pipeline::load_valid(&[input], &[], kubectl_flink::validate::Policy::default(), None)?;
     let renderer = Renderer::new(None)?;
+    let options = native::Options { phase: Some(native::Phase::All), owner_uid: Some(UID) };
     let mut documents = Vec::new();
-    for item in &loaded {
-        if native::is_native(&item.valid) {
-            let options = native::Options { phase: Some(native::Phase::All), owner_uid: Some(UID) };
-            let model = native::build(&item.valid, &options)?;
-            documents.extend(renderer.render_templates(&model.templates, &model)?);
-        } else {
-            documents.extend(renderer.render(&model::build(&item.valid))?);
-        }
+    for spec in &specs {
+        let model = Model::build(&spec.valid, &options)?.expect("phase all renders every cluster");
+        documents.extend(renderer.render(&model)?);
     }
     Ok(documents)
 }

@@ -1,11 +1,14 @@
 //! Command-line types (clap derive). No logic lives here.
 
+pub mod integrations;
+pub mod options;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::load::overrides::Override;
 use crate::output::Format;
-use crate::overrides::Override;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -91,7 +94,7 @@ pub struct KustomizePluginInstallArgs {
 pub struct CompletionArgs {
     /// Shell, or `kubectl` for the `kubectl_complete-flink` helper
     #[arg(value_enum)]
-    pub shell: crate::integrations::CompletionShell,
+    pub shell: integrations::CompletionShell,
 }
 
 // `__complete` arguments.
@@ -137,10 +140,10 @@ pub struct RenderArgs {
     /// `owned` (Services and config maps, which reference the Deployment) or `all`
     /// [default: owner, or all with --owner-uid]
     #[arg(long, value_enum, help_heading = "Native mode")]
-    pub phase: Option<crate::native::Phase>,
+    pub phase: Option<crate::model::native::Phase>,
     /// Native mode: the uid of the live JobManager Deployment, which the owned objects
     /// reference (`kubectl get deployment NAME -o jsonpath='{.metadata.uid}'`)
-    #[arg(long, value_name = "UID", value_parser = crate::native::parse_uid, help_heading = "Native mode")]
+    #[arg(long, value_name = "UID", value_parser = crate::k8s::names::parse_uid, help_heading = "Native mode")]
     pub owner_uid: Option<String>,
 }
 

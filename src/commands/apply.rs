@@ -7,17 +7,38 @@
 //! is rendered and checked before kubectl runs; the first kubectl failure stops the run.
 //! kubectl's stdout is collected into the outcome, its stderr goes straight to the terminal.
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::cli::{ApplyArgs, DryRun};
+use super::{Outcome, Specs};
 use crate::error::{Diagnostic, Error, ErrorKind};
-use crate::native::{self, Phase};
+use crate::k8s::names;
+use crate::load::Substitution;
+use crate::load::input::Input;
+use crate::load::overrides::Override;
+use crate::model::Model;
+use crate::model::native::{self, Phase};
 use crate::output::{self, Format};
-use crate::overrides::Override;
+use crate::pipeline::{self, RenderOptions};
+use crate::render::Renderer;
+use crate::validate::{Policy, Valid};
 use crate::yaml::PathSegment;
-use crate::{Outcome, RenderOptions, load, names, spec};
+
+/// What `apply` was asked for.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub specs: Specs,
+    pub templates: Option<PathBuf>,
+    /// kubectl's `--context`.
+    pub context: Option<String>,
+    /// kubectl's `--namespace`, also the namespace of specs that name none.
+    pub namespace: Option<String>,
+    /// kubectl's `--kubeconfig`.
+    pub kubeconfig: Option<PathBuf>,
+    /// kubectl's `--dry-run` strategy (`client`, `server`), if any.
+    pub dry_run: Option<&'static str>,
+}
 
 /// The uid the owned objects reference in a dry run when the Deployment does not exist yet.
 pub const DRY_RUN_UID: &str = "00000000-0000-0000-0000-000000000000";
@@ -81,35 +102,29 @@ impl Kubectl for SystemKubectl {
 }
 
 /// Runs `kubectl-flink apply`.
-pub fn run(
-    args: &ApplyArgs,
-    stdin: &mut dyn Read,
-    env: &BTreeMap<String, String>,
-    kubectl: &mut dyn Kubectl,
-) -> Result<Outcome, Error> {
-    let crate::Specs { inputs, substitution, policy, mut overrides } =
-        crate::read_specs(&args.spec, stdin, env)?;
+pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> {
+    let Specs { inputs, substitution, policy, overrides } = &args.specs;
+    let mut overrides = overrides.clone();
     if let Some(namespace) = &args.namespace {
         let placed =
-            namespace_override(namespace, &inputs, &overrides, policy, substitution.as_ref())?;
+            namespace_override(namespace, inputs, &overrides, *policy, substitution.as_ref())?;
         overrides.push(placed);
     }
-    let loaded = load::load(&inputs, &overrides, policy, substitution.as_ref())?;
-    let renderer = crate::render::Renderer::new(args.spec.templates.as_deref())?;
+    let loaded = pipeline::load_valid(inputs, &overrides, *policy, substitution.as_ref())?;
+    let renderer = Renderer::new(args.templates.as_deref())?;
     // Everything renders (the owned phases with a stand-in uid) before kubectl runs.
     for item in loaded.iter().filter(|l| native::is_native(&l.valid)) {
-        let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(DRY_RUN_UID) };
-        native::render(&item.valid, &renderer, &options)?;
+        render_owned(&item.valid, &renderer, DRY_RUN_UID)?;
     }
     let options = RenderOptions {
         format: Format::Yaml,
         overrides: &overrides,
-        templates: args.spec.templates.as_deref(),
-        policy,
+        templates: args.templates.as_deref(),
+        policy: *policy,
         substitution: substitution.as_ref(),
         native: native::Options::default(),
     };
-    let first = crate::render(&inputs, &options)?;
+    let first = pipeline::render(inputs, &options)?;
     let mut outcome = Outcome { stdout: Vec::new(), warnings: first.warnings, failure: None };
 
     let names: Vec<String> = loaded.iter().map(|l| l.valid.cluster.metadata.name.clone()).collect();
@@ -136,8 +151,7 @@ pub fn run(
                 return Ok(outcome);
             }
         };
-        let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(&uid) };
-        owned.extend(native::render(&item.valid, &renderer, &options)?);
+        owned.extend(render_owned(&item.valid, &renderer, &uid)?);
     }
     if !owned.is_empty() {
         let yaml = output::encode(&owned, Format::Yaml)?;
@@ -161,20 +175,31 @@ pub fn run(
     Ok(outcome)
 }
 
+/// The owned phase of one native cluster, referencing the Deployment of uid `uid`.
+fn render_owned(
+    valid: &Valid,
+    renderer: &Renderer,
+    uid: &str,
+) -> Result<Vec<crate::check::Object>, Error> {
+    let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(uid) };
+    let model = Model::Native(Box::new(native::build(valid, &options)?));
+    pipeline::render_model(renderer, &model)
+}
+
 /// `metadata.namespace=NAMESPACE` for `--namespace`, after checking that no spec names
 /// another namespace (kubectl would refuse the objects; native mode bakes the namespace
 /// into Flink's configuration).
 fn namespace_override(
     namespace: &str,
-    inputs: &[crate::input::Input],
+    inputs: &[Input],
     overrides: &[Override],
-    policy: spec::Policy,
-    substitution: Option<&load::Substitution>,
+    policy: Policy,
+    substitution: Option<&Substitution>,
 ) -> Result<Override, Error> {
     names::check_dns_label(namespace).map_err(|message| {
         Error::usage(Diagnostic::new(format!("--namespace `{namespace}`: {message}")))
     })?;
-    for item in load::load(inputs, overrides, policy, substitution)? {
+    for item in pipeline::load_valid(inputs, overrides, policy, substitution)? {
         let metadata = &item.valid.cluster.metadata;
         if let Some(other) = metadata.namespace.as_deref().filter(|n| *n != namespace) {
             return Err(Error::usage(
@@ -194,7 +219,7 @@ fn namespace_override(
 }
 
 /// `--context` and `--kubeconfig`, for every kubectl call.
-fn connection(args: &ApplyArgs) -> Vec<String> {
+fn connection(args: &Options) -> Vec<String> {
     let mut flags = Vec::new();
     if let Some(context) = &args.context {
         flags.extend(["--context".to_owned(), context.clone()]);
@@ -203,14 +228,6 @@ fn connection(args: &ApplyArgs) -> Vec<String> {
         flags.extend(["--kubeconfig".to_owned(), kubeconfig.display().to_string()]);
     }
     flags
-}
-
-fn dry_run(args: &ApplyArgs) -> Option<&'static str> {
-    match args.dry_run {
-        None | Some(DryRun::None) => None,
-        Some(DryRun::Client) => Some("client"),
-        Some(DryRun::Server) => Some("server"),
-    }
 }
 
 fn failed(message: String, help: impl Into<String>) -> Error {
@@ -226,7 +243,7 @@ fn start_failure(err: &str) -> Error {
 
 fn kubectl_apply(
     kubectl: &mut dyn Kubectl,
-    args: &ApplyArgs,
+    args: &Options,
     yaml: &[u8],
     outcome: &mut Outcome,
     what: &str,
@@ -234,7 +251,7 @@ fn kubectl_apply(
     state: &str,
 ) -> Result<(), Error> {
     let mut command = vec!["apply".to_owned(), "-f".to_owned(), "-".to_owned()];
-    if let Some(strategy) = dry_run(args) {
+    if let Some(strategy) = args.dry_run {
         command.push(format!("--dry-run={strategy}"));
     }
     if let Some(namespace) = &args.namespace {
@@ -257,8 +274,8 @@ fn kubectl_apply(
 /// The uid of a native cluster's JobManager Deployment.
 fn read_uid(
     kubectl: &mut dyn Kubectl,
-    args: &ApplyArgs,
-    valid: &spec::Valid,
+    args: &Options,
+    valid: &Valid,
     outcome: &mut Outcome,
 ) -> Result<String, Error> {
     let name = &valid.cluster.metadata.name;
@@ -275,9 +292,9 @@ fn read_uid(
     command.extend(connection(args));
     let output = kubectl.run(&command, &[], true).map_err(|err| start_failure(&err))?;
     let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    match native::parse_uid(&text) {
+    match names::parse_uid(&text) {
         Ok(uid) if output.success => Ok(uid),
-        _ if dry_run(args).is_some() => {
+        _ if args.dry_run.is_some() => {
             outcome.warnings.push(format!(
                 "dry run: deployment/{name} does not exist, so its owned objects were checked with the placeholder uid {DRY_RUN_UID}"
             ));
@@ -332,31 +349,22 @@ mod tests {
         }
     }
 
-    fn parse(extra: &[&str]) -> ApplyArgs {
-        use clap::Parser;
-        let mut words = vec!["kubectl-flink", "apply", "-f", "spec.yaml"];
-        words.extend(extra);
-        match crate::cli::Cli::parse_from(words).command {
-            Some(crate::cli::Command::Apply(parsed)) => parsed,
-            _ => unreachable!("apply parses"),
-        }
-    }
-
     const SPEC: &str = "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkSessionCluster\nmetadata: {name: s}\nspec: {image: flink:2.3, mode: native}\n";
 
-    fn run_with(fake: &mut Fake, extra: &[&str]) -> Outcome {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("spec.yaml");
-        std::fs::write(&path, SPEC).unwrap();
-        let mut parsed = parse(extra);
-        parsed.spec.filenames = vec![path];
-        run(&parsed, &mut std::io::empty(), &BTreeMap::new(), fake).unwrap()
+    fn run_with(fake: &mut Fake, options: Options) -> Outcome {
+        let input = Input { origin: "spec.yaml".into(), text: SPEC.into() };
+        let options =
+            Options { specs: Specs { inputs: vec![input], ..Specs::default() }, ..options };
+        run(&options, fake).unwrap()
     }
 
     #[test]
     fn native_clusters_apply_in_two_phases_with_the_uid_between() {
         let mut fake = Fake { calls: Vec::new(), fail_on: None };
-        let outcome = run_with(&mut fake, &["--context", "kind", "--dry-run=server"]);
+        let outcome = run_with(
+            &mut fake,
+            Options { context: Some("kind".into()), dry_run: Some("server"), ..Options::default() },
+        );
         assert!(outcome.failure.is_none());
         assert_eq!(String::from_utf8(outcome.stdout).unwrap(), "applied 1\napplied 3\n");
         let argv: Vec<String> = fake.calls.iter().map(|(a, _)| a.join(" ")).collect();
@@ -375,7 +383,7 @@ mod tests {
     #[test]
     fn the_first_failure_stops_the_run() {
         let mut fake = Fake { calls: Vec::new(), fail_on: Some(1) };
-        let outcome = run_with(&mut fake, &[]);
+        let outcome = run_with(&mut fake, Options::default());
         assert_eq!(fake.calls.len(), 1);
         let err = outcome.failure.unwrap().to_string();
         assert!(err.contains("stopped before the owned phase"), "{err}");

@@ -1,27 +1,48 @@
-//! Input texts → validated specs, with every problem located in the file the user wrote.
+//! Input texts → specs, each with what it takes to locate a problem in the file the user wrote.
 //!
-//! Each document is parsed into a node tree, converted to JSON, edited by `--set`,
-//! deserialized and validated. Problems from every document are collected and reported
-//! together; nothing is rendered unless all documents are valid.
+//! Each document is parsed into a node tree, variables are substituted inside its scalars,
+//! it is converted to JSON, edited by `--set` and deserialized. Problems from every document
+//! are collected and reported together. Validation is the next stage; [`Loaded::locate`]
+//! points its problems at lines.
+
+pub mod input;
+pub mod overrides;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::envsubst;
-use crate::error::{Diagnostic, Error, Location};
-use crate::input::Input;
-use crate::overrides::{self, Override};
-use crate::spec::{self, Policy, Problem, Valid};
+use crate::error::{Diagnostic, Location, Problem};
+use crate::spec::{self, FlinkCluster};
 use crate::yaml::{self, Node, NodeKind, PathSegment};
+use input::Input;
+use overrides::Override;
 
-/// A validated spec and the input it came from.
+/// A spec read from an input, with its node tree for locating problems.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub valid: Valid,
-    pub origin: String,
+    pub cluster: FlinkCluster,
+    /// The index of its input in the list given to [`load`].
+    pub input: usize,
+    /// Where it stands: "cluster.yaml, document 2".
+    pub place: String,
+    pub locator: Locator,
     /// Warnings about the input itself (unset variables).
     pub warnings: Vec<String>,
+}
+
+/// A document's node tree, kept to point problems at the lines they are about.
+#[derive(Debug, Clone)]
+pub struct Locator {
+    root: Node,
+}
+
+impl Locator {
+    /// Points a problem at the `--set` that caused it, or at the line in the file.
+    pub fn locate(&self, input: &Input, overrides: &[Override], problem: &Problem) -> Diagnostic {
+        locate(input, &self.root, overrides, problem)
+    }
 }
 
 /// Variables to substitute in spec values, and how (`--env`, `--env-file`, `--var`).
@@ -31,39 +52,36 @@ pub struct Substitution {
     pub options: envsubst::Options,
 }
 
-/// Loads every document of every input.
+/// Loads every document of every input, in order: each one a spec or what is wrong with it
+/// (an input that does not parse is one entry).
 pub fn load(
     inputs: &[Input],
     overrides: &[Override],
-    policy: Policy,
     substitution: Option<&Substitution>,
-) -> Result<Vec<Loaded>, Error> {
+) -> Vec<Result<Loaded, Vec<Diagnostic>>> {
     let mut loaded = Vec::new();
-    // Where each loaded spec stands: "cluster.yaml, document 2".
-    let mut places = Vec::new();
-    let mut diagnostics = Vec::new();
-    for input in inputs {
+    for (input_index, input) in inputs.iter().enumerate() {
         let documents = match yaml::parse_documents(&input.text) {
             Ok(documents) => documents,
             Err(err) => {
-                diagnostics.push(yaml_diagnostic(input, &err));
+                loaded.push(Err(vec![yaml_diagnostic(input, &err)]));
                 continue;
             }
         };
         if documents.is_empty() {
-            diagnostics.push(
+            loaded.push(Err(vec![
                 Diagnostic::new(format!("`{}` holds no spec", input.origin))
                     .with_help("give a file with a `kind: FlinkJobCluster` or `kind: FlinkSessionCluster` document"),
-            );
+            ]));
         }
         let count = documents.len();
         for (index, document) in documents.into_iter().enumerate() {
             let Some(mut root) = document.root else {
-                diagnostics.push(
+                loaded.push(Err(vec![
                     Diagnostic::new(format!("document {} of {count} is empty", index + 1))
                         .at(Location::in_text(&input.origin, &input.text, document.start, None))
                         .with_help("remove the stray `---` or fill in the document"),
-                );
+                ]));
                 continue;
             };
             let mut warnings = Vec::new();
@@ -81,24 +99,21 @@ pub fn load(
                         )
                     })),
                     Err(err) => {
-                        diagnostics.extend(err.to_error(&input.origin, &input.text).diagnostics);
+                        loaded.push(Err(err.to_error(&input.origin, &input.text).diagnostics));
                         continue;
                     }
                 }
             }
-            match load_document(input, &root, overrides, policy) {
-                Ok(valid) => {
-                    loaded.push(Loaded { valid, origin: input.origin.clone(), warnings });
-                    places.push(format!("{}, document {}", input.origin, index + 1));
-                }
-                Err(mut more) => diagnostics.append(&mut more),
-            }
+            loaded.push(load_document(input, &root, overrides).map(|cluster| Loaded {
+                cluster,
+                input: input_index,
+                place: format!("{}, document {}", input.origin, index + 1),
+                locator: Locator { root },
+                warnings,
+            }));
         }
     }
-    if diagnostics.is_empty() {
-        diagnostics.extend(duplicate_names(&loaded, &places));
-    }
-    if diagnostics.is_empty() { Ok(loaded) } else { Err(Error::input(diagnostics)) }
+    loaded
 }
 
 fn yaml_diagnostic(input: &Input, err: &yaml::YamlError) -> Diagnostic {
@@ -125,15 +140,13 @@ fn load_document(
     input: &Input,
     root: &Node,
     overrides: &[Override],
-    policy: Policy,
-) -> Result<Valid, Vec<Diagnostic>> {
+) -> Result<FlinkCluster, Vec<Diagnostic>> {
     let locate = |problem: Problem| locate(input, root, overrides, &problem);
     let mut document = to_json(root).map_err(|err| vec![yaml_diagnostic(input, &err)])?;
     spec::check_header(&document).map_err(|p| vec![locate(p)])?;
     overrides::apply(&mut document, &config_overrides_as_text(overrides))
         .map_err(|e| e.diagnostics)?;
-    let cluster = spec::deserialize(document).map_err(|p| vec![locate(p)])?;
-    spec::validate(cluster, policy).map_err(|problems| problems.into_iter().map(locate).collect())
+    spec::deserialize(document).map_err(|p| vec![locate(p)])
 }
 
 /// Converts a document to JSON; `flinkConfiguration` values keep the text the user wrote
@@ -207,22 +220,4 @@ fn locate(input: &Input, root: &Node, overrides: &[Override], problem: &Problem)
         diagnostic = diagnostic.at(Location::in_text(&input.origin, &input.text, start, Some(end)));
     }
     diagnostic
-}
-
-fn duplicate_names(loaded: &[Loaded], places: &[String]) -> Vec<Diagnostic> {
-    let mut seen: BTreeMap<(Option<&str>, &str), &str> = BTreeMap::new();
-    let mut diagnostics = Vec::new();
-    for (item, place) in loaded.iter().zip(places) {
-        let metadata = &item.valid.cluster.metadata;
-        if let Some(first) = seen.insert((metadata.namespace.as_deref(), &metadata.name), place) {
-            diagnostics.push(
-                Diagnostic::new(format!(
-                    "two clusters are named `{}` (in {first} and in {place}): their objects would overwrite each other",
-                    metadata.name
-                ))
-                .with_help("give every cluster its own metadata.name"),
-            );
-        }
-    }
-    diagnostics
 }

@@ -6,15 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use super::config::{self, OptionValue};
-use super::{FLINK_LABELS, MAX_CLUSTER_ID, MIN_VERSION};
-use crate::spec::{FlinkCluster, Mode, Problem};
-use crate::version::FlinkVersion;
+use crate::error::{Problem, path as at};
+use crate::flink::config::{self, OptionValue};
+use crate::flink::native::{FLINK_LABELS, MAX_CLUSTER_ID, MIN_VERSION};
+use crate::flink::version::FlinkVersion;
+use crate::spec::{FlinkCluster, Mode};
 use crate::yaml::PathSegment;
-
-fn at(keys: &[&str]) -> Vec<PathSegment> {
-    keys.iter().map(|k| PathSegment::Key((*k).to_owned())).collect()
-}
 
 fn problem(path: Vec<PathSegment>, message: impl Into<String>, help: impl Into<String>) -> Problem {
     Problem { path, message: message.into(), help: Some(help.into()) }
@@ -121,12 +118,13 @@ pub fn validate(
         }
         return;
     }
-    let (major, minor) = MIN_VERSION;
-    if (version.major, version.minor) < MIN_VERSION {
+    if version < MIN_VERSION {
         problems.push(problem(
             at(&["spec", "flinkVersion"]),
-            format!("native mode renders Flink {major}.{minor} or newer (spec.flinkVersion is {version})"),
-            format!("use spec.flinkVersion \"{major}.{minor}\" or a 2.x version, or standalone mode"),
+            format!(
+                "native mode renders Flink {MIN_VERSION} or newer (spec.flinkVersion is {version})"
+            ),
+            format!("use spec.flinkVersion \"{MIN_VERSION}\" or a 2.x version, or standalone mode"),
         ));
     }
     let name = &cluster.metadata.name;

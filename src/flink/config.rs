@@ -12,9 +12,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::quantity::{self, Quantity};
+use super::native::{BLOB_PORT, RPC_PORT, TM_RPC_PORT};
+use super::version::{FlinkVersion, v};
+use crate::error::path as at;
+use crate::k8s::quantity::{self, Quantity};
 use crate::spec::{FlinkCluster, HaType, PullPolicy, ServiceType};
-use crate::version::FlinkVersion;
 use crate::yaml::PathSegment;
 
 /// Where the pod-template `ConfigMap` is mounted in the JobManager pod
@@ -151,10 +153,6 @@ pub fn toleration(value: &Value) -> String {
     pairs.join(",")
 }
 
-fn at(keys: &[&str]) -> Vec<PathSegment> {
-    keys.iter().map(|k| PathSegment::Key((*k).to_owned())).collect()
-}
-
 struct Builder {
     config: Config,
 }
@@ -221,7 +219,7 @@ fn stock(b: &mut Builder, version: FlinkVersion) {
 /// The `env.java.opts.all` of the version's stock configuration: the module opens Java 17
 /// needs (shipped from 1.18, when Flink began to support Java 17), or none before.
 pub fn stock_java_opts(version: FlinkVersion) -> Option<String> {
-    if version < FlinkVersion::parse("1.18").unwrap_or(version) {
+    if version < v(1, 18) {
         return None;
     }
     let mut opts: Vec<&str> = Vec::new();
@@ -444,12 +442,12 @@ fn forced(b: &mut Builder, cluster: &FlinkCluster) {
     };
     b.set("kubernetes.internal.jobmanager.entrypoint.class", entrypoint, None);
     b.set("internal.cluster.execution-mode", "NORMAL", None);
-    b.set("blob.server.port", super::BLOB_PORT.to_string(), None);
-    b.set("taskmanager.rpc.port", super::TM_RPC_PORT.to_string(), None);
+    b.set("blob.server.port", BLOB_PORT.to_string(), None);
+    b.set("taskmanager.rpc.port", TM_RPC_PORT.to_string(), None);
     if cluster.spec.high_availability.is_some() {
         // The JobManager's address comes from its pod IP at runtime (KubernetesEntrypointUtils).
         b.set("high-availability.cluster-id", name.clone(), None);
-        b.set("high-availability.jobmanager.port", super::RPC_PORT.to_string(), None);
+        b.set("high-availability.jobmanager.port", RPC_PORT.to_string(), None);
     } else {
         // InternalServiceDecorator: the headless Service `<name>` in the cluster's namespace.
         b.set("jobmanager.rpc.address", format!("{name}.{}", namespace(cluster)), None);
@@ -484,20 +482,19 @@ fn application(b: &mut Builder, cluster: &FlinkCluster, version: FlinkVersion) {
     // ProgramOptions → ExecutionConfigAccessor.applyToConfiguration, without `-d`.
     b.set("execution.attached", "true", None);
     b.set("execution.shutdown-on-attached-exit", "false", None);
-    let (path_key, ignore_key, claim_key) =
-        if version >= FlinkVersion::parse("1.20").unwrap_or(version) {
-            (
-                "execution.state-recovery.path",
-                "execution.state-recovery.ignore-unclaimed-state",
-                "execution.state-recovery.claim-mode",
-            )
-        } else {
-            (
-                "execution.savepoint.path",
-                "execution.savepoint.ignore-unclaimed-state",
-                "execution.savepoint-restore-mode",
-            )
-        };
+    let (path_key, ignore_key, claim_key) = if version >= v(1, 20) {
+        (
+            "execution.state-recovery.path",
+            "execution.state-recovery.ignore-unclaimed-state",
+            "execution.state-recovery.claim-mode",
+        )
+    } else {
+        (
+            "execution.savepoint.path",
+            "execution.savepoint.ignore-unclaimed-state",
+            "execution.savepoint-restore-mode",
+        )
+    };
     b.set(claim_key, "NO_CLAIM", None);
     let ignore = job.from_savepoint.is_some() && job.allow_non_restored_state == Some(true);
     b.set(ignore_key, ignore.to_string(), at_job("allowNonRestoredState"));
@@ -654,7 +651,7 @@ mod tests {
             "$internal.application.main".into(),
             Entry { value: OptionValue::Text("a.B".into()), source: None },
         );
-        let text = file_text(&config, FlinkVersion::parse("2.3").unwrap());
+        let text = file_text(&config, v(2, 3));
         let parsed =
             crate::yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
         for (i, value) in tricky.iter().enumerate() {
@@ -666,7 +663,7 @@ mod tests {
         }
         assert_eq!(parsed["list"], serde_json::json!(list));
         assert_eq!(parsed["$internal.application.main"], "a.B");
-        assert_eq!(text, file_text(&config, FlinkVersion::parse("2.3").unwrap()), "byte-stable");
+        assert_eq!(text, file_text(&config, v(2, 3)), "byte-stable");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! input the list goes out with its items unchanged, no new objects, `results` of severity
 //! `error`, and the run fails: kpt and kustomize accept an error result with exit code 0.
 //!
-//! Specs are loaded and rendered by the normal pipeline ([`crate::render`]); this module only
+//! Specs are loaded and rendered by the normal pipeline ([`crate::pipeline`]); this module only
 //! reads and writes the list. Input items are written back from their YAML node tree, so a
 //! plain scalar keeps its text (`0.50` stays `0.50`, `0x10` stays `0x10`) and key order is
 //! kept: kpt writes every item back to the user's files, and a function that turned `0.50`
@@ -26,12 +26,13 @@ use std::io::Read;
 
 use serde_json::{Map, Value, json};
 
+use super::Outcome;
 use crate::error::{Diagnostic, Error, ErrorKind, display_path};
-use crate::input::{self, Input};
-use crate::overrides::Override;
+use crate::load::input::{self, Input};
+use crate::load::overrides::Override;
+use crate::pipeline::{self, RenderOptions};
 use crate::spec;
 use crate::yaml::{self, Key, Limits, Node, NodeKind, PathSegment, Pos};
-use crate::{Outcome, RenderOptions};
 
 /// Where new objects go when neither `--output-dir` nor the `outputDir` setting says.
 pub const DEFAULT_OUTPUT_DIR: &str = "generated";
@@ -177,7 +178,7 @@ pub fn run(list: &ResourceList, options: &FnOptions) -> Result<Outcome, Error> {
         let options = RenderOptions { overrides: &settings, ..RenderOptions::default() };
         let input = Input { origin: source.origin.clone(), text: source.text.clone() };
         let mut objects = Vec::new();
-        match crate::render_each(&[input], &options, |checked| {
+        match pipeline::render_each(&[input], &options, |checked| {
             objects.extend(checked.into_iter().map(|o| o.value));
         }) {
             Ok(warnings) => {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, CommandFactory, ValueHint};
 
-use crate::cli::Cli;
+use super::Cli;
 use crate::error::{Diagnostic, Error};
 use crate::spec;
 
@@ -24,7 +24,7 @@ use crate::spec;
 pub const BIN: &str = "kubectl-flink";
 
 /// The `kubectl_complete-flink` helper (committed as `scripts/kubectl_complete-flink`).
-pub const KUBECTL_COMPLETE_SCRIPT: &str = include_str!("../scripts/kubectl_complete-flink");
+pub const KUBECTL_COMPLETE_SCRIPT: &str = include_str!("../../scripts/kubectl_complete-flink");
 
 /// What `completion` prints a script for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

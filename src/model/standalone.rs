@@ -10,18 +10,12 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::pod;
-use crate::quantity::{self, Quantity};
-use crate::spec::{ConfigMode, Entrypoint, HaType, PullPolicy, Resources, ServiceType, Valid};
-use crate::version::{MemoryKey, Process};
-
-/// Labels kubectl-flink sets itself; users may not override them.
-pub const RESERVED_LABELS: &[&str] = &[
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/component",
-    "app.kubernetes.io/managed-by",
-];
+use crate::flink::config::stock_java_opts;
+use crate::flink::version::{MemoryKey, Process};
+use crate::k8s::pod;
+use crate::k8s::quantity::{self, Quantity};
+use crate::spec::{ConfigMode, Entrypoint, HaType, PullPolicy, Resources, ServiceType};
+use crate::validate::Valid;
 
 /// Fixed ports, so Services and probes can name them (Flink picks random ones otherwise).
 pub const RPC_PORT: u16 = 6123;
@@ -727,7 +721,7 @@ impl<'a> FlinkOptions<'a> {
     /// (from 1.18 the module opens Java 17 needs) in front, which a plain `env.java.opts.all`
     /// would replace.
     fn user_options(&self) -> impl Iterator<Item = Opt> + '_ {
-        let stock = crate::native::config::stock_java_opts(self.valid.version);
+        let stock = stock_java_opts(self.valid.version);
         self.valid.flink_configuration.iter().map(move |(key, value)| match &stock {
             Some(stock) if key == "env.java.opts.all" || key == "env.java.opts" => {
                 (key.clone(), format!("{stock} {value}"))
@@ -881,7 +875,7 @@ impl<'a> FlinkOptions<'a> {
             }
         }
         if !user_sets(&["env.java.opts"])
-            && let Some(opts) = crate::native::config::stock_java_opts(version)
+            && let Some(opts) = stock_java_opts(version)
         {
             defaults.push(opt("env.java.opts.all", opts));
         }
@@ -935,9 +929,9 @@ impl<'a> FlinkOptions<'a> {
 
 /// Flink's console logging configuration (as shipped in `conf/`, trimmed): everything to stdout,
 /// where `kubectl logs` finds it.
-const LOG4J_CONSOLE: &str = include_str!("../templates/log4j-console.properties");
+const LOG4J_CONSOLE: &str = include_str!("../../templates/log4j-console.properties");
 /// The same for Flink up to 1.10, which ships log4j 1 (`log4j.configuration`).
-const LOG4J1_CONSOLE: &str = include_str!("../templates/log4j1-console.properties");
+const LOG4J1_CONSOLE: &str = include_str!("../../templates/log4j1-console.properties");
 const FAILOVER_STRATEGY: &str = "jobmanager.execution.failover-strategy";
 
 fn memory_option(key: MemoryKey, resources: Option<&Resources>) -> Option<Opt> {

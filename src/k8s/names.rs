@@ -3,6 +3,14 @@
 //! Schema validation (`kubernetes-validate`) does not check these, the API server does; so
 //! kubectl-flink checks them itself, before anything is written.
 
+/// Labels kubectl-flink sets itself; users may not override them.
+pub const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+];
+
 /// Longest DNS label, and longest label value.
 pub const MAX_LABEL: usize = 63;
 
@@ -79,6 +87,21 @@ pub fn check_label_value(value: &str) -> Result<(), String> {
         Err(format!(
             "label value `{value}` must be at most 63 characters of letters, digits, `-`, `_`, \
              `.`, starting and ending with a letter or digit"
+        ))
+    }
+}
+
+/// Checks `--owner-uid`: a Kubernetes uid is an RFC 4122 UUID, lowercase.
+pub fn parse_uid(text: &str) -> Result<String, String> {
+    let groups: Vec<&str> = text.split('-').collect();
+    let lengths = groups.iter().map(|g| g.len()).collect::<Vec<_>>();
+    let hex =
+        groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    if lengths == [8, 4, 4, 4, 12] && hex {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a Kubernetes uid (a lowercase UUID such as 3f0c1c64-1b8e-4a6f-9a53-1f5b8e9d2c7a)"
         ))
     }
 }

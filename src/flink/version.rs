@@ -13,12 +13,14 @@ pub struct FlinkVersion {
     pub minor: u32,
 }
 
-const fn v(major: u32, minor: u32) -> FlinkVersion {
+/// The release line `major.minor`, for constants: `v(1, 20)`.
+pub const fn v(major: u32, minor: u32) -> FlinkVersion {
     FlinkVersion { major, minor }
 }
 
 /// A Flink process a container starts, and how it is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // Flink's own names for its processes
 pub enum Process {
     /// The JobManager of a job cluster, which runs the job in the image.
     JobClusterJobManager,

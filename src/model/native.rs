@@ -14,49 +14,24 @@
 //! whose uid exists only once the Deployment does: hence two phases (see [`Phase`]).
 //! This module builds the model; templates under `templates/native/` place its values.
 
-pub(crate) mod config;
-mod validate;
-
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::check::{self, Object};
 use crate::error::{Diagnostic, Error};
-use crate::quantity;
-use crate::render::Renderer;
-use crate::spec::{HaType, Mode, Valid};
-
-pub use config::{Config, OptionValue, effective, file_text};
-pub use validate::validate;
-
-/// The oldest Flink release line native mode renders: the oldest compared with Flink's own
-/// client (1.20.5; and 2.3.0 for 2.x).
-pub const MIN_VERSION: (u32, u32) = (1, 20);
-/// Longest cluster name: Flink's `kubernetes.cluster-id` limit (`KubernetesUtils`).
-pub const MAX_CLUSTER_ID: usize = 45;
-
-/// The main container of Flink's pods (`Constants.MAIN_CONTAINER_NAME`).
-pub const MAIN_CONTAINER: &str = "flink-main-container";
-/// `Constants.LABEL_TYPE_NATIVE_TYPE`.
-pub const LABEL_TYPE: &str = "flink-native-kubernetes";
-/// Label keys Flink sets on its objects (`Constants.LABEL_*_KEY`).
-pub const FLINK_LABELS: &[&str] = &["type", "app", "component"];
-
-/// `rest.port`, `jobmanager.rpc.port`, `blob.server.port` (forced to 6124 by the client) and
-/// `taskmanager.rpc.port` (forced to 6122).
-pub const REST_PORT: u16 = 8081;
-pub const RPC_PORT: u16 = 6123;
-pub const BLOB_PORT: u16 = 6124;
-pub const TM_RPC_PORT: u16 = 6122;
+use crate::flink::config::{self, Config, OptionValue, effective, file_text};
+use crate::flink::native::{BLOB_PORT, LABEL_TYPE, MAIN_CONTAINER, REST_PORT, RPC_PORT};
+use crate::k8s::quantity;
+use crate::spec::{HaType, Mode};
+use crate::validate::Valid;
 
 const CONF_DIR: &str = "/opt/flink/conf";
 const ARTIFACTS_DIR: &str = "/opt/flink/artifacts";
 const ENTRYPOINT: &str = "/docker-entrypoint.sh";
 
 /// Which objects a render writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Phase {
     /// What must exist before the JobManager runs: its service account, role and role binding,
     /// and the JobManager Deployment
@@ -93,21 +68,6 @@ pub fn is_native(valid: &Valid) -> bool {
     valid.cluster.spec.mode == Some(Mode::Native)
 }
 
-/// Checks `--owner-uid`: a Kubernetes uid is an RFC 4122 UUID, lowercase.
-pub fn parse_uid(text: &str) -> Result<String, String> {
-    let groups: Vec<&str> = text.split('-').collect();
-    let lengths = groups.iter().map(|g| g.len()).collect::<Vec<_>>();
-    let hex =
-        groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-    if lengths == [8, 4, 4, 4, 12] && hex {
-        Ok(text.to_owned())
-    } else {
-        Err(format!(
-            "`{text}` is not a Kubernetes uid (a lowercase UUID such as 3f0c1c64-1b8e-4a6f-9a53-1f5b8e9d2c7a)"
-        ))
-    }
-}
-
 /// The command that prints the uid of a cluster's JobManager Deployment.
 pub fn uid_command(valid: &Valid) -> String {
     let cluster = &valid.cluster;
@@ -137,6 +97,9 @@ pub struct Model {
     /// Templates to render, in output order.
     #[serde(skip)]
     pub templates: Vec<&'static str>,
+    /// The phase rendered.
+    #[serde(skip)]
+    pub phase: Phase,
 }
 
 /// The JobManager Deployment.
@@ -272,6 +235,7 @@ pub fn build(valid: &Valid, options: &Options) -> Result<Model, Error> {
         pod_template,
         rbac,
         templates: Vec::new(),
+        phase: options.phase(),
     };
     model.templates = templates(&model, options.phase());
     Ok(model)
@@ -345,17 +309,6 @@ fn deployment(valid: &Valid, config: &Config, selector: &BTreeMap<String, String
         volumes: volumes(valid),
         container: container(valid, config),
     }
-}
-
-/// Renders and checks one native spec's objects for the phase asked for.
-pub fn render(valid: &Valid, renderer: &Renderer, options: &Options) -> Result<Vec<Object>, Error> {
-    let model = build(valid, options)?;
-    let documents = renderer.render_templates(&model.templates, &model)?;
-    let checked = check::check(&documents)?;
-    if options.phase() == Phase::All {
-        check::check_services_select_pods(&checked)?;
-    }
-    Ok(checked)
 }
 
 fn owner_reference(owner: &crate::spec::OwnerReference) -> Value {
@@ -551,49 +504,4 @@ fn rules(valid: &Valid) -> Vec<Value> {
         }));
     }
     rules
-}
-
-/// Checks `--phase` and `--owner-uid` against the specs they apply to.
-pub fn check_options(loaded: &[crate::load::Loaded], options: &Options) -> Result<(), Error> {
-    let native = loaded.iter().filter(|l| is_native(&l.valid)).count();
-    if options.is_set() && native == 0 {
-        return Err(Error::usage(
-            Diagnostic::new(
-                "--phase and --owner-uid apply to native mode, and no spec here is native",
-            )
-            .with_help("add `--mode native`, or set `spec.mode: native`"),
-        ));
-    }
-    if options.owner_uid.is_some() && native > 1 && options.phase() != Phase::Owner {
-        return Err(Error::usage(
-            Diagnostic::new(format!(
-                "--owner-uid names one JobManager Deployment, and {native} native clusters are rendered"
-            ))
-            .with_help("render the owned phase of one cluster at a time, or use `kubectl flink apply`"),
-        ));
-    }
-    Ok(())
-}
-
-/// The `--set` list with `--mode` added as `spec.mode=<mode>`.
-pub fn with_mode(
-    set: &[crate::overrides::Override],
-    mode: Option<Mode>,
-) -> Vec<crate::overrides::Override> {
-    let mut overrides = set.to_vec();
-    if let Some(mode) = mode {
-        let text = match mode {
-            Mode::Standalone => "standalone",
-            Mode::Native => "native",
-        };
-        overrides.push(crate::overrides::Override {
-            arg: format!("--mode {text}"),
-            path: vec![
-                crate::yaml::PathSegment::Key("spec".into()),
-                crate::yaml::PathSegment::Key("mode".into()),
-            ],
-            value: Value::String(text.into()),
-        });
-    }
-    overrides
 }

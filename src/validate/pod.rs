@@ -1,58 +1,20 @@
-//! Pod customisation: validating the Kubernetes fragments a spec carries, and merging pod
-//! templates the way Flink does.
-//!
-//! Fragments (tolerations, affinity, env, volumes, pod templates …) are read strictly through
-//! their k8s-openapi types, so a misspelt field is an error at the spec's line, not a field
-//! the API server drops. Pod templates are merged after rendering, in typed, tested Rust.
-//!
-//! Precedence, as Flink documents for its pod templates ("explicit option > template >
-//! default"):
-//! 1. what kubectl-flink derives from the spec wins: names, labels, image, command, args,
-//!    ports, resources, env and mounts it sets, service account, restart policy;
-//! 2. the template fills every other field, and replaces kubectl-flink's defaults
-//!    (`securityContext` of pod and container, the JobManager probes);
-//! 3. lists merge by name (containers, init containers, volumes, env, ports, mounts): the
-//!    main container is merged field by field, other containers are added after it; maps
-//!    (labels, annotations, node selector) are united, kubectl-flink's keys winning.
+//! Pod customisation fragments a spec carries (tolerations, affinity, env, volumes, pod
+//! templates, ingress), read strictly through their k8s-openapi types, so a misspelt field is
+//! an error at the spec's line, not a field the API server drops.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use k8s_openapi::api::core::v1::{
     Affinity, EnvFromSource, EnvVar, PodSecurityContext, PodTemplateSpec, Toleration, Volume,
     VolumeMount,
 };
 
-use crate::check::exact;
-use crate::names;
-use crate::spec::{ClusterSpec, Problem};
+use crate::check::exact; // TODO(#16): moves to k8s::typed with the new check
+use crate::error::{Problem, path as at};
+use crate::k8s::names;
+use crate::k8s::pod::{CONFIG_VOLUME, FLINK_OPTION_ENV, RESERVED_ENV, secret_volume};
+use crate::spec::ClusterSpec;
 use crate::yaml::PathSegment;
-
-/// Environment variables kubectl-flink sets itself.
-pub const RESERVED_ENV: &[&str] = &["POD_IP", "POD_NAMESPACE"];
-/// Variables kubectl-flink sets from Flink options (the image's entrypoint and the start
-/// scripts read them); a second definition in `spec.env` would silently replace them.
-pub const FLINK_OPTION_ENV: &[&str] = &[
-    "FLINK_PROPERTIES",
-    "FLINK_ENV_JAVA_OPTS",
-    "FLINK_ENV_JAVA_OPTS_JM",
-    "FLINK_ENV_JAVA_OPTS_TM",
-    "FLINK_JM_HEAP",
-    "FLINK_TM_HEAP",
-    "FLINK_LOG_DIR",
-    "FLINK_PID_DIR",
-    "HADOOP_CONF_DIR",
-    "YARN_CONF_DIR",
-];
-/// Volume names kubectl-flink uses itself.
-pub const CONFIG_VOLUME: &str = "flink-config";
-
-/// Fields that are kubectl-flink's defaults: a pod template replaces them.
-const POD_DEFAULTS: &[&str] = &["securityContext"];
-const CONTAINER_DEFAULTS: &[&str] = &["securityContext", "livenessProbe", "readinessProbe"];
-
-fn at(keys: &[&str]) -> Vec<PathSegment> {
-    keys.iter().map(|k| PathSegment::Key((*k).to_owned())).collect()
-}
 
 fn item(keys: &[&str], index: usize) -> Vec<PathSegment> {
     let mut path = at(keys);
@@ -278,17 +240,6 @@ fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
     }
 }
 
-/// The pod volume kubectl-flink adds for a Secret mounted as files.
-pub fn secret_volume(secret: &str) -> String {
-    let name = format!("secret-{secret}");
-    name.chars()
-        .take(names::MAX_LABEL)
-        .collect::<String>()
-        .replace('.', "-")
-        .trim_end_matches('-')
-        .to_owned()
-}
-
 fn validate_template(template: &Value, path: &[PathSegment], problems: &mut Vec<Problem>) {
     // A template may leave `containers` out (it only adds pod fields); the type requires it.
     let mut checked = template.clone();
@@ -361,209 +312,10 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Probl
     }
 }
 
-/// One component's pod template: its own (`jobManager.podTemplate`) over the shared one
-/// (`spec.podTemplate`), so the component's fields win.
-pub fn combine(component: Option<&Value>, shared: Option<&Value>, main: &str) -> Option<Value> {
-    match (component, shared) {
-        (None, None) => None,
-        (Some(only), None) | (None, Some(only)) => Some(only.clone()),
-        (Some(component), Some(shared)) => {
-            let mut pod = component.clone();
-            merge_pod(&mut pod, shared, main, false);
-            Some(pod)
-        }
-    }
-}
-
-/// Merges a pod template under a rendered workload's pod template (`spec.template`).
-pub fn merge_template(object: &mut Value, template: &Value, main: &str) {
-    merge_pod(&mut object["spec"]["template"], template, main, true);
-}
-
-/// Merges `template` under `pod`: `pod`'s fields win, except its defaults when
-/// `replace_defaults` (a template given by the user replaces kubectl-flink's defaults).
-fn merge_pod(pod: &mut Value, template: &Value, main: &str, replace_defaults: bool) {
-    merge_maps(&mut pod["metadata"], &template["metadata"], &["labels", "annotations"]);
-    let ours = &mut pod["spec"];
-    let theirs = &template["spec"];
-    let Some(theirs) = theirs.as_object() else { return };
-    for (field, value) in theirs {
-        match field.as_str() {
-            "containers" => merge_containers(ours, value, main, replace_defaults),
-            "initContainers" | "volumes" | "imagePullSecrets" | "hostAliases" => {
-                merge_named_list(&mut ours[field.as_str()], value);
-            }
-            "tolerations" | "topologySpreadConstraints" => append(&mut ours[field.as_str()], value),
-            "nodeSelector" => merge_map(&mut ours[field.as_str()], value),
-            _ if replace_defaults && POD_DEFAULTS.contains(&field.as_str()) => {
-                ours[field.as_str()] = value.clone();
-            }
-            _ => {
-                if ours.get(field).is_none_or(Value::is_null) {
-                    ours[field.as_str()] = value.clone();
-                }
-            }
-        }
-    }
-}
-
-fn merge_maps(ours: &mut Value, theirs: &Value, fields: &[&str]) {
-    for field in fields {
-        if !theirs[*field].is_null() {
-            merge_map(&mut ours[*field], &theirs[*field]);
-        }
-    }
-}
-
-/// Unites two maps; ours win.
-fn merge_map(ours: &mut Value, theirs: &Value) {
-    let Some(theirs) = theirs.as_object() else { return };
-    if !ours.is_object() {
-        *ours = Value::Object(Map::new());
-    }
-    let map = ours.as_object_mut().expect("just made an object");
-    for (key, value) in theirs {
-        map.entry(key.clone()).or_insert_with(|| value.clone());
-    }
-}
-
-fn append(ours: &mut Value, theirs: &Value) {
-    let Some(theirs) = theirs.as_array() else { return };
-    if !ours.is_array() {
-        *ours = Value::Array(Vec::new());
-    }
-    ours.as_array_mut().expect("just made an array").extend(theirs.iter().cloned());
-}
-
-/// Adds the template's items whose `name` we do not have.
-fn merge_named_list(ours: &mut Value, theirs: &Value) {
-    let Some(theirs) = theirs.as_array() else { return };
-    if !ours.is_array() {
-        *ours = Value::Array(Vec::new());
-    }
-    let list = ours.as_array_mut().expect("just made an array");
-    for item in theirs {
-        if !list.iter().any(|o| o.get("name").is_some() && o.get("name") == item.get("name")) {
-            list.push(item.clone());
-        }
-    }
-}
-
-fn merge_containers(pod: &mut Value, theirs: &Value, main: &str, replace_defaults: bool) {
-    let Some(theirs) = theirs.as_array() else { return };
-    for container in theirs {
-        if container["name"] == main {
-            let ours = pod["containers"]
-                .as_array_mut()
-                .and_then(|list| list.iter_mut().find(|c| c["name"] == main));
-            if let Some(ours) = ours {
-                merge_container(ours, container, replace_defaults);
-            }
-        } else {
-            merge_named_list(&mut pod["containers"], &Value::Array(vec![container.clone()]));
-        }
-    }
-}
-
-fn merge_container(ours: &mut Value, theirs: &Value, replace_defaults: bool) {
-    let Some(theirs) = theirs.as_object() else { return };
-    for (field, value) in theirs {
-        match field.as_str() {
-            "env" | "ports" | "volumeMounts" | "envFrom" => {
-                if field == "envFrom" {
-                    append(&mut ours[field.as_str()], value);
-                } else {
-                    merge_named_list(&mut ours[field.as_str()], value);
-                }
-            }
-            "resources" => {
-                for part in ["requests", "limits"] {
-                    if !value[part].is_null() {
-                        merge_map(&mut ours["resources"][part], &value[part]);
-                    }
-                }
-            }
-            _ if replace_defaults && CONTAINER_DEFAULTS.contains(&field.as_str()) => {
-                ours[field.as_str()] = value.clone();
-            }
-            _ => {
-                if ours.get(field).is_none_or(Value::is_null) {
-                    ours[field.as_str()] = value.clone();
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn rendered() -> Value {
-        json!({
-            "spec": {"template": {
-                "metadata": {"labels": {"app": "ours"}},
-                "spec": {
-                    "serviceAccountName": "ours",
-                    "securityContext": {"runAsUser": 9999},
-                    "volumes": [{"name": "flink-config", "configMap": {"name": "c"}}],
-                    "containers": [{
-                        "name": "jobmanager", "image": "flink",
-                        "env": [{"name": "A", "value": "ours"}],
-                        "livenessProbe": {"tcpSocket": {"port": 6123}},
-                        "resources": {"limits": {"cpu": "1"}}
-                    }]
-                }
-            }}
-        })
-    }
-
-    #[test]
-    fn ours_win_template_fills_and_replaces_defaults() {
-        let mut object = rendered();
-        let template = json!({
-            "metadata": {"labels": {"app": "theirs", "extra": "x"}, "annotations": {"a": "b"}},
-            "spec": {
-                "serviceAccountName": "theirs",
-                "securityContext": {"runAsUser": 1000},
-                "priorityClassName": "high",
-                "volumes": [{"name": "flink-config", "emptyDir": {}}, {"name": "data", "emptyDir": {}}],
-                "initContainers": [{"name": "init", "image": "busybox"}],
-                "containers": [
-                    {"name": "jobmanager", "env": [{"name": "A", "value": "theirs"}, {"name": "B", "value": "b"}],
-                     "livenessProbe": {"httpGet": {"port": 8081}}, "workingDir": "/tmp",
-                     "resources": {"limits": {"cpu": "4", "memory": "1Gi"}}},
-                    {"name": "sidecar", "image": "envoy"}
-                ]
-            }
-        });
-        merge_template(&mut object, &template, "jobmanager");
-        let pod = &object["spec"]["template"];
-        assert_eq!(pod["metadata"]["labels"], json!({"app": "ours", "extra": "x"}));
-        assert_eq!(pod["metadata"]["annotations"], json!({"a": "b"}));
-        assert_eq!(pod["spec"]["serviceAccountName"], "ours", "explicit wins");
-        assert_eq!(
-            pod["spec"]["securityContext"],
-            json!({"runAsUser": 1000}),
-            "template replaces a default"
-        );
-        assert_eq!(pod["spec"]["priorityClassName"], "high", "template fills");
-        assert_eq!(pod["spec"]["volumes"].as_array().unwrap().len(), 2);
-        assert_eq!(pod["spec"]["volumes"][0]["configMap"]["name"], "c", "ours win by name");
-        assert_eq!(pod["spec"]["initContainers"][0]["name"], "init");
-        let containers = pod["spec"]["containers"].as_array().unwrap();
-        assert_eq!(containers.len(), 2);
-        assert_eq!(containers[0]["name"], "jobmanager", "the main container stays first");
-        assert_eq!(containers[1]["name"], "sidecar");
-        assert_eq!(
-            containers[0]["env"],
-            json!([{"name": "A", "value": "ours"}, {"name": "B", "value": "b"}])
-        );
-        assert_eq!(containers[0]["livenessProbe"], json!({"httpGet": {"port": 8081}}));
-        assert_eq!(containers[0]["workingDir"], "/tmp");
-        assert_eq!(containers[0]["resources"]["limits"], json!({"cpu": "1", "memory": "1Gi"}));
-    }
 
     #[test]
     fn templates_that_remove_or_replace_flink_are_refused() {

@@ -1,0 +1,181 @@
+//! Flags → the options commands take: reading the `-f` inputs and variable files, `--set`,
+//! `--mode`, `--owner-uid`; and how clap spells the option enums the lower layers define.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use clap::ValueEnum;
+use clap::builder::PossibleValue;
+use serde_json::Value;
+
+use super::{ApplyArgs, DryRun, EnvsubstArgs, RenderArgs, SpecArgs, VarArgs};
+use crate::commands::{self, Specs};
+use crate::envsubst;
+use crate::error::{Diagnostic, Error};
+use crate::load::Substitution;
+use crate::load::input;
+use crate::load::overrides::Override;
+use crate::model::native::Phase;
+use crate::output::Format;
+use crate::spec::Mode;
+use crate::validate::Policy;
+use crate::yaml::PathSegment;
+
+/// `render`'s options.
+pub fn render(
+    args: &RenderArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<commands::render::Options, Error> {
+    Ok(commands::render::Options {
+        specs: read_specs(&args.spec, stdin, env)?,
+        format: args.output,
+        templates: args.spec.templates.clone(),
+        phase: args.phase,
+        owner_uid: args.owner_uid.clone(),
+    })
+}
+
+/// `apply`'s options.
+pub fn apply(
+    args: &ApplyArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<commands::apply::Options, Error> {
+    Ok(commands::apply::Options {
+        specs: read_specs(&args.spec, stdin, env)?,
+        templates: args.spec.templates.clone(),
+        context: args.context.clone(),
+        namespace: args.namespace.clone(),
+        kubeconfig: args.kubeconfig.clone(),
+        dry_run: match args.dry_run {
+            None | Some(DryRun::None) => None,
+            Some(DryRun::Client) => Some("client"),
+            Some(DryRun::Server) => Some("server"),
+        },
+    })
+}
+
+/// `envsubst`'s options.
+pub fn envsubst(args: &EnvsubstArgs) -> commands::envsubst::Options {
+    commands::envsubst::Options {
+        shell_format: args.shell_format.clone(),
+        variables: args.variables,
+        strict: args.strict,
+    }
+}
+
+/// Reads the `-f` inputs and the options that apply to every spec (`render` and `apply`).
+fn read_specs(
+    args: &SpecArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<Specs, Error> {
+    let substitution = substitution(&args.vars, env)?;
+    let inputs =
+        args.filenames.iter().map(|path| input::read(path, stdin)).collect::<Result<_, _>>()?;
+    Ok(Specs {
+        inputs,
+        substitution,
+        policy: Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha },
+        overrides: with_mode(&args.set, args.mode),
+    })
+}
+
+/// The variables and rules of `--env`, `--env-file` and `--var`, or `None` when no source
+/// is given: then `$` in a spec is just text.
+fn substitution(
+    args: &VarArgs,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<Substitution>, Error> {
+    if !args.env && args.env_files.is_empty() && args.vars.is_empty() {
+        if args.only.is_some() || args.strict_env {
+            return Err(Error::usage(
+                Diagnostic::new("--only and --strict-env need a variable source")
+                    .with_help("add --env, --env-file FILE or --var KEY=VALUE"),
+            ));
+        }
+        return Ok(None);
+    }
+    let mut vars = if args.env { env.clone() } else { BTreeMap::new() };
+    for path in &args.env_files {
+        let file = input::read(path, &mut std::io::empty())?;
+        vars.extend(envsubst::parse_env_file(&file.origin, &file.text)?);
+    }
+    vars.extend(args.vars.iter().cloned());
+    let mut options = envsubst::Options {
+        syntax: envsubst::Syntax::Extended,
+        only: None,
+        strict: args.strict_env,
+    };
+    if let Some(format) = &args.only {
+        options = options.restrict_to(format);
+    }
+    Ok(Some(Substitution { vars, options }))
+}
+
+/// The `--set` list with `--mode` added as `spec.mode=<mode>`.
+fn with_mode(set: &[Override], mode: Option<Mode>) -> Vec<Override> {
+    let mut overrides = set.to_vec();
+    if let Some(mode) = mode {
+        let text = match mode {
+            Mode::Standalone => "standalone",
+            Mode::Native => "native",
+        };
+        overrides.push(Override {
+            arg: format!("--mode {text}"),
+            path: vec![PathSegment::Key("spec".into()), PathSegment::Key("mode".into())],
+            value: Value::String(text.into()),
+        });
+    }
+    overrides
+}
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Yaml, Self::Json]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Self::Yaml => PossibleValue::new("yaml")
+                .help("A stream of YAML documents, each starting with `---`"),
+            Self::Json => PossibleValue::new("json").help("One `v1` `List` holding every object"),
+        })
+    }
+}
+
+impl ValueEnum for Phase {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Owner, Self::Owned, Self::All]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Self::Owner => PossibleValue::new("owner").help(
+                "What must exist before the JobManager runs: its service account, role and role binding, and the JobManager Deployment",
+            ),
+            Self::Owned => PossibleValue::new("owned").help(
+                "What the JobManager Deployment owns: its Services and config maps (needs `--owner-uid`)",
+            ),
+            Self::All => PossibleValue::new("all").help("Both, owner first"),
+        })
+    }
+}
+
+impl ValueEnum for Mode {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Standalone, Self::Native]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Self::Standalone => PossibleValue::new("standalone").help(
+                "A fixed number of TaskManagers in a Deployment (Flink's standalone Kubernetes setup)",
+            ),
+            Self::Native => PossibleValue::new("native").help(
+                "The JobManager creates TaskManager pods itself (Flink's native Kubernetes integration)",
+            ),
+        })
+    }
+}

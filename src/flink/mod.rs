@@ -1,0 +1,7 @@
+//! Flink knowledge in one place: versions and the keys and scripts each one reads, and native
+//! mode's effective configuration and constants. Facts come from Flink's sources, cited where
+//! they are used.
+
+pub mod config;
+pub mod native;
+pub mod version;

@@ -1,0 +1,163 @@
+//! The one pipeline every command and mode runs: load → validate → model → render → check →
+//! encode. Every spec is loaded and validated before any is rendered, and every cluster is
+//! rendered and checked before anything is returned, so a failure leaves no partial output.
+
+use std::path::Path;
+
+use crate::check::{self, Object};
+use crate::error::{Diagnostic, Error};
+use crate::load::input::Input;
+use crate::load::overrides::Override;
+use crate::load::{self, Loaded, Substitution};
+use crate::model::{Model, native};
+use crate::output::{self, Format};
+use crate::render::Renderer;
+use crate::validate::{self, Policy, Valid};
+
+/// How to render.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions<'a> {
+    pub format: Format,
+    pub overrides: &'a [Override],
+    pub templates: Option<&'a Path>,
+    pub policy: Policy,
+    /// Variable substitution in spec values, if asked for.
+    pub substitution: Option<&'a Substitution>,
+    /// Native mode's phase and owner uid (`--phase`, `--owner-uid`).
+    pub native: native::Options<'a>,
+}
+
+/// What a render produced: the bytes for stdout and warnings for stderr.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub stdout: Vec<u8>,
+    pub warnings: Vec<String>,
+}
+
+/// A validated spec and where it came from.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub valid: Valid,
+    pub origin: String,
+    /// Warnings about the input itself (unset variables).
+    pub warnings: Vec<String>,
+}
+
+/// Renders every spec of every input into one output, or fails without output.
+///
+/// Each cluster's objects are encoded as soon as they are checked, so a large batch holds
+/// output text rather than object trees; nothing is returned before every spec has rendered.
+pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Rendered, Error> {
+    let mut encoder = output::Encoder::new(options.format);
+    let warnings = render_each(inputs, options, |objects| encoder.push(objects))?;
+    Ok(Rendered { stdout: encoder.finish()?, warnings })
+}
+
+/// Renders every spec of every input, handing each cluster's checked objects to `emit`;
+/// returns the warnings.
+pub fn render_each(
+    inputs: &[Input],
+    options: &RenderOptions,
+    mut emit: impl FnMut(Vec<Object>),
+) -> Result<Vec<String>, Error> {
+    let specs = load_valid(inputs, options.overrides, options.policy, options.substitution)?;
+    check_native_options(&specs, &options.native)?;
+    let renderer = Renderer::new(options.templates)?;
+    let mut warnings = Vec::new();
+    for spec in &specs {
+        if let Some(model) = Model::build(&spec.valid, &options.native)? {
+            emit(render_model(&renderer, &model)?);
+        }
+        warnings.extend(spec.warnings.iter().cloned());
+        warnings.extend(spec.valid.warnings.iter().map(|w| format!("{}: {w}", spec.origin)));
+    }
+    Ok(warnings)
+}
+
+/// One cluster's model → checked objects.
+pub fn render_model(renderer: &Renderer, model: &Model) -> Result<Vec<Object>, Error> {
+    let documents = renderer.render(model)?;
+    let checked = check::check(&documents)?;
+    if model.is_whole() {
+        check::check_services_select_pods(&checked)?;
+    }
+    Ok(checked)
+}
+
+/// Loads and validates every spec of every input; reports every problem of every spec, or
+/// none.
+pub fn load_valid(
+    inputs: &[Input],
+    overrides: &[Override],
+    policy: Policy,
+    substitution: Option<&Substitution>,
+) -> Result<Vec<Spec>, Error> {
+    let loaded = load::load(inputs, overrides, substitution);
+    let mut specs = Vec::with_capacity(loaded.len());
+    let mut diagnostics = Vec::new();
+    for item in loaded {
+        let Loaded { cluster, input, place, locator, warnings } = match item {
+            Ok(item) => item,
+            Err(more) => {
+                diagnostics.extend(more);
+                continue;
+            }
+        };
+        let input = &inputs[input];
+        match validate::validate(cluster, policy) {
+            Ok(valid) => {
+                specs.push((Spec { valid, origin: input.origin.clone(), warnings }, place));
+            }
+            Err(problems) => diagnostics
+                .extend(problems.iter().map(|problem| locator.locate(input, overrides, problem))),
+        }
+    }
+    if diagnostics.is_empty() {
+        diagnostics.extend(duplicate_names(&specs));
+    }
+    if diagnostics.is_empty() {
+        Ok(specs.into_iter().map(|(spec, _)| spec).collect())
+    } else {
+        Err(Error::input(diagnostics))
+    }
+}
+
+/// Checks `--phase` and `--owner-uid` against the specs they apply to.
+fn check_native_options(specs: &[Spec], options: &native::Options) -> Result<(), Error> {
+    let native = specs.iter().filter(|s| native::is_native(&s.valid)).count();
+    if options.is_set() && native == 0 {
+        return Err(Error::usage(
+            Diagnostic::new(
+                "--phase and --owner-uid apply to native mode, and no spec here is native",
+            )
+            .with_help("add `--mode native`, or set `spec.mode: native`"),
+        ));
+    }
+    if options.owner_uid.is_some() && native > 1 && options.phase() != native::Phase::Owner {
+        return Err(Error::usage(
+            Diagnostic::new(format!(
+                "--owner-uid names one JobManager Deployment, and {native} native clusters are rendered"
+            ))
+            .with_help("render the owned phase of one cluster at a time, or use `kubectl flink apply`"),
+        ));
+    }
+    Ok(())
+}
+
+fn duplicate_names(specs: &[(Spec, String)]) -> Vec<Diagnostic> {
+    let mut seen = std::collections::BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for (spec, place) in specs {
+        let metadata = &spec.valid.cluster.metadata;
+        if let Some(first) = seen.insert((metadata.namespace.as_deref(), &metadata.name), place) {
+            diagnostics.push(
+                Diagnostic::new(format!(
+                    "two clusters are named `{}` (in {first} and in {place}): their objects would overwrite each other",
+                    metadata.name
+                ))
+                .with_help("give every cluster its own metadata.name"),
+            );
+        }
+    }
+    diagnostics
+}

@@ -1,0 +1,310 @@
+//! Reading a spec from a document: the header first, then serde, with every failure turned
+//! into a [`Problem`] at the field's path and worded for the user.
+
+use serde_json::Value;
+
+use super::{API_VERSION, FlinkCluster, KINDS, strict};
+use crate::error::{Problem, path};
+use crate::yaml::PathSegment;
+
+/// Checks the header (`apiVersion`, `kind`) before the body is read, so a wrong kind is
+/// reported as such rather than as a pile of unknown fields.
+pub fn check_header(document: &Value) -> Result<(), Problem> {
+    let Some(object) = document.as_object() else {
+        return Err(Problem::new(
+            vec![],
+            "a spec must be a mapping with apiVersion, kind, metadata and spec",
+        ));
+    };
+    match object.get("apiVersion") {
+        Some(Value::String(v)) if v == API_VERSION => {}
+        Some(other) => {
+            return Err(Problem::new(
+                path(&["apiVersion"]),
+                format!("must be `{API_VERSION}` (got {other})"),
+            )
+            .help(format!("set `apiVersion: {API_VERSION}`")));
+        }
+        None => {
+            return Err(misspelt(object, "apiVersion").unwrap_or_else(|| {
+                Problem::new(vec![], "missing field `apiVersion`")
+                    .help(format!("add `apiVersion: {API_VERSION}`"))
+            }));
+        }
+    }
+    match object.get("kind") {
+        Some(Value::String(k)) if KINDS.contains(&k.as_str()) => Ok(()),
+        Some(other) => {
+            let mut problem = Problem::new(
+                path(&["kind"]),
+                format!("unsupported kind {other}; this version renders {}", KINDS.join(", ")),
+            );
+            if let Some(k) =
+                other.as_str().and_then(|k| crate::error::did_you_mean(k, KINDS.iter().copied()))
+            {
+                problem = problem.help(format!("did you mean `{k}`?"));
+            }
+            Err(problem)
+        }
+        None => Err(misspelt(object, "kind").unwrap_or_else(|| {
+            Problem::new(vec![], "missing field `kind`").help("add `kind: FlinkCluster`")
+        })),
+    }
+}
+
+/// A key that looks like a misspelling of the missing header `field` (`apiversion`, `Kind`).
+fn misspelt(object: &serde_json::Map<String, Value>, field: &str) -> Option<Problem> {
+    let typo = object.keys().find(|k| crate::error::did_you_mean(k, [field]).is_some())?;
+    Some(
+        Problem::new(path(&[typo]), format!("unknown field `{typo}`"))
+            .help(format!("did you mean `{field}`?")),
+    )
+}
+
+/// Deserializes a document into a spec; the problem names the failing field.
+///
+/// Serde fills a struct from a sequence by position (`zookeeper: [zk:2181]` would set
+/// `quorum`, `metadata: [a]` the name), so the document is read through [`strict::Strict`],
+/// which refuses a sequence wherever a type wants a mapping, at any depth.
+pub fn deserialize(document: Value) -> Result<FlinkCluster, Problem> {
+    serde_path_to_error::deserialize(strict::Strict(document)).map_err(|err| {
+        let path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
+        explain_serde_error(path, &err.into_inner().to_string())
+    })
+}
+
+pub(super) fn segment(seg: &serde_path_to_error::Segment) -> Option<PathSegment> {
+    match seg {
+        serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
+        serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
+        serde_path_to_error::Segment::Enum { variant } => Some(PathSegment::Key(variant.clone())),
+        serde_path_to_error::Segment::Unknown => None,
+    }
+}
+
+pub(super) fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Problem {
+    // serde says: "unknown field `replica`, expected one of `replicas`, `slots`"
+    //        and: "unknown variant `Nodeport`, expected one of `NodePort`, ..."
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    if let Some((word, expected)) = quoted.split_first()
+        && (message.starts_with("unknown field") || message.starts_with("unknown variant"))
+    {
+        let what = if message.starts_with("unknown field") { "field" } else { "value" };
+        let mut problem = Problem::new(path, format!("unknown {what} `{word}`"));
+        let choices = expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+        problem = match crate::error::did_you_mean(word, expected.iter().copied()) {
+            Some(close) => {
+                problem.help(format!("did you mean `{close}`? expected one of {choices}"))
+            }
+            None if expected.is_empty() => problem.help("this field takes no keys"),
+            None => problem.help(format!("expected one of {choices}")),
+        };
+        return problem;
+    }
+    if message.starts_with("data did not match any variant of untagged enum QuantityText") {
+        return Problem::new(
+            path,
+            "must be a Kubernetes quantity such as \"1\", \"500m\" or \"1600Mi\"",
+        );
+    }
+    if message.starts_with("data did not match any variant of untagged enum ConfigValue") {
+        return Problem::new(
+            path,
+            "a Flink option value must be a string, number, boolean or nested map",
+        )
+        .help("write lists the way Flink reads them, e.g. \"a;b;c\"");
+    }
+    let message = message.replace("invalid type: ", "wrong type: got ");
+    let mut problem = Problem::new(path, message.clone());
+    if message.strip_prefix("wrong type: got sequence, expected ") == Some(strict::EXPECTED) {
+        problem = problem.help("write `key: value` entries here, not a `- item` list");
+    } else if message.contains("expected a string") && message.contains("got floating point") {
+        problem = problem.help("quote the value, e.g. \"1.20\": a plain 1.20 is the number 1.2");
+    } else if message.contains("expected a string") {
+        problem = problem.help("quote the value to make it a string");
+    }
+    problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::key;
+    use crate::spec::JOB_CLUSTER;
+
+    #[test]
+    fn unknown_fields_suggest_the_right_one() {
+        let problem = explain_serde_error(
+            vec![key("spec")],
+            "unknown field `taskmanager`, expected one of `image`, `taskManager`, `job`",
+        );
+        assert_eq!(problem.message, "unknown field `taskmanager`");
+        assert!(problem.help.unwrap().starts_with("did you mean `taskManager`?"));
+    }
+
+    /// A spec that sets a field of every kind: structs required, optional and defaulted,
+    /// maps, lists of structs, untagged enums and Kubernetes objects.
+    fn full_spec() -> Value {
+        serde_json::json!({
+            "apiVersion": API_VERSION,
+            "kind": JOB_CLUSTER,
+            "metadata": {"name": "wordcount", "labels": {"team": "a"}},
+            "spec": {
+                "image": "flink:1.20",
+                "job": {"args": ["--input", "s3://in"]},
+                "jobManager": {"resources": {"cpu": 1, "memory": "2Gi"}},
+                "taskManager": {
+                    "replicas": 2,
+                    "podTemplate": {"spec": {"containers": [{"name": "x"}]}},
+                },
+                "service": {"type": "ClusterIP"},
+                "highAvailability": {
+                    "type": "zookeeper",
+                    "zookeeper": {"quorum": "zk:2181"},
+                    "storageDir": "s3://b/ha",
+                },
+                "flinkConfiguration": {"state": {"backend": {"type": "rocksdb"}}},
+                "imagePullSecrets": ["registry"],
+                "tolerations": [{"key": "dedicated", "operator": "Exists"}],
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "a", "operator": "In", "values": ["b"]},
+                    ]}],
+                }}},
+                "env": [{"name": "A", "value": "b"}],
+                "secrets": [{"name": "kafka", "mountPath": "/opt/flink/secrets/kafka"}],
+                "secretEnv": [{"name": "A", "secret": "s", "key": "k"}],
+                "volumeMounts": [{"name": "scratch", "mountPath": "/tmp"}],
+                "securityContext": {"runAsUser": 1000, "supplementalGroups": [1, 2]},
+                "ingress": {"host": "flink.example.com", "annotations": {"a": "b"}},
+                "metrics": {"prometheus": {"port": 9250}},
+                "ownerReference": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "name": "o",
+                    "uid": "u",
+                },
+            },
+        })
+    }
+
+    /// `document` with `value` at `at` (`spec.secrets[1]`).
+    fn with(mut document: Value, at: &str, value: Value) -> (Value, Vec<PathSegment>) {
+        let steps: Vec<PathSegment> = at
+            .split(['.', '['])
+            .filter(|step| !step.is_empty())
+            .map(|step| match step.strip_suffix(']') {
+                Some(index) => PathSegment::Index(index.parse().unwrap()),
+                None => key(step),
+            })
+            .collect();
+        let mut here = &mut document;
+        for step in &steps {
+            here = match step {
+                PathSegment::Key(name) => &mut here[name.as_str()],
+                PathSegment::Index(index) => {
+                    let items = here.as_array_mut().unwrap();
+                    if items.len() == *index {
+                        items.push(Value::Null);
+                    }
+                    &mut items[*index]
+                }
+            };
+        }
+        *here = value;
+        (document, steps)
+    }
+
+    #[test]
+    fn a_sequence_is_refused_wherever_the_spec_wants_a_mapping() {
+        use serde_json::json;
+        assert!(deserialize(full_spec()).is_ok());
+        for (at, value) in [
+            ("", json!([])),
+            ("metadata", json!(["wordcount"])),
+            ("metadata.labels", json!(["a", "b"])),
+            ("spec", json!(["image", "flink"])),
+            ("spec.job", json!(["a"])),
+            ("spec.jobManager", json!([])),
+            ("spec.jobManager.resources", json!(["1", "2Gi"])),
+            ("spec.taskManager", json!([{"replicas": 2}])),
+            ("spec.taskManager.podTemplate", json!([{}])),
+            ("spec.service", json!([["type", "NodePort"]])),
+            ("spec.highAvailability", json!(["zookeeper"])),
+            ("spec.highAvailability.zookeeper", json!(["zk:2181"])),
+            ("spec.flinkConfiguration", json!(["a=b"])),
+            ("spec.tolerations[0]", json!(["dedicated"])),
+            ("spec.tolerations[1]", json!([{"key": "a"}])),
+            ("spec.affinity", json!([])),
+            ("spec.env[0]", json!([["A", "b"]])),
+            ("spec.secrets[1]", json!(["t", "/t"])),
+            ("spec.secretEnv[0]", json!([])),
+            ("spec.volumeMounts[0]", json!(["scratch", "/tmp"])),
+            ("spec.securityContext", json!([1000])),
+            ("spec.ingress", json!(["flink.example.com"])),
+            ("spec.ingress.annotations", json!(["a"])),
+            ("spec.metrics", json!([])),
+            ("spec.metrics.prometheus", json!([9250])),
+            ("spec.ownerReference", json!(["v1", "ConfigMap", "o", "u"])),
+            ("spec.podTemplate", json!([])),
+            ("spec.nodeSelector", json!([])),
+        ] {
+            let (document, path) = with(full_spec(), at, value);
+            let problem = deserialize(document).unwrap_err();
+            assert_eq!(
+                problem,
+                Problem::new(path, "wrong type: got sequence, expected a mapping")
+                    .help("write `key: value` entries here, not a `- item` list"),
+                "{at}"
+            );
+        }
+    }
+
+    #[test]
+    fn sequences_where_the_spec_takes_them_still_read() {
+        use serde_json::json;
+        let cluster = deserialize(full_spec()).unwrap();
+        assert_eq!(cluster.spec.job().args, ["--input", "s3://in"]);
+        assert_eq!(cluster.spec.secrets.len(), 1);
+        assert_eq!(cluster.spec.security_context.unwrap()["supplementalGroups"], json!([1, 2]));
+        // Inside a Kubernetes object anything goes: the check against its type decides.
+        for (at, value) in [
+            ("spec.podTemplate", json!({"spec": [["a"]]})),
+            ("spec.affinity.nodeAffinity", json!([["a"]])),
+            ("spec.tolerations[0].key", json!([{}])),
+            ("spec.affinity", json!("text")),
+        ] {
+            let (document, _) = with(full_spec(), at, value.clone());
+            let cluster = deserialize(document.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&cluster).unwrap(), document, "{at}: {value}");
+        }
+    }
+
+    #[test]
+    fn a_sequence_where_no_mapping_is_wanted_gets_serdes_message() {
+        use serde_json::json;
+        for (at, value, message) in [
+            ("spec.image", json!(["flink"]), "wrong type: got sequence, expected a string"),
+            ("spec.job.args[0]", json!(["a"]), "wrong type: got sequence, expected a string"),
+            (
+                "spec.imagePullPolicy",
+                json!(["Always"]),
+                "wrong type: got sequence, expected string or map",
+            ),
+            (
+                "spec.flinkConfiguration.state",
+                json!(["a"]),
+                "a Flink option value must be a string, number, boolean or nested map",
+            ),
+            (
+                "spec.jobManager.resources.cpu",
+                json!([1]),
+                "must be a Kubernetes quantity such as \"1\", \"500m\" or \"1600Mi\"",
+            ),
+        ] {
+            let (document, path) = with(full_spec(), at, value);
+            let problem = deserialize(document).unwrap_err();
+            assert_eq!((problem.path, problem.message.as_str()), (path, message), "{at}");
+        }
+    }
+}
