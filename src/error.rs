@@ -324,3 +324,13 @@ pub fn key(name: &str) -> PathSegment {
 pub fn path(keys: &[&str]) -> Vec<PathSegment> {
     keys.iter().map(|k| key(k)).collect()
 }
+
+/// Sorts one document's diagnostics the way the user reads the file: those in `origin` by
+/// line and column, then those from the command line (`--set`), then those with no place.
+pub fn sort_by_place(diagnostics: &mut [Diagnostic], origin: &str) {
+    diagnostics.sort_by_key(|d| match &d.location {
+        Some(at) if at.origin == origin => (0, at.line, at.col),
+        Some(_) => (1, 0, 0),
+        None => (2, 0, 0),
+    });
+}

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::check::{self, Object};
-use crate::error::{Diagnostic, Error};
+use crate::error::{Diagnostic, Error, sort_by_place};
 use crate::load::input::Input;
 use crate::load::overrides::Override;
 use crate::load::{self, Loaded, Substitution};
@@ -108,8 +108,14 @@ pub fn load_valid(
             Ok(valid) => {
                 specs.push((Spec { valid, origin: input.origin.clone(), warnings }, place));
             }
-            Err(problems) => diagnostics
-                .extend(problems.iter().map(|problem| locator.locate(input, overrides, problem))),
+            Err(problems) => {
+                let mut located: Vec<Diagnostic> = problems
+                    .iter()
+                    .map(|problem| locator.locate(input, overrides, problem))
+                    .collect();
+                sort_by_place(&mut located, &input.origin);
+                diagnostics.extend(located);
+            }
         }
     }
     if diagnostics.is_empty() {

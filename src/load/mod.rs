@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::envsubst;
-use crate::error::{Diagnostic, Location, Problem};
+use crate::error::{Diagnostic, Location, Problem, sort_by_place};
 use crate::spec::{self, FlinkCluster};
 use crate::yaml::{self, Node, NodeKind, PathSegment};
 use input::Input;
@@ -146,7 +146,11 @@ fn load_document(
     spec::check_header(&document).map_err(|p| vec![locate(p)])?;
     overrides::apply(&mut document, &config_overrides_as_text(overrides))
         .map_err(|e| e.diagnostics)?;
-    spec::deserialize(document).map_err(|p| vec![locate(p)])
+    spec::deserialize_all(document).map_err(|problems| {
+        let mut diagnostics: Vec<Diagnostic> = problems.into_iter().map(locate).collect();
+        sort_by_place(&mut diagnostics, &input.origin);
+        diagnostics
+    })
 }
 
 /// Converts a document to JSON; `flinkConfiguration` values keep the text the user wrote

@@ -61,16 +61,90 @@ fn misspelt(object: &serde_json::Map<String, Value>, field: &str) -> Option<Prob
     )
 }
 
-/// Deserializes a document into a spec; the problem names the failing field.
-///
-/// Serde fills a struct from a sequence by position (`zookeeper: [zk:2181]` would set
-/// `quorum`, `metadata: [a]` the name), so the document is read through [`strict::Strict`],
-/// which refuses a sequence wherever a type wants a mapping, at any depth.
+/// The first problem of [`deserialize_all`]: what one pass of serde reports.
+#[cfg(test)]
 pub fn deserialize(document: Value) -> Result<FlinkCluster, Problem> {
-    serde_path_to_error::deserialize(strict::Strict(document)).map_err(|err| {
-        let path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
-        explain_serde_error(path, &err.into_inner().to_string())
-    })
+    deserialize_all(document).map_err(|problems| problems.into_iter().next().expect("a problem"))
+}
+
+/// Most problems one document reports from reading; each costs another pass.
+const MAX_PROBLEMS: usize = 50;
+
+/// Deserializes a document into a spec, reporting every field serde refuses, not only the
+/// first. Serde fills a struct from a sequence by position (`zookeeper: [zk:2181]` would set
+/// `quorum`), so the document is read through [`strict::Strict`], which refuses a sequence
+/// wherever a type wants a mapping, at any depth. After each refusal the value is taken out
+/// of the document (a missing field is filled with a placeholder) and the document is read
+/// again, until it reads or a refusal cannot be got past. The problems are in the order serde
+/// met them; the caller sorts them by line.
+pub fn deserialize_all(document: Value) -> Result<FlinkCluster, Vec<Problem>> {
+    let mut document = document;
+    let mut problems = Vec::new();
+    let mut touched: Vec<Vec<PathSegment>> = Vec::new();
+    while problems.len() < MAX_PROBLEMS {
+        let err = match serde_path_to_error::deserialize(strict::Strict(&document)) {
+            Ok(cluster) if problems.is_empty() => return Ok(cluster),
+            Ok(_) => break,
+            Err(err) => err,
+        };
+        let mut path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
+        let message = err.into_inner().to_string();
+        if let Some(field) = quoted(&message, "missing field `") {
+            path.push(PathSegment::Key(field.to_owned()));
+            // A field taken out before is missing because of the problem already reported.
+            if touched.contains(&path) || !fill(&mut document, &path) {
+                break;
+            }
+            problems.push(explain_serde_error(path[..path.len() - 1].to_vec(), &message));
+            touched.push(path);
+            continue;
+        }
+        problems.push(explain_serde_error(path.clone(), &message));
+        if let Some(field) = quoted(&message, "unknown field `")
+            && path.last() != Some(&PathSegment::Key(field.to_owned()))
+        {
+            path.push(PathSegment::Key(field.to_owned()));
+        }
+        // An item of a list goes with its list: taking it out would renumber the others.
+        while matches!(path.last(), Some(PathSegment::Index(_))) {
+            path.pop();
+        }
+        if touched.contains(&path) || !take_out(&mut document, &path) {
+            break;
+        }
+        touched.push(path);
+    }
+    Err(problems)
+}
+
+/// The text between `prefix` and the next backtick, when `message` starts with `prefix`.
+fn quoted<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    message.strip_prefix(prefix)?.split('`').next()
+}
+
+/// The mapping that holds the last key of `path`, and that key.
+fn parent_of<'d>(
+    document: &'d mut Value,
+    path: &[PathSegment],
+) -> Option<(&'d mut serde_json::Map<String, Value>, String)> {
+    let (PathSegment::Key(last), parents) = path.split_last()? else { return None };
+    let mut node = document;
+    for segment in parents {
+        node = match segment {
+            PathSegment::Key(key) => node.as_object_mut()?.get_mut(key)?,
+            PathSegment::Index(index) => node.as_array_mut()?.get_mut(*index)?,
+        };
+    }
+    Some((node.as_object_mut()?, last.clone()))
+}
+
+fn take_out(document: &mut Value, path: &[PathSegment]) -> bool {
+    parent_of(document, path).is_some_and(|(map, key)| map.remove(&key).is_some())
+}
+
+fn fill(document: &mut Value, path: &[PathSegment]) -> bool {
+    parent_of(document, path)
+        .is_some_and(|(map, key)| map.insert(key, Value::String(String::new())).is_none())
 }
 
 pub(super) fn segment(seg: &serde_path_to_error::Segment) -> Option<PathSegment> {

@@ -15,7 +15,9 @@ mod de;
 mod oracle;
 mod strict;
 
-pub use de::{check_header, deserialize};
+#[cfg(test)]
+pub use de::deserialize;
+pub use de::{check_header, deserialize_all};
 
 /// The `apiVersion` every spec carries.
 pub const API_VERSION: &str = "kubectl-flink/v1alpha1";

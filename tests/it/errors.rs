@@ -195,3 +195,56 @@ fn issue_8_a_deep_set_path_is_a_usage_error() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("deeper than the limit of 32 levels"));
 }
+
+/// Issue 16: every field the spec types refuse is reported, not only the first serde meets,
+/// in the order of the file (serde reads a struct's fields alphabetically by type, not by
+/// line), each at its line; and every rule a spec that reads breaks, in file order too.
+#[test]
+fn issue_16_every_spec_error_in_file_order() {
+    let spec = "apiVersion: kubectl-flink/v1alpha1
+kind: FlinkJobCluster
+metadata:
+  name: wordcount
+spec:
+  image: flink:1.20
+  taskManager:
+    slotz: 2
+  jobManager:
+    replcas: 1
+  service:
+    type: Nodeport
+  job:
+    parallelism: \"x\"
+";
+    let out = run(&["render", "-f", "-"], Some(spec.as_bytes()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    let places: Vec<&str> =
+        stderr.lines().filter_map(|l| l.trim_start().strip_prefix("--> <stdin>:")).collect();
+    assert_eq!(places, ["8:5", "10:5", "12:11", "14:18"], "{stderr}");
+    for want in ["`slotz`", "`replcas`", "`Nodeport`", "got string \"x\""] {
+        assert!(stderr.contains(want), "{want} missing from:\n{stderr}");
+    }
+
+    let spec = "apiVersion: kubectl-flink/v1alpha1
+kind: FlinkJobCluster
+metadata:
+  name: wordcount
+spec:
+  image: flink:1.20
+  taskManager:
+    replicas: 0
+  jobManager:
+    replicas: -1
+";
+    let out = run(&["render", "-f", "-"], Some(spec.as_bytes()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let places: Vec<&str> =
+        stderr.lines().filter_map(|l| l.trim_start().strip_prefix("--> <stdin>:")).collect();
+    assert_eq!(
+        places.iter().map(|p| p.split(':').next().unwrap()).collect::<Vec<_>>(),
+        ["8", "10"],
+        "{stderr}"
+    );
+}
