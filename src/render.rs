@@ -84,7 +84,7 @@ impl Renderer {
             ));
         }
         // The built-in templates use no filter, test or global function: minijinja's tables of
-        // them (a twentieth of a cold render to build) are only for user templates.
+        // them, built on every start, are only for user templates.
         let mut env = if user_dir.is_some() { Environment::new() } else { Environment::empty() };
         env.set_auto_escape_callback(minijinja::default_auto_escape_callback);
         env.set_undefined_behavior(UndefinedBehavior::Strict);

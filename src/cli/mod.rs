@@ -34,8 +34,8 @@ pub struct Cli {
 /// What to do.
 #[derive(Debug, Subcommand)]
 // Only the command that runs gets its arguments built (clap otherwise builds every
-// subcommand's on each start, a tenth of a cold render). Deferred, an `Args` struct's doc
-// comment would replace its command's `about`: theirs are plain comments.
+// subcommand's on each start). Deferred, an `Args` struct's doc comment would replace its
+// command's `about`: theirs are plain comments.
 #[command(defer = true)]
 pub enum Command {
     /// Render the objects of one or more cluster specs to stdout
