@@ -32,19 +32,27 @@ impl Location {
     }
 }
 
-/// One problem, with the field path (in the user's spelling) where known.
+/// One problem: what is wrong, at which field path (in the user's spelling) and where in
+/// the input, and how to fix it. Validation knows the path; the pipeline adds the location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub message: String,
-    pub path: Option<String>,
-    pub location: Option<Location>,
+    /// The field path; empty when the problem is not about one field.
+    pub path: Vec<PathSegment>,
+    /// Boxed: a diagnostic is the error of small checks, and should stay small.
+    pub location: Option<Box<Location>>,
     pub help: Option<String>,
 }
 
 impl Diagnostic {
     /// A problem with a message only.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), path: None, location: None, help: None }
+        Self { message: message.into(), path: Vec::new(), location: None, help: None }
+    }
+
+    /// A problem with a field of the spec, at `path`.
+    pub fn field(path: Vec<PathSegment>, message: impl Into<String>) -> Self {
+        Self { path, ..Self::new(message) }
     }
 
     /// Adds a hint saying how to fix it.
@@ -57,14 +65,14 @@ impl Diagnostic {
     /// Adds where it stands.
     #[must_use]
     pub fn at(mut self, location: Location) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 
     /// Adds the field path.
     #[must_use]
     pub fn with_path(mut self, path: &[PathSegment]) -> Self {
-        self.path = Some(display_path(path));
+        self.path = path.to_vec();
         self
     }
 }
@@ -159,11 +167,10 @@ fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let message = shorten(&self.message, 400);
-        match &self.path {
-            Some(path) if !path.is_empty() => {
-                writeln!(f, "error: {}: {message}", shorten(path, 200))?;
-            }
-            _ => writeln!(f, "error: {message}")?,
+        if self.path.is_empty() {
+            writeln!(f, "error: {message}")?;
+        } else {
+            writeln!(f, "error: {}: {message}", shorten(&display_path(&self.path), 200))?;
         }
         if let Some(location) = &self.location {
             let gutter = location.line.to_string().len();
@@ -232,25 +239,30 @@ pub fn did_you_mean<'a>(
     let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&word.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&word.to_lowercase(), &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+/// One key of a field path.
+pub fn key(name: &str) -> PathSegment {
+    PathSegment::Key(name.to_owned())
+}
+
+/// A field path of keys: `path(&["spec", "taskManager"])`.
+pub fn path(keys: &[&str]) -> Vec<PathSegment> {
+    keys.iter().map(|k| key(k)).collect()
+}
+
+/// Sorts one document's diagnostics the way the user reads the file: those in `origin` by
+/// line and column, then those from the command line (`--set`), then those with no place.
+pub fn sort_by_place(diagnostics: &mut [Diagnostic], origin: &str) {
+    diagnostics.sort_by_key(|d| match &d.location {
+        Some(at) if at.origin == origin => (0, at.line, at.col),
+        Some(_) => (1, 0, 0),
+        None => (2, 0, 0),
+    });
 }
 
 #[cfg(test)]
@@ -290,47 +302,4 @@ mod tests {
         assert_eq!(did_you_mean("Replicas", fields), Some("replicas"));
         assert_eq!(did_you_mean("zookeeper", fields), None);
     }
-}
-
-/// A problem found in a spec, at a field path in the user's spelling; the pipeline locates
-/// the path in the file and turns it into a [`Diagnostic`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: Vec<PathSegment>,
-    pub message: String,
-    pub help: Option<String>,
-}
-
-impl Problem {
-    /// A problem at `path`.
-    pub fn new(path: Vec<PathSegment>, message: impl Into<String>) -> Self {
-        Self { path, message: message.into(), help: None }
-    }
-
-    /// Adds a hint saying how to fix it.
-    #[must_use]
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-}
-
-/// One key of a field path.
-pub fn key(name: &str) -> PathSegment {
-    PathSegment::Key(name.to_owned())
-}
-
-/// A field path of keys: `path(&["spec", "taskManager"])`.
-pub fn path(keys: &[&str]) -> Vec<PathSegment> {
-    keys.iter().map(|k| key(k)).collect()
-}
-
-/// Sorts one document's diagnostics the way the user reads the file: those in `origin` by
-/// line and column, then those from the command line (`--set`), then those with no place.
-pub fn sort_by_place(diagnostics: &mut [Diagnostic], origin: &str) {
-    diagnostics.sort_by_key(|d| match &d.location {
-        Some(at) if at.origin == origin => (0, at.line, at.col),
-        Some(_) => (1, 0, 0),
-        None => (2, 0, 0),
-    });
 }

@@ -110,7 +110,7 @@ pub fn load_valid(
             }
             Err(problems) => {
                 let mut located: Vec<Diagnostic> = problems
-                    .iter()
+                    .into_iter()
                     .map(|problem| locator.locate(input, overrides, problem))
                     .collect();
                 sort_by_place(&mut located, &input.origin);

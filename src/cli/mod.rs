@@ -143,7 +143,7 @@ pub struct RenderArgs {
     pub phase: Option<crate::model::native::Phase>,
     /// Native mode: the uid of the live JobManager Deployment, which the owned objects
     /// reference (`kubectl get deployment NAME -o jsonpath='{.metadata.uid}'`)
-    #[arg(long, value_name = "UID", value_parser = crate::k8s::names::parse_uid, help_heading = "Native mode")]
+    #[arg(long, value_name = "UID", value_parser = parse_uid, help_heading = "Native mode")]
     pub owner_uid: Option<String>,
 }
 
@@ -214,6 +214,11 @@ pub struct EnvsubstArgs {
     /// Fail, listing every one, when a referenced variable is unset or empty (GNU has no such flag)
     #[arg(long)]
     pub strict: bool,
+}
+
+/// `--owner-uid`, as clap takes a value parser: the refusal's message.
+fn parse_uid(text: &str) -> Result<String, String> {
+    crate::k8s::names::parse_uid(text).map_err(|refusal| refusal.message)
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub trait Kubectl {
         args: &[String],
         stdin: &[u8],
         capture_stderr: bool,
-    ) -> Result<KubectlOutput, String>;
+    ) -> std::io::Result<KubectlOutput>;
 }
 
 /// The `kubectl` on `PATH`.
@@ -76,21 +76,20 @@ impl Kubectl for SystemKubectl {
         args: &[String],
         stdin: &[u8],
         capture_stderr: bool,
-    ) -> Result<KubectlOutput, String> {
+    ) -> std::io::Result<KubectlOutput> {
         let mut child = Command::new("kubectl")
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(if capture_stderr { Stdio::piped() } else { Stdio::inherit() })
-            .spawn()
-            .map_err(|err| err.to_string())?;
+            .spawn()?;
         let mut pipe = child.stdin.take().expect("stdin is piped");
         let bytes = stdin.to_vec();
         // Written from a thread: kubectl may fill its stdout before reading all of stdin.
         let writer = std::thread::spawn(move || {
             let _ = pipe.write_all(&bytes);
         });
-        let output = child.wait_with_output().map_err(|err| err.to_string())?;
+        let output = child.wait_with_output()?;
         let _ = writer.join();
         Ok(KubectlOutput {
             success: output.status.success(),
@@ -234,7 +233,7 @@ fn failed(message: String, help: impl Into<String>) -> Error {
     Error { kind: ErrorKind::Input, diagnostics: vec![Diagnostic::new(message).with_help(help)] }
 }
 
-fn start_failure(err: &str) -> Error {
+fn start_failure(err: &std::io::Error) -> Error {
     failed(
         format!("cannot run `kubectl`: {err}"),
         "install kubectl and put it on PATH (https://kubernetes.io/docs/tasks/tools/)",
@@ -304,7 +303,7 @@ fn read_uid(
             let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
             let why = match result {
                 _ if !output.success => format!("kubectl failed: {stderr}"),
-                Err(message) => message,
+                Err(refusal) => refusal.message,
                 Ok(_) => unreachable!("a uid with success returned above"),
             };
             Err(failed(
@@ -331,7 +330,12 @@ mod tests {
     }
 
     impl Kubectl for Fake {
-        fn run(&mut self, args: &[String], stdin: &[u8], _: bool) -> Result<KubectlOutput, String> {
+        fn run(
+            &mut self,
+            args: &[String],
+            stdin: &[u8],
+            _: bool,
+        ) -> std::io::Result<KubectlOutput> {
             self.calls.push((args.to_vec(), String::from_utf8_lossy(stdin).into_owned()));
             let n = self.calls.len();
             let stdout = if args[0] == "get" {

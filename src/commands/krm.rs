@@ -207,7 +207,11 @@ pub fn run(list: &ResourceList, options: &FnOptions) -> Result<Outcome, Error> {
                         Some(help) => format!("{} ({help})", diagnostic.message),
                         None => diagnostic.message.clone(),
                     };
-                    results.error(message, Some(source), diagnostic.path.clone());
+                    results.error(
+                        message,
+                        Some(source),
+                        (!diagnostic.path.is_empty()).then(|| display_path(&diagnostic.path)),
+                    );
                 }
             }
         }
@@ -497,7 +501,7 @@ impl Results {
             Some(field) if !field.is_empty() => format!("{place}: {field}"),
             _ => place.to_owned(),
         };
-        self.diagnostics.push(Diagnostic { path: Some(shown), ..Diagnostic::new(message.clone()) });
+        self.diagnostics.push(Diagnostic::new(format!("{shown}: {message}")));
         self.push("error", message, source, field);
     }
 

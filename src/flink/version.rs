@@ -4,6 +4,8 @@
 //! reads, when a key was deprecated, and when it disappeared. Rendering asks this module for
 //! keys by meaning, never spells a versioned key itself.
 
+use crate::error::Diagnostic;
+
 use std::fmt;
 
 /// A Flink release line, `major.minor`.
@@ -70,29 +72,33 @@ impl FlinkVersion {
     const LAST_1X: Self = v(1, 20);
 
     /// Parses `"1.20"` or `"1.20.3"` (the patch level is accepted and ignored).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Diagnostic> {
         let mut parts = text.split('.');
         let number = |part: Option<&str>| {
             part.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|p| p.parse::<u32>().ok())
         };
         let (Some(major), Some(minor)) = (number(parts.next()), number(parts.next())) else {
-            return Err(format!("`{text}` is not a Flink version like \"1.20\" or \"2.1\""));
+            return Err(Diagnostic::new(format!(
+                "`{text}` is not a Flink version like \"1.20\" or \"2.1\""
+            )));
         };
         let patch = parts.next();
         if (patch.is_some() && number(patch).is_none()) || parts.next().is_some() {
-            return Err(format!("`{text}` is not a Flink version like \"1.20\" or \"2.1\""));
+            return Err(Diagnostic::new(format!(
+                "`{text}` is not a Flink version like \"1.20\" or \"2.1\""
+            )));
         }
         let version = v(major, minor);
         if version.is_supported() {
             Ok(version)
         } else {
-            Err(format!(
+            Err(Diagnostic::new(format!(
                 "Flink {version} is not supported: use {} … {} or 2.0 … {}",
                 Self::OLDEST,
                 Self::LAST_1X,
                 Self::NEWEST
-            ))
+            )))
         }
     }
 

@@ -3,6 +3,8 @@
 //! A quantity (`1600Mi`, `2G`, `1.5Gi`, `500m`) is parsed into an exact rational number, so
 //! `1600Mi` becomes Flink's `1600m` (Flink's `m` means mebibytes) with no rounding anywhere.
 
+use crate::error::Diagnostic;
+
 /// A parsed quantity: `mantissa × 10^exp10 × 1024^exp1024`, exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quantity {
@@ -13,11 +15,11 @@ pub struct Quantity {
 
 impl Quantity {
     /// Parses the Kubernetes quantity grammar (non-negative values only).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Diagnostic> {
         let bad = || {
-            format!(
+            Diagnostic::new(format!(
                 "`{text}` is not a Kubernetes quantity (e.g. \"1\", \"500m\", \"1600Mi\", \"2Gi\")"
-            )
+            ))
         };
         let number_end = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+'))

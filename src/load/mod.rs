@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::envsubst;
-use crate::error::{Diagnostic, Location, Problem, sort_by_place};
+use crate::error::{Diagnostic, Location, sort_by_place};
 use crate::spec::{self, FlinkCluster};
 use crate::yaml::{self, Node, NodeKind, PathSegment};
 use input::Input;
@@ -40,7 +40,7 @@ pub struct Locator {
 
 impl Locator {
     /// Points a problem at the `--set` that caused it, or at the line in the file.
-    pub fn locate(&self, input: &Input, overrides: &[Override], problem: &Problem) -> Diagnostic {
+    pub fn locate(&self, input: &Input, overrides: &[Override], problem: Diagnostic) -> Diagnostic {
         locate(input, &self.root, overrides, problem)
     }
 }
@@ -141,7 +141,7 @@ fn load_document(
     root: &Node,
     overrides: &[Override],
 ) -> Result<FlinkCluster, Vec<Diagnostic>> {
-    let locate = |problem: Problem| locate(input, root, overrides, &problem);
+    let locate = |problem: Diagnostic| locate(input, root, overrides, problem);
     let mut document = to_json(root).map_err(|err| vec![yaml_diagnostic(input, &err)])?;
     spec::check_header(&document).map_err(|p| vec![locate(p)])?;
     overrides::apply(&mut document, &config_overrides_as_text(overrides))
@@ -198,30 +198,20 @@ fn config_overrides_as_text(overrides: &[Override]) -> Vec<Override> {
 }
 
 /// Points a problem at the `--set` that caused it, or at the line in the file.
-fn locate(input: &Input, root: &Node, overrides: &[Override], problem: &Problem) -> Diagnostic {
-    let mut diagnostic = Diagnostic::new(problem.message.clone()).with_path(&problem.path);
-    if let Some(help) = &problem.help {
-        diagnostic = diagnostic.with_help(help.clone());
-    }
+fn locate(input: &Input, root: &Node, overrides: &[Override], problem: Diagnostic) -> Diagnostic {
     if let Some(o) = overrides::find(overrides, &problem.path) {
-        return diagnostic.at(Location {
-            origin: format!("--set {}", o.arg),
-            line: 1,
-            col: 1,
-            source_line: None,
-            width: 1,
-        });
+        let origin = format!("--set {}", o.arg);
+        return problem.at(Location { origin, line: 1, col: 1, source_line: None, width: 1 });
     }
     let on_key = problem.message.starts_with("unknown field");
     // The deepest part of the path that exists in the file: a missing field points at its parent.
-    let found =
-        (0..=problem.path.len()).rev().find_map(|n| root.find(&problem.path[..n]).map(|f| (n, f)));
-    if let Some((n, (node, key))) = found {
-        let (start, end) = match key {
-            Some(key) if on_key || n < problem.path.len() => (key.start, key.end),
-            _ => (node.start, node.end),
-        };
-        diagnostic = diagnostic.at(Location::in_text(&input.origin, &input.text, start, Some(end)));
-    }
-    diagnostic
+    let path = &problem.path;
+    let found = (0..=path.len()).rev().find_map(|n| root.find(&path[..n]).map(|f| (n, f)));
+    let Some((n, (node, key))) = found else { return problem };
+    let (start, end) = match key {
+        Some(key) if on_key || n < path.len() => (key.start, key.end),
+        _ => (node.start, node.end),
+    };
+    let location = Location::in_text(&input.origin, &input.text, start, Some(end));
+    problem.at(location)
 }

@@ -1,17 +1,17 @@
 //! Reading a spec from a document: the header first, then serde, with every failure turned
-//! into a [`Problem`] at the field's path and worded for the user.
+//! into a [`Diagnostic`] at the field's path and worded for the user.
 
 use serde_json::Value;
 
 use super::{API_VERSION, FlinkCluster, KINDS, strict};
-use crate::error::{Problem, path};
+use crate::error::{Diagnostic, path};
 use crate::yaml::PathSegment;
 
 /// Checks the header (`apiVersion`, `kind`) before the body is read, so a wrong kind is
 /// reported as such rather than as a pile of unknown fields.
-pub fn check_header(document: &Value) -> Result<(), Problem> {
+pub fn check_header(document: &Value) -> Result<(), Diagnostic> {
     let Some(object) = document.as_object() else {
-        return Err(Problem::new(
+        return Err(Diagnostic::field(
             vec![],
             "a spec must be a mapping with apiVersion, kind, metadata and spec",
         ));
@@ -19,51 +19,51 @@ pub fn check_header(document: &Value) -> Result<(), Problem> {
     match object.get("apiVersion") {
         Some(Value::String(v)) if v == API_VERSION => {}
         Some(other) => {
-            return Err(Problem::new(
+            return Err(Diagnostic::field(
                 path(&["apiVersion"]),
                 format!("must be `{API_VERSION}` (got {other})"),
             )
-            .help(format!("set `apiVersion: {API_VERSION}`")));
+            .with_help(format!("set `apiVersion: {API_VERSION}`")));
         }
         None => {
             return Err(misspelt(object, "apiVersion").unwrap_or_else(|| {
-                Problem::new(vec![], "missing field `apiVersion`")
-                    .help(format!("add `apiVersion: {API_VERSION}`"))
+                Diagnostic::field(vec![], "missing field `apiVersion`")
+                    .with_help(format!("add `apiVersion: {API_VERSION}`"))
             }));
         }
     }
     match object.get("kind") {
         Some(Value::String(k)) if KINDS.contains(&k.as_str()) => Ok(()),
         Some(other) => {
-            let mut problem = Problem::new(
+            let mut problem = Diagnostic::field(
                 path(&["kind"]),
                 format!("unsupported kind {other}; this version renders {}", KINDS.join(", ")),
             );
             if let Some(k) =
                 other.as_str().and_then(|k| crate::error::did_you_mean(k, KINDS.iter().copied()))
             {
-                problem = problem.help(format!("did you mean `{k}`?"));
+                problem = problem.with_help(format!("did you mean `{k}`?"));
             }
             Err(problem)
         }
         None => Err(misspelt(object, "kind").unwrap_or_else(|| {
-            Problem::new(vec![], "missing field `kind`").help("add `kind: FlinkCluster`")
+            Diagnostic::field(vec![], "missing field `kind`").with_help("add `kind: FlinkCluster`")
         })),
     }
 }
 
 /// A key that looks like a misspelling of the missing header `field` (`apiversion`, `Kind`).
-fn misspelt(object: &serde_json::Map<String, Value>, field: &str) -> Option<Problem> {
+fn misspelt(object: &serde_json::Map<String, Value>, field: &str) -> Option<Diagnostic> {
     let typo = object.keys().find(|k| crate::error::did_you_mean(k, [field]).is_some())?;
     Some(
-        Problem::new(path(&[typo]), format!("unknown field `{typo}`"))
-            .help(format!("did you mean `{field}`?")),
+        Diagnostic::field(path(&[typo]), format!("unknown field `{typo}`"))
+            .with_help(format!("did you mean `{field}`?")),
     )
 }
 
 /// The first problem of [`deserialize_all`]: what one pass of serde reports.
 #[cfg(test)]
-pub fn deserialize(document: Value) -> Result<FlinkCluster, Problem> {
+pub fn deserialize(document: Value) -> Result<FlinkCluster, Diagnostic> {
     deserialize_all(document).map_err(|problems| problems.into_iter().next().expect("a problem"))
 }
 
@@ -77,7 +77,7 @@ const MAX_PROBLEMS: usize = 50;
 /// of the document (a missing field is filled with a placeholder) and the document is read
 /// again, until it reads or a refusal cannot be got past. The problems are in the order serde
 /// met them; the caller sorts them by line.
-pub fn deserialize_all(document: Value) -> Result<FlinkCluster, Vec<Problem>> {
+pub fn deserialize_all(document: Value) -> Result<FlinkCluster, Vec<Diagnostic>> {
     let mut document = document;
     let mut problems = Vec::new();
     let mut touched: Vec<Vec<PathSegment>> = Vec::new();
@@ -156,7 +156,7 @@ pub(super) fn segment(seg: &serde_path_to_error::Segment) -> Option<PathSegment>
     }
 }
 
-pub(super) fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Problem {
+pub(super) fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Diagnostic {
     // serde says: "unknown field `replica`, expected one of `replicas`, `slots`"
     //        and: "unknown variant `Nodeport`, expected one of `NodePort`, ..."
     let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
@@ -164,38 +164,39 @@ pub(super) fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Prob
         && (message.starts_with("unknown field") || message.starts_with("unknown variant"))
     {
         let what = if message.starts_with("unknown field") { "field" } else { "value" };
-        let mut problem = Problem::new(path, format!("unknown {what} `{word}`"));
+        let mut problem = Diagnostic::field(path, format!("unknown {what} `{word}`"));
         let choices = expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
         problem = match crate::error::did_you_mean(word, expected.iter().copied()) {
             Some(close) => {
-                problem.help(format!("did you mean `{close}`? expected one of {choices}"))
+                problem.with_help(format!("did you mean `{close}`? expected one of {choices}"))
             }
-            None if expected.is_empty() => problem.help("this field takes no keys"),
-            None => problem.help(format!("expected one of {choices}")),
+            None if expected.is_empty() => problem.with_help("this field takes no keys"),
+            None => problem.with_help(format!("expected one of {choices}")),
         };
         return problem;
     }
     if message.starts_with("data did not match any variant of untagged enum QuantityText") {
-        return Problem::new(
+        return Diagnostic::field(
             path,
             "must be a Kubernetes quantity such as \"1\", \"500m\" or \"1600Mi\"",
         );
     }
     if message.starts_with("data did not match any variant of untagged enum ConfigValue") {
-        return Problem::new(
+        return Diagnostic::field(
             path,
             "a Flink option value must be a string, number, boolean or nested map",
         )
-        .help("write lists the way Flink reads them, e.g. \"a;b;c\"");
+        .with_help("write lists the way Flink reads them, e.g. \"a;b;c\"");
     }
     let message = message.replace("invalid type: ", "wrong type: got ");
-    let mut problem = Problem::new(path, message.clone());
+    let mut problem = Diagnostic::field(path, message.clone());
     if message.strip_prefix("wrong type: got sequence, expected ") == Some(strict::EXPECTED) {
-        problem = problem.help("write `key: value` entries here, not a `- item` list");
+        problem = problem.with_help("write `key: value` entries here, not a `- item` list");
     } else if message.contains("expected a string") && message.contains("got floating point") {
-        problem = problem.help("quote the value, e.g. \"1.20\": a plain 1.20 is the number 1.2");
+        problem =
+            problem.with_help("quote the value, e.g. \"1.20\": a plain 1.20 is the number 1.2");
     } else if message.contains("expected a string") {
-        problem = problem.help("quote the value to make it a string");
+        problem = problem.with_help("quote the value to make it a string");
     }
     problem
 }
@@ -327,8 +328,8 @@ mod tests {
             let problem = deserialize(document).unwrap_err();
             assert_eq!(
                 problem,
-                Problem::new(path, "wrong type: got sequence, expected a mapping")
-                    .help("write `key: value` entries here, not a `- item` list"),
+                Diagnostic::field(path, "wrong type: got sequence, expected a mapping")
+                    .with_help("write `key: value` entries here, not a `- item` list"),
                 "{at}"
             );
         }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::de::{explain_serde_error, segment};
 use super::{FlinkCluster, KINDS, deserialize};
-use crate::error::Problem;
+use crate::error::Diagnostic;
 use crate::yaml::PathSegment;
 
 /// The spec's JSON Schema, as a value.
@@ -25,12 +25,12 @@ fn spec_schema() -> &'static Value {
 }
 
 /// `deserialize` as it was: the schema check, then serde on its own.
-fn deserialize_by_schema(document: Value) -> Result<FlinkCluster, Problem> {
+fn deserialize_by_schema(document: Value) -> Result<FlinkCluster, Diagnostic> {
     let root = spec_schema();
     let mut at = Vec::new();
     if sequence_for_struct(&document, &[root], root, &mut at) {
-        return Err(Problem::new(at, "wrong type: got sequence, expected a mapping")
-            .help("write `key: value` entries here, not a `- item` list"));
+        return Err(Diagnostic::field(at, "wrong type: got sequence, expected a mapping")
+            .with_help("write `key: value` entries here, not a `- item` list"));
     }
     serde_path_to_error::deserialize(document).map_err(|err| {
         let path = err.path().iter().filter_map(segment).collect::<Vec<_>>();

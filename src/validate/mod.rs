@@ -7,7 +7,7 @@ mod pod;
 
 use std::collections::BTreeMap;
 
-use crate::error::{Problem, key, path};
+use crate::error::{Diagnostic, key, path};
 use crate::flink::version::{FlinkVersion, Process};
 use crate::k8s::names;
 use crate::k8s::quantity::Quantity;
@@ -40,7 +40,7 @@ pub struct Valid {
 pub const MAX_NAME: usize = names::MAX_LABEL - "-jobmanager-rest".len();
 
 /// Validates a spec and flattens its Flink configuration.
-pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Problem>> {
+pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     validate_metadata(&cluster.metadata, &mut problems);
@@ -48,8 +48,8 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
     let version = match spec.flink_version.as_deref().map(FlinkVersion::parse) {
         None => FlinkVersion::NEWEST,
         Some(Ok(v)) => v,
-        Some(Err(message)) => {
-            problems.push(Problem::new(path(&["spec", "flinkVersion"]), message));
+        Some(Err(Diagnostic { message, .. })) => {
+            problems.push(Diagnostic::field(path(&["spec", "flinkVersion"]), message));
             FlinkVersion::NEWEST
         }
     };
@@ -57,8 +57,8 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
     if cluster.is_session() {
         if spec.job.is_some() {
             problems.push(
-                Problem::new(path(&["spec", "job"]), "a FlinkSessionCluster runs no job of its own")
-                    .help("remove `spec.job` and submit jobs with `flink run`, or use `kind: FlinkJobCluster`"),
+                Diagnostic::field(path(&["spec", "job"]), "a FlinkSessionCluster runs no job of its own")
+                    .with_help("remove `spec.job` and submit jobs with `flink run`, or use `kind: FlinkJobCluster`"),
             );
         }
     } else {
@@ -117,14 +117,14 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Prob
     }
 }
 
-fn validate_metadata(metadata: &Metadata, problems: &mut Vec<Problem>) {
-    if let Err(message) = names::check_dns1035_label(&metadata.name) {
-        problems.push(Problem::new(path(&["metadata", "name"]), message).help(
+fn validate_metadata(metadata: &Metadata, problems: &mut Vec<Diagnostic>) {
+    if let Err(Diagnostic { message, .. }) = names::check_dns1035_label(&metadata.name) {
+        problems.push(Diagnostic::field(path(&["metadata", "name"]), message).with_help(
             "use lowercase letters, digits and `-`, starting with a letter, e.g. `wordcount`",
         ));
     } else if metadata.name.len() > MAX_NAME {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["metadata", "name"]),
                 format!(
                     "`{}` is {} characters; the longest allowed is {MAX_NAME}, so that \
@@ -134,26 +134,26 @@ fn validate_metadata(metadata: &Metadata, problems: &mut Vec<Problem>) {
                     metadata.name
                 ),
             )
-            .help("choose a shorter name"),
+            .with_help("choose a shorter name"),
         );
     }
     if let Some(namespace) = &metadata.namespace
-        && let Err(message) = names::check_dns_label(namespace)
+        && let Err(Diagnostic { message, .. }) = names::check_dns_label(namespace)
     {
-        problems.push(Problem::new(path(&["metadata", "namespace"]), message));
+        problems.push(Diagnostic::field(path(&["metadata", "namespace"]), message));
     }
     for (label, value) in &metadata.labels {
         let at = || vec![key("metadata"), key("labels"), key(label)];
-        if let Err(message) = names::check_label_key(label) {
-            problems.push(Problem::new(at(), message));
+        if let Err(Diagnostic { message, .. }) = names::check_label_key(label) {
+            problems.push(Diagnostic::field(at(), message));
         }
-        if let Err(message) = names::check_label_value(value) {
-            problems.push(Problem::new(at(), message));
+        if let Err(Diagnostic { message, .. }) = names::check_label_value(value) {
+            problems.push(Diagnostic::field(at(), message));
         }
         if names::RESERVED_LABELS.contains(&label.as_str()) {
             problems.push(
-                Problem::new(at(), format!("label `{label}` is set by kubectl-flink"))
-                    .help("remove it; kubectl-flink uses it to select the cluster's pods"),
+                Diagnostic::field(at(), format!("label `{label}` is set by kubectl-flink"))
+                    .with_help("remove it; kubectl-flink uses it to select the cluster's pods"),
             );
         }
     }
@@ -161,21 +161,23 @@ fn validate_metadata(metadata: &Metadata, problems: &mut Vec<Problem>) {
 
 /// Rejects empty text and control characters (a newline in an image name or path is
 /// always a mistake, and Kubernetes refuses most of them).
-fn check_text(text: &str, at: Vec<PathSegment>, problems: &mut Vec<Problem>) {
+fn check_text(text: &str, at: Vec<PathSegment>, problems: &mut Vec<Diagnostic>) {
     if text.trim().is_empty() {
-        problems.push(Problem::new(at, "must not be empty"));
+        problems.push(Diagnostic::field(at, "must not be empty"));
     } else if text.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
-        problems
-            .push(Problem::new(at, "must not contain control characters (newlines, tabs, NUL)"));
+        problems.push(Diagnostic::field(
+            at,
+            "must not contain control characters (newlines, tabs, NUL)",
+        ));
     } else if text.trim() != text {
-        problems.push(Problem::new(at, "must not start or end with white space"));
+        problems.push(Diagnostic::field(at, "must not start or end with white space"));
     }
 }
 
 fn validate_job(
     spec: &ClusterSpec,
     policy: Policy,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) {
     let job = spec.job();
@@ -183,11 +185,11 @@ fn validate_job(
         && !is_java_class_name(class)
     {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "job", "entryClass"]),
                 format!("`{class}` is not a Java class name"),
             )
-            .help("use the fully qualified name, e.g. `org.example.WordCount`"),
+            .with_help("use the fully qualified name, e.g. `org.example.WordCount`"),
         );
     }
     check_range(job.parallelism, 1, 32768, &["spec", "job", "parallelism"], problems);
@@ -196,24 +198,24 @@ fn validate_job(
         if savepoint.starts_with('-') {
             // The entrypoint's parser would read it as an option, leaving --fromSavepoint empty.
             problems.push(
-                Problem::new(
+                Diagnostic::field(
                     path(&["spec", "job", "fromSavepoint"]),
                     format!("`{savepoint}` starts with `-`, which Flink reads as an option"),
                 )
-                .help(
+                .with_help(
                     "give the savepoint's path or URI, e.g. `s3://bucket/savepoints/savepoint-…`",
                 ),
             );
         }
         if spec.high_availability.is_none() && !policy.allow_savepoint_without_ha {
             problems.push(
-                Problem::new(
+                Diagnostic::field(
                     path(&["spec", "job", "fromSavepoint"]),
                     "`fromSavepoint` needs `spec.highAvailability`: Kubernetes restarts a failed \
                      JobManager with the same arguments, so without HA every restart rewinds the \
                      job to this savepoint and loses all progress since",
                 )
-                .help(
+                .with_help(
                     "add `spec.highAvailability` (then a restart resumes from the latest \
                      checkpoint), or pass `--allow-savepoint-without-ha` if rewinding is acceptable",
                 ),
@@ -245,19 +247,25 @@ fn is_java_class_name(name: &str) -> bool {
     })
 }
 
-fn check_range(value: Option<i64>, min: i64, max: i64, at: &[&str], problems: &mut Vec<Problem>) {
+fn check_range(
+    value: Option<i64>,
+    min: i64,
+    max: i64,
+    at: &[&str],
+    problems: &mut Vec<Diagnostic>,
+) {
     if let Some(value) = value
         && !(min..=max).contains(&value)
     {
         let bound = if value < min { format!("≥ {min}") } else { format!("≤ {max}") };
         problems.push(
-            Problem::new(path(at), format!("must be {bound} (got {value})"))
-                .help(format!("use a whole number from {min} to {max}")),
+            Diagnostic::field(path(at), format!("must be {bound} (got {value})"))
+                .with_help(format!("use a whole number from {min} to {max}")),
         );
     }
 }
 
-fn validate_job_manager(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
+fn validate_job_manager(cluster: &FlinkCluster, problems: &mut Vec<Diagnostic>) {
     let jm = &cluster.spec.job_manager;
     check_range(jm.replicas, 1, 16, &["spec", "jobManager", "replicas"], problems);
     check_range(
@@ -269,31 +277,31 @@ fn validate_job_manager(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
     );
     if jm.replicas.is_some_and(|r| r > 1) && cluster.spec.high_availability.is_none() {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "jobManager", "replicas"]),
                 "standby JobManagers need `spec.highAvailability`: without it every JobManager \
                  would lead on its own",
             )
-            .help("add `spec.highAvailability`, or remove `replicas`"),
+            .with_help("add `spec.highAvailability`, or remove `replicas`"),
         );
     }
     if jm.backoff_limit.is_some() && cluster.is_session() {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "jobManager", "backoffLimit"]),
                 "a FlinkSessionCluster's JobManager is a Deployment, which has no backoff limit",
             )
-            .help("remove `backoffLimit`"),
+            .with_help("remove `backoffLimit`"),
         );
     }
 }
 
-fn validate_task_manager(tm: &TaskManagerSpec, problems: &mut Vec<Problem>) {
+fn validate_task_manager(tm: &TaskManagerSpec, problems: &mut Vec<Diagnostic>) {
     check_range(tm.replicas, 1, 10_000, &["spec", "taskManager", "replicas"], problems);
     check_range(tm.slots, 1, 1024, &["spec", "taskManager", "slots"], problems);
 }
 
-fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Problem>) {
+fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Diagnostic>) {
     let field = |name: &str| {
         let mut p = path(at);
         p.push(key(name));
@@ -302,28 +310,30 @@ fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Pro
     if let Some(cpu) = &resources.cpu {
         match Quantity::parse(&cpu.text()) {
             Ok(q) if q.is_zero() => {
-                problems.push(Problem::new(field("cpu"), "must be more than 0"));
+                problems.push(Diagnostic::field(field("cpu"), "must be more than 0"));
             }
             Ok(_) => {}
-            Err(message) => problems.push(Problem::new(field("cpu"), message)),
+            Err(Diagnostic { message, .. }) => {
+                problems.push(Diagnostic::field(field("cpu"), message));
+            }
         }
     }
     if let Some(memory) = &resources.memory {
         match Quantity::parse(&memory.text()).map(Quantity::bytes) {
             Ok(Some(bytes)) if bytes < 128 * 1024 * 1024 => problems.push(
-                Problem::new(field("memory"), format!("`{}` is too little for a Flink process", memory.text()))
-                    .help("give it at least 128Mi; Flink's own defaults are 1600Mi (JobManager) and 1728Mi (TaskManager)"),
+                Diagnostic::field(field("memory"), format!("`{}` is too little for a Flink process", memory.text()))
+                    .with_help("give it at least 128Mi; Flink's own defaults are 1600Mi (JobManager) and 1728Mi (TaskManager)"),
             ),
             Ok(Some(bytes)) if bytes > i64::MAX as u128 => problems.push(
-                Problem::new(field("memory"), format!("`{}` is more bytes than Flink's MemorySize can hold (2^63 - 1)", memory.text()))
-                    .help("give it a realistic size, e.g. \"64Gi\""),
+                Diagnostic::field(field("memory"), format!("`{}` is more bytes than Flink's MemorySize can hold (2^63 - 1)", memory.text()))
+                    .with_help("give it a realistic size, e.g. \"64Gi\""),
             ),
             Ok(Some(_)) => {}
             Ok(None) => problems.push(
-                Problem::new(field("memory"), format!("`{}` is not a whole number of bytes", memory.text()))
-                    .help("use a unit such as Mi or Gi, e.g. \"1600Mi\""),
+                Diagnostic::field(field("memory"), format!("`{}` is not a whole number of bytes", memory.text()))
+                    .with_help("use a unit such as Mi or Gi, e.g. \"1600Mi\""),
             ),
-            Err(message) => problems.push(Problem::new(field("memory"), message)),
+            Err(Diagnostic { message, .. }) => problems.push(Diagnostic::field(field("memory"), message)),
         }
     }
 }
@@ -337,7 +347,7 @@ fn check_heap_fits(
     key: crate::flink::version::MemoryKey,
     version: FlinkVersion,
     at: &[&str],
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
 ) {
     let crate::flink::version::MemoryKey::Heap(option) = key else { return };
     let Some(memory) = &resources.memory else { return };
@@ -346,14 +356,14 @@ fn check_heap_fits(
     };
     if crate::k8s::quantity::heap_after_cutoff(bytes).is_none() {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(at),
                 format!(
                     "`{}` leaves no usable heap for `{option}` on Flink {version}: kubectl-flink keeps a quarter of the container, at least 600 MiB, for the JVM's memory beyond the heap (Flink's containerized cutoff)",
                     memory.text()
                 ),
             )
-            .help("give it at least 768Mi"),
+            .with_help("give it at least 768Mi"),
         );
     }
 }
@@ -366,7 +376,7 @@ fn check_memory_accepted(
     process: Process,
     version: FlinkVersion,
     flink_configuration: &BTreeMap<String, String>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
 ) {
     let Some(min) = version.min_process_memory(process) else { return };
     let prefix = if process.is_jobmanager() { "jobmanager.memory." } else { "taskmanager.memory." };
@@ -381,7 +391,7 @@ fn check_memory_accepted(
         let role = if process.is_jobmanager() { "JobManager" } else { "TaskManager" };
         let least = min.div_ceil(1 << 20);
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", component, "resources", "memory"]),
                 format!(
                     "`{}` is less than Flink {version} can start a {role} in: its memory \
@@ -389,7 +399,7 @@ fn check_memory_accepted(
                     memory.text()
                 ),
             )
-            .help(format!(
+            .with_help(format!(
                 "give it at least {least}Mi (Flink's own default is {}), or size its memory \
                  components with `{prefix}*` options in flinkConfiguration",
                 if process.is_jobmanager() { "1600Mi" } else { "1728Mi" }
@@ -398,30 +408,30 @@ fn check_memory_accepted(
     }
 }
 
-fn validate_ha(ha: &HighAvailability, version: FlinkVersion, problems: &mut Vec<Problem>) {
+fn validate_ha(ha: &HighAvailability, version: FlinkVersion, problems: &mut Vec<Diagnostic>) {
     check_text(&ha.storage_dir, path(&["spec", "highAvailability", "storageDir"]), problems);
     match (ha.ha_type, &ha.zookeeper) {
         (HaType::Kubernetes, _) if !version.has_kubernetes_ha() => problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "highAvailability", "type"]),
                 format!("Kubernetes HA needs Flink 1.12 or newer (spec.flinkVersion is {version})"),
             )
-            .help("use `type: zookeeper`, or a newer spec.flinkVersion"),
+            .with_help("use `type: zookeeper`, or a newer spec.flinkVersion"),
         ),
         (HaType::Kubernetes, Some(_)) => problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "highAvailability", "zookeeper"]),
                 "`zookeeper` settings do not apply to `type: kubernetes`",
             )
-            .help("remove `zookeeper`, or use `type: zookeeper`"),
+            .with_help("remove `zookeeper`, or use `type: zookeeper`"),
         ),
         (HaType::Kubernetes, None) => {}
         (HaType::Zookeeper, None) => problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "highAvailability"]),
                 "`type: zookeeper` needs `zookeeper.quorum`",
             )
-            .help("add `zookeeper: {quorum: \"zk-0.zk:2181\"}`"),
+            .with_help("add `zookeeper: {quorum: \"zk-0.zk:2181\"}`"),
         ),
         (HaType::Zookeeper, Some(zk)) => {
             check_text(
@@ -430,7 +440,7 @@ fn validate_ha(ha: &HighAvailability, version: FlinkVersion, problems: &mut Vec<
                 problems,
             );
             if zk.quorum.contains(char::is_whitespace) {
-                problems.push(Problem::new(
+                problems.push(Diagnostic::field(
                     path(&["spec", "highAvailability", "zookeeper", "quorum"]),
                     "must be `host:port` entries separated by commas, without spaces",
                 ));
@@ -439,11 +449,11 @@ fn validate_ha(ha: &HighAvailability, version: FlinkVersion, problems: &mut Vec<
                 && (!root.starts_with('/') || root.chars().any(char::is_whitespace))
             {
                 problems.push(
-                    Problem::new(
+                    Diagnostic::field(
                         path(&["spec", "highAvailability", "zookeeper", "pathRoot"]),
                         format!("`{root}` is not a znode path"),
                     )
-                    .help("start it with `/`, e.g. `/flink`"),
+                    .with_help("start it with `/`, e.g. `/flink`"),
                 );
             }
         }
@@ -453,7 +463,7 @@ fn validate_ha(ha: &HighAvailability, version: FlinkVersion, problems: &mut Vec<
 fn validate_config_mode(
     cluster: &FlinkCluster,
     version: FlinkVersion,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) {
     let spec = &cluster.spec;
@@ -476,11 +486,11 @@ fn validate_config_mode(
         for (at, value) in values {
             if value.contains('#') || value.trim() != value {
                 problems.push(
-                    Problem::new(
+                    Diagnostic::field(
                         at,
                         format!("Flink {version} reads flink-conf.yaml, where `#` starts a comment and outer spaces are dropped, so `{value}` cannot be written there"),
                     )
-                    .help("use `configMode: args`, or a value without `#`"),
+                    .with_help("use `configMode: args`, or a value without `#`"),
                 );
             }
         }
@@ -492,7 +502,7 @@ fn validate_config_mode(
         if name.is_empty()
             || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
         {
-            problems.push(Problem::new(
+            problems.push(Diagnostic::field(
                 vec![key("spec"), key("logConfiguration"), key(name)],
                 format!("`{name}` is not a file name for a ConfigMap key"),
             ));
@@ -505,7 +515,7 @@ fn validate_config_mode(
 fn validate_script_session(
     cluster: &FlinkCluster,
     version: FlinkVersion,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
 ) -> bool {
     let fix = "set `configMode: configmap`, or remove `entrypoint: script` to use the image's \
                entrypoint";
@@ -514,28 +524,28 @@ fn validate_script_session(
     }
     if !version.session_jobmanager_takes_options() {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "entrypoint"]),
                 format!(
                     "Flink {version}'s jobmanager.sh drops every option given as an argument, and \
                      with `entrypoint: script` nothing else can carry the JobManager's options"
                 ),
             )
-            .help(fix),
+            .with_help(fix),
         );
         return false;
     }
     let memory = cluster.spec.job_manager.resources.as_ref().is_some_and(|r| r.memory.is_some());
     if memory && !version.session_jobmanager_sized_by_options() {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "jobManager", "resources", "memory"]),
                 format!(
                     "Flink {version}'s jobmanager.sh sizes the JVM from its configuration file \
                      alone, which `entrypoint: script` cannot reach"
                 ),
             )
-            .help(fix),
+            .with_help(fix),
         );
     }
     true
@@ -548,7 +558,7 @@ fn validate_carried_options(
     cluster: &FlinkCluster,
     version: FlinkVersion,
     flink_configuration: &BTreeMap<String, String>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
 ) {
     let spec = &cluster.spec;
     let jobmanager = if cluster.is_session() {
@@ -631,13 +641,13 @@ fn validate_carried_options(
         };
         if let Some(why) = why {
             problems.push(
-                Problem::new(
+                Diagnostic::field(
                     at,
                     format!(
                         "Flink {version} reads `{name}` only from its configuration file, and {why}"
                     ),
                 )
-                .help(format!("{fix}, which writes the file itself")),
+                .with_help(format!("{fix}, which writes the file itself")),
             );
         }
     }
@@ -650,7 +660,7 @@ fn validate_configmap_namespace(
     spec: &ClusterSpec,
     version: FlinkVersion,
     jobmanager: Process,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
 ) {
     let kubernetes_ha =
         spec.high_availability.as_ref().is_some_and(|ha| ha.ha_type == HaType::Kubernetes);
@@ -659,14 +669,14 @@ fn validate_configmap_namespace(
         && !version.takes_dynamic_property(jobmanager, "kubernetes.namespace")
     {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "configMode"]),
                 format!(
                     "a session JobManager on Flink {version} takes no options as arguments, so \
                      with `configMode: configmap` Kubernetes HA cannot learn the pod's namespace"
                 ),
             )
-            .help("use `configMode: args`, or Flink 1.15 or newer"),
+            .with_help("use `configMode: args`, or Flink 1.15 or newer"),
         );
     }
 }
@@ -698,17 +708,17 @@ fn unwritable_property(value: &str, version: FlinkVersion) -> Option<&'static st
 }
 
 /// Flink up to 1.10 loads reporters from `lib/` only, and ships the Prometheus one in `opt/`.
-fn validate_metrics(spec: &ClusterSpec, version: FlinkVersion, problems: &mut Vec<Problem>) {
+fn validate_metrics(spec: &ClusterSpec, version: FlinkVersion, problems: &mut Vec<Diagnostic>) {
     if spec.metrics.is_some()
         && spec.mode != Some(Mode::Native)
         && !version.loads_reporter_plugins()
     {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 path(&["spec", "metrics"]),
                 format!("Flink {version} ships the Prometheus reporter in `opt/`, and loads reporters from `lib/` only, so nothing would listen on the metrics port"),
             )
-            .help("build an image with `opt/flink-metrics-prometheus-*.jar` copied to `lib/` and set `metrics.reporter.prom.class` in flinkConfiguration, or use Flink 1.11 or newer"),
+            .with_help("build an image with `opt/flink-metrics-prometheus-*.jar` copied to `lib/` and set `metrics.reporter.prom.class` in flinkConfiguration, or use Flink 1.11 or newer"),
         );
     }
 }
@@ -731,17 +741,17 @@ fn validate_flink_configuration(
     config: &BTreeMap<String, String>,
     version: FlinkVersion,
     session: bool,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) {
     if config.contains_key("env.java.opts") && config.contains_key("env.java.opts.all") {
         problems.push(
-            Problem::new(
+            Diagnostic::field(
                 vec![key("spec"), key("flinkConfiguration"), key("env.java.opts")],
                 "`env.java.opts` and `env.java.opts.all` both set the JVM options of every \
                  process (FLINK_ENV_JAVA_OPTS)",
             )
-            .help("keep one: `env.java.opts.all` (Flink ≥ 1.17) or `env.java.opts` (before)"),
+            .with_help("keep one: `env.java.opts.all` (Flink ≥ 1.17) or `env.java.opts` (before)"),
         );
     }
     for (name, value) in config {
@@ -749,20 +759,22 @@ fn validate_flink_configuration(
         if name.is_empty()
             || name.contains(|c: char| c == '=' || c.is_whitespace() || c.is_control())
         {
-            problems
-                .push(Problem::new(at(), format!("`{name}` is not a Flink option key")).help(
+            problems.push(
+                Diagnostic::field(at(), format!("`{name}` is not a Flink option key")).with_help(
                     "keys are dotted names without spaces or `=`, e.g. `state.backend.type`",
-                ));
+                ),
+            );
             continue;
         }
         if let Some(field) = managed_by(name, version, session) {
             problems.push(
-                Problem::new(at(), format!("`{name}` is set by `{field}`"))
-                    .help(format!("remove it from flinkConfiguration and set `{field}` instead")),
+                Diagnostic::field(at(), format!("`{name}` is set by `{field}`")).with_help(
+                    format!("remove it from flinkConfiguration and set `{field}` instead"),
+                ),
             );
         }
         if value.contains(['\n', '\r', '\0']) {
-            problems.push(Problem::new(at(), "a Flink option value must be one line"));
+            problems.push(Diagnostic::field(at(), "a Flink option value must be one line"));
         }
         if let Some(warning) = version.key_warning(name) {
             warnings.push(format!("spec.flinkConfiguration: {warning}"));

@@ -6,15 +6,19 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Problem, path as at};
+use crate::error::{Diagnostic, path as at};
 use crate::flink::config::{self, OptionValue};
 use crate::flink::native::{FLINK_LABELS, MAX_CLUSTER_ID, MIN_VERSION};
 use crate::flink::version::FlinkVersion;
 use crate::spec::{FlinkCluster, Mode};
 use crate::yaml::PathSegment;
 
-fn problem(path: Vec<PathSegment>, message: impl Into<String>, help: impl Into<String>) -> Problem {
-    Problem { path, message: message.into(), help: Some(help.into()) }
+fn problem(
+    path: Vec<PathSegment>,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::field(path, message).with_help(help)
 }
 
 /// Options a native spec sets through a field; `flinkConfiguration` may not set them.
@@ -97,7 +101,7 @@ pub fn validate(
     cluster: &FlinkCluster,
     version: FlinkVersion,
     flink_configuration: &BTreeMap<String, String>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) {
     let spec = &cluster.spec;
@@ -162,7 +166,7 @@ pub fn validate(
     check_file(cluster, version, flink_configuration, problems);
 }
 
-fn check_jar_uri(uri: &str, problems: &mut Vec<Problem>) {
+fn check_jar_uri(uri: &str, problems: &mut Vec<Diagnostic>) {
     let path = || at(&["spec", "job", "jarURI"]);
     let scheme = uri.split_once("://").map(|(s, _)| s).filter(|s| {
         !s.is_empty()
@@ -186,7 +190,7 @@ fn check_jar_uri(uri: &str, problems: &mut Vec<Problem>) {
     }
 }
 
-fn refuse_unsupported(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
+fn refuse_unsupported(cluster: &FlinkCluster, problems: &mut Vec<Diagnostic>) {
     let spec = &cluster.spec;
     let later = "native mode renders the objects Flink's client creates from its options; this needs a JobManager pod template, which native mode does not render yet";
     let mut refuse = |present: bool, path: &[&str], help: &str| {
@@ -259,7 +263,7 @@ fn refuse_unsupported(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
 }
 
 /// Flink reads maps as `k:v,k:v`, lists of maps as `…;…`, secrets as `name:path`.
-fn check_formats(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
+fn check_formats(cluster: &FlinkCluster, problems: &mut Vec<Diagnostic>) {
     let spec = &cluster.spec;
     let mut separators = |text: &str, path: Vec<PathSegment>, what: &str, forbidden: &[char]| {
         if text.contains(forbidden) || text.is_empty() {
@@ -357,7 +361,7 @@ fn check_formats(cluster: &FlinkCluster, problems: &mut Vec<Problem>) {
 fn check_flink_configuration(
     cluster: &FlinkCluster,
     flink_configuration: &BTreeMap<String, String>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) {
     let spec = &cluster.spec;
@@ -426,7 +430,7 @@ fn check_file(
     cluster: &FlinkCluster,
     version: FlinkVersion,
     flink_configuration: &BTreeMap<String, String>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Diagnostic>,
 ) {
     let config = config::effective(cluster, version, flink_configuration);
     for (key, entry) in &config {

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use crate::check::exact; // TODO(#16): moves to k8s::typed with the new check
-use crate::error::{Problem, path as at};
+use crate::error::{Diagnostic, path as at};
 use crate::k8s::names;
 use crate::k8s::pod::{CONFIG_VOLUME, FLINK_OPTION_ENV, RESERVED_ENV, secret_volume};
 use crate::spec::ClusterSpec;
@@ -22,27 +22,26 @@ fn item(keys: &[&str], index: usize) -> Vec<PathSegment> {
     path
 }
 
-fn strict<T>(value: &Value, path: Vec<PathSegment>, what: &str, problems: &mut Vec<Problem>)
+fn strict<T>(value: &Value, path: Vec<PathSegment>, what: &str, problems: &mut Vec<Diagnostic>)
 where
     T: serde::de::DeserializeOwned + serde::Serialize,
 {
     if let Err(message) = exact::<T>(value) {
-        problems.push(Problem {
-            path,
-            message: format!("not a valid Kubernetes {what}: {message}"),
-            help: Some(format!("see `kubectl explain` for the fields of a {what}")),
-        });
+        problems.push(
+            Diagnostic::field(path, format!("not a valid Kubernetes {what}: {message}"))
+                .with_help(format!("see `kubectl explain` for the fields of a {what}")),
+        );
     }
 }
 
-fn problem(path: Vec<PathSegment>, message: impl Into<String>, help: &str) -> Problem {
-    Problem { path, message: message.into(), help: Some(help.to_owned()) }
+fn problem(path: Vec<PathSegment>, message: impl Into<String>, help: &str) -> Diagnostic {
+    Diagnostic::field(path, message).with_help(help)
 }
 
 /// Checks every pod customisation field of a spec.
-pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
+pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
     if let Some(account) = &spec.service_account_name
-        && let Err(message) = names::check_dns_subdomain(account)
+        && let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(account)
     {
         problems.push(problem(
             at(&["spec", "serviceAccountName"]),
@@ -51,7 +50,7 @@ pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
         ));
     }
     for (i, secret) in spec.image_pull_secrets.iter().enumerate() {
-        if let Err(message) = names::check_dns_subdomain(secret) {
+        if let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(secret) {
             problems.push(problem(
                 item(&["spec", "imagePullSecrets"], i),
                 message,
@@ -61,14 +60,14 @@ pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
     }
     for (key, value) in &spec.node_selector {
         let path = || at(&["spec", "nodeSelector", key]);
-        if let Err(message) =
+        if let Err(Diagnostic { message, .. }) =
             names::check_label_key(key).and_then(|()| names::check_label_value(value))
         {
             problems.push(problem(path(), message, "node selectors are node labels"));
         }
     }
     for key in spec.pod_annotations.keys() {
-        if let Err(message) = names::check_label_key(key) {
+        if let Err(Diagnostic { message, .. }) = names::check_label_key(key) {
             problems.push(problem(
                 at(&["spec", "podAnnotations", key]),
                 message.replace("label key", "annotation key"),
@@ -118,7 +117,7 @@ pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
     }
 }
 
-fn validate_env(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
+fn validate_env(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
     let mut names = Vec::new();
     for (i, var) in spec.env.iter().enumerate() {
         strict::<EnvVar>(var, item(&["spec", "env"], i), "EnvVar", problems);
@@ -130,7 +129,7 @@ fn validate_env(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
     }
     for (i, secret) in spec.secret_env.iter().enumerate() {
         let path = item(&["spec", "secretEnv"], i);
-        if let Err(message) = names::check_dns_subdomain(&secret.secret) {
+        if let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(&secret.secret) {
             problems.push(problem(
                 path.clone(),
                 format!("secret {message}"),
@@ -192,11 +191,11 @@ fn is_env_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
 }
 
-fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
+fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
     let mut volumes: Vec<String> = vec![CONFIG_VOLUME.to_owned()];
     for (i, secret) in spec.secrets.iter().enumerate() {
         let path = item(&["spec", "secrets"], i);
-        if let Err(message) = names::check_dns_subdomain(&secret.name) {
+        if let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(&secret.name) {
             problems.push(problem(path.clone(), message, "use the name of a Secret"));
         }
         if !is_mount_path(&secret.mount_path) || secret.mount_path.starts_with("/opt/flink/conf") {
@@ -240,7 +239,7 @@ fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Problem>) {
     }
 }
 
-fn validate_template(template: &Value, path: &[PathSegment], problems: &mut Vec<Problem>) {
+fn validate_template(template: &Value, path: &[PathSegment], problems: &mut Vec<Diagnostic>) {
     // A template may leave `containers` out (it only adds pod fields); the type requires it.
     let mut checked = template.clone();
     if checked["spec"].is_object() && checked["spec"].get("containers").is_none() {
@@ -263,7 +262,7 @@ fn validate_template(template: &Value, path: &[PathSegment], problems: &mut Vec<
     }
 }
 
-fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Problem>) {
+fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Diagnostic>) {
     match &ingress.host {
         None => problems.push(problem(
             at(&["spec", "ingress"]),
@@ -272,7 +271,7 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Probl
         )),
         Some(host) => {
             let plain = host.strip_prefix("*.").unwrap_or(host);
-            if let Err(message) = names::check_dns_subdomain(plain) {
+            if let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(plain) {
                 problems.push(problem(
                     at(&["spec", "ingress", "host"]),
                     message,
@@ -292,7 +291,7 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Probl
     }
     for (field, value) in [("className", &ingress.class_name), ("tlsSecret", &ingress.tls_secret)] {
         if let Some(value) = value
-            && let Err(message) = names::check_dns_subdomain(value)
+            && let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(value)
         {
             problems.push(problem(
                 at(&["spec", "ingress", field]),
@@ -302,7 +301,7 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Probl
         }
     }
     for key in ingress.annotations.keys() {
-        if let Err(message) = names::check_label_key(key) {
+        if let Err(Diagnostic { message, .. }) = names::check_label_key(key) {
             problems.push(problem(
                 at(&["spec", "ingress", "annotations", key]),
                 message.replace("label key", "annotation key"),
