@@ -92,16 +92,12 @@ pub fn load_valid(
     policy: Policy,
     substitution: Option<&Substitution>,
 ) -> Result<Vec<Spec>, Error> {
-    let loaded = load::load(inputs, overrides, substitution);
-    let mut specs = Vec::with_capacity(loaded.len());
+    let mut specs = Vec::new();
     let mut diagnostics = Vec::new();
-    for item in loaded {
+    load::load(inputs, overrides, substitution, |item| {
         let Loaded { cluster, input, place, locator, warnings } = match item {
             Ok(item) => item,
-            Err(more) => {
-                diagnostics.extend(more);
-                continue;
-            }
+            Err(more) => return diagnostics.extend(more),
         };
         let input = &inputs[input];
         match validate::validate(cluster, policy) {
@@ -117,7 +113,7 @@ pub fn load_valid(
                 diagnostics.extend(located);
             }
         }
-    }
+    });
     if diagnostics.is_empty() {
         diagnostics.extend(duplicate_names(&specs));
     }

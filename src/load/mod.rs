@@ -52,24 +52,25 @@ pub struct Substitution {
     pub options: envsubst::Options,
 }
 
-/// Loads every document of every input, in order: each one a spec or what is wrong with it
-/// (an input that does not parse is one entry).
+/// Loads every document of every input, in order, handing each to `each`: a spec, or what is
+/// wrong with it (an input that does not parse is one call). One document at a time, so a
+/// large batch never holds every node tree at once.
 pub fn load(
     inputs: &[Input],
     overrides: &[Override],
     substitution: Option<&Substitution>,
-) -> Vec<Result<Loaded, Vec<Diagnostic>>> {
-    let mut loaded = Vec::new();
+    mut each: impl FnMut(Result<Loaded, Vec<Diagnostic>>),
+) {
     for (input_index, input) in inputs.iter().enumerate() {
         let documents = match yaml::parse_documents(&input.text) {
             Ok(documents) => documents,
             Err(err) => {
-                loaded.push(Err(vec![yaml_diagnostic(input, &err)]));
+                each(Err(vec![yaml_diagnostic(input, &err)]));
                 continue;
             }
         };
         if documents.is_empty() {
-            loaded.push(Err(vec![
+            each(Err(vec![
                 Diagnostic::new(format!("`{}` holds no spec", input.origin))
                     .with_help("give a file with a `kind: FlinkJobCluster` or `kind: FlinkSessionCluster` document"),
             ]));
@@ -77,7 +78,7 @@ pub fn load(
         let count = documents.len();
         for (index, document) in documents.into_iter().enumerate() {
             let Some(mut root) = document.root else {
-                loaded.push(Err(vec![
+                each(Err(vec![
                     Diagnostic::new(format!("document {} of {count} is empty", index + 1))
                         .at(Location::in_text(&input.origin, &input.text, document.start, None))
                         .with_help("remove the stray `---` or fill in the document"),
@@ -99,12 +100,12 @@ pub fn load(
                         )
                     })),
                     Err(err) => {
-                        loaded.push(Err(err.to_error(&input.origin, &input.text).diagnostics));
+                        each(Err(err.to_error(&input.origin, &input.text).diagnostics));
                         continue;
                     }
                 }
             }
-            loaded.push(load_document(input, &root, overrides).map(|cluster| Loaded {
+            each(load_document(input, &root, overrides).map(|cluster| Loaded {
                 cluster,
                 input: input_index,
                 place: format!("{}, document {}", input.origin, index + 1),
@@ -113,7 +114,6 @@ pub fn load(
             }));
         }
     }
-    loaded
 }
 
 fn yaml_diagnostic(input: &Input, err: &yaml::YamlError) -> Diagnostic {
