@@ -8,8 +8,9 @@ use clap::{CommandFactory, Parser};
 use kubectl_flink::cli::Cli;
 use kubectl_flink::cli::integrations;
 
-// musl's own allocator is slow for the many small allocations of a render (README, Performance).
-#[cfg(all(target_env = "musl", target_pointer_width = "64"))]
+// musl's own allocator is slow for the many small allocations of a render (README, Performance);
+// scripts/bench measures the musl binary without it too (the default `mimalloc` feature).
+#[cfg(all(feature = "mimalloc", target_env = "musl", target_pointer_width = "64"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

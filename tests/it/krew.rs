@@ -85,3 +85,32 @@ fn release_krew_refuses_a_missing_archive_or_a_bad_version() {
         Command::new(&script).args(["latest", dist.path().to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn release_krew_packs_a_missing_archive_from_the_dist_profile() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (target_dir, dist) = (dir.path().join("target"), dir.path().join("dist"));
+    for (_, _, target) in TARGETS {
+        // The shipped binary is the `dist` profile's; a `release` build beside it is not.
+        for profile in ["dist", "release"] {
+            let binary = target_dir.join(target).join(profile).join("kubectl-flink");
+            std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+            std::fs::write(&binary, format!("{profile} binary for {target}")).unwrap();
+            std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    let out = Command::new(root().join("scripts/release-krew"))
+        .arg("0.1.0")
+        .arg(&dist)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (_, _, target) in TARGETS {
+        let archive = dist.join(format!("kubectl-flink-v0.1.0-{target}.tar.gz"));
+        let packed = Command::new("tar").arg("-xOzf").arg(&archive).arg("kubectl-flink").output();
+        let packed = packed.unwrap().stdout;
+        assert_eq!(String::from_utf8_lossy(&packed), format!("dist binary for {target}"));
+    }
+}
