@@ -25,7 +25,6 @@ mod process;
 mod props;
 mod schema;
 mod shell;
-mod string_c;
 mod support;
 mod templates;
 mod test_command;
