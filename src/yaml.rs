@@ -3,13 +3,11 @@
 //! Reading: a small, bounded node tree with source spans, over serde-saphyr's parser. Spec
 //! files are parsed into [`Node`]s (not straight into types) so that later stages can
 //! substitute variables inside scalars, apply `--set`, and still point errors at the line the
-//! user wrote. Parsing is bounded: input size, nesting
+//! user wrote; template output is read the same way. Parsing is bounded: input size, nesting
 //! depth and the number of nodes after alias expansion are capped, so an alias bomb or a
 //! deeply nested file fails fast with the limit named in the error.
 //!
 //! Writing: [`write`], serde-saphyr's serializer with the options every output uses.
-
-pub mod block;
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
