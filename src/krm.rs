@@ -551,8 +551,8 @@ fn encode(api_version: &str, items: &[Item<'_>], results: &[Value]) -> Vec<u8> {
         api_version: &'a str,
         kind: &'static str,
         items: Vec<Written<'a, Item<'a>>>,
-        #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        results: &'a [Value],
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        results: Vec<yaml::Json<'a>>,
     }
     for salt in 0.. {
         let verbatim = Verbatim::new(salt);
@@ -560,7 +560,7 @@ fn encode(api_version: &str, items: &[Item<'_>], results: &[Value]) -> Vec<u8> {
             api_version,
             kind: "ResourceList",
             items: items.iter().map(|item| Written { item, verbatim: &verbatim }).collect(),
-            results,
+            results: results.iter().map(yaml::Json).collect(),
         };
         let mut out = String::new();
         yaml::write_serialized(&list, &mut out);
@@ -589,7 +589,7 @@ impl Serialize for Written<'_, Item<'_>> {
             Item::Input(node) => {
                 Written { item: *node, verbatim: self.verbatim }.serialize(serializer)
             }
-            Item::New(value) => value.serialize(serializer),
+            Item::New(value) => yaml::Json(value).serialize(serializer),
         }
     }
 }
@@ -602,7 +602,7 @@ impl Serialize for Written<'_, Node> {
             NodeKind::Scalar { text, plain: true } if !text.contains('\n') => {
                 serializer.serialize_str(&self.verbatim.placeholder(text))
             }
-            NodeKind::Scalar { text, .. } => serializer.serialize_str(text),
+            NodeKind::Scalar { text, .. } => yaml::Text(text).serialize(serializer),
             NodeKind::Seq(items) => serializer.collect_seq(items.iter().map(node)),
             NodeKind::Map(entries) => {
                 serializer.collect_map(entries.iter().map(|(key, value)| (&key.name, node(value))))

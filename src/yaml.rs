@@ -418,7 +418,7 @@ impl Node {
 ///   readable and keep every line break;
 /// - a sequence under a key starting at the key's column, as `kubectl get -o yaml` prints it.
 pub fn write(value: &Value, out: &mut String) {
-    write_serialized(value, out);
+    write_serialized(&Json(value), out);
 }
 
 /// `value` as a YAML document body, written by [`write`].
@@ -428,7 +428,8 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
-/// [`write`] for any value (a KRM `ResourceList`).
+/// [`write`] for any value whose strings reach the serializer as [`Text`] (through [`Json`]
+/// for JSON values), never as a bare `&str`: a KRM `ResourceList`.
 pub(crate) fn write_serialized<T: Serialize>(value: &T, out: &mut String) {
     let options = serde_saphyr::ser_options! {
         yaml_12: false,
@@ -443,6 +444,39 @@ pub(crate) fn write_serialized<T: Serialize>(value: &T, out: &mut String) {
     if !out.ends_with('\n') {
         // A document that is one scalar ends without a line break.
         out.push('\n');
+    }
+}
+
+/// A JSON value as [`write`] writes it: as `serde_json` serializes it, with every string a
+/// [`Text`].
+pub struct Json<'a>(pub &'a Value);
+
+impl Serialize for Json<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::String(text) => Text(text).serialize(serializer),
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Json)),
+            Value::Object(map) => serializer.collect_map(map.iter().map(|(k, v)| (k, Json(v)))),
+            scalar => scalar.serialize(serializer),
+        }
+    }
+}
+
+/// A string as [`write`] writes it. serde-saphyr 2.2 writes multi-line text as a literal block, with an
+/// indentation indicator (`|2`) only when the first line starts with spaces; one that starts
+/// with a tab then reads back in YAML 1.2 but libyaml and go-yaml (so kubectl) refuse it
+/// ("found a tab character where an indentation space is expected"). Such text is written
+/// double-quoted instead.
+pub struct Text<'a>(pub &'a str);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let first_line = self.0.split('\n').find(|line| !line.is_empty());
+        if self.0.contains('\n') && first_line.is_some_and(|line| line.starts_with('\t')) {
+            serde_saphyr::DoubleQuoted(self.0).serialize(serializer)
+        } else {
+            serializer.serialize_str(self.0)
+        }
     }
 }
 
@@ -646,6 +680,19 @@ mod tests {
                             .contains(&s),
                 "{s:?} unquoted: {text}"
             );
+        }
+    }
+
+    #[test]
+    fn text_whose_first_line_starts_with_a_tab_is_double_quoted() {
+        // A literal block would be refused by libyaml and go-yaml (kubectl).
+        for (text, written) in [
+            ("\tx\ny", "a: \"\\tx\\ny\"\n"),
+            ("\n\tx\n", "a: \"\\n\\tx\\n\"\n"),
+            ("x\n\ty\n", "a: |\n  x\n  \ty\n"),
+            ("\tx", "a: \"\\tx\"\n"),
+        ] {
+            assert_eq!(to_string(&serde_json::json!({ "a": text })), written, "{text:?}");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `yaml::write`, the one YAML writer (serde-saphyr's serializer with kubectl-flink's
-//! options): whatever it writes reads back as exactly the value written, so strings such as
-//! `on`, `0x10`, `~` or a leading space stay strings and nothing a string holds adds
+//! options): whatever it writes reads back as exactly the value written, with kubectl-flink's
+//! own (YAML 1.2) reader and with `PyYAML` (YAML 1.1, as kubectl's go-yaml reads it), so strings
+//! such as `on`, `0x10`, `~` or a leading space stay strings and nothing a string holds adds
 //! structure: on generated values, on strings YAML could misread, on layouts with long keys
 //! and block scalars, and on every example's rendered objects.
 //!
@@ -136,12 +137,18 @@ proptest! {
     }
 }
 
-/// Writes each value and asserts that kubectl-flink's reader reads it back unchanged.
+/// Writes each value, asserts that kubectl-flink's reader reads it back unchanged, and
+/// that `PyYAML` does too.
 fn assert_reads_back(values: &[Value]) {
+    let mut outputs = Vec::new();
     for value in values {
-        let text = format!("---\n{}", written(value));
-        assert_eq!(read_back(&text), *value, "{text}");
+        // Under a key: the injection test's reader wants a root node, which `null` is not.
+        let value = json!({ "v": value });
+        let text = format!("---\n{}", written(&value));
+        assert_eq!(read_back(&text), value, "{text}");
+        outputs.push(text.into_bytes());
     }
+    crate::injection::check_with_pyyaml(&outputs);
 }
 
 #[test]
