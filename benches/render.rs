@@ -49,7 +49,7 @@ fn seed_ha() -> Input {
 
 /// Spec `i` of a batch: each one different, so nothing is served from a cache.
 fn batch_spec(i: usize) -> String {
-    let version = ["1.8", "1.15", "1.18", "1.20", "2.0", "2.3"][i % 6];
+    let version = ["1.9", "1.15", "1.18", "1.20", "2.0", "2.3"][i % 6];
     let (replicas, slots) = (1 + i % 5, 1 + i % 4); // parallelism fits the slots: no warnings
     format!(
         "apiVersion: kubectl-flink/v1alpha1\n\

@@ -1,16 +1,16 @@
 //! Rendered documents → Kubernetes objects, checked the way the API server would.
 //!
-//! Each document is parsed, deserialized into its `k8s-openapi` type and serialized back.
-//! k8s-openapi ignores unknown keys, so the two JSON trees are compared (`same` first checks,
-//! without building the second tree, whether they are identical): a field that got lost
-//! (misspelt in a template) or changed is an error naming the template and JSON path.
-//! Then what schema validation does not check: DNS names, label syntax, selectors that match
-//! their pods, unique port names.
+//! Each document is read by the one YAML reader into JSON, the pod template is merged in, and
+//! the object is deserialized into its k8s-openapi type by `(apiVersion, kind)`. k8s-openapi
+//! skips keys its types lack, so the deserializer is wrapped by `serde_ignored`, which reports
+//! every skipped key with its path: one holding anything but null or empty collections is an
+//! error naming the template and JSON path (a misspelt or misplaced field). A user template's
+//! object must also serialize back to the tree it was read from, nulls and empty fields aside,
+//! since nobody knows what it prints; the built-in templates print only what their types
+//! serialize back unchanged, which tests prove for every example and generated spec, so they
+//! skip that. Then what schema validation does not check: DNS names, label syntax, selectors
+//! that match their pods, unique port names.
 
-use std::fmt::Write as _;
-
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -21,10 +21,9 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::k8s::names;
+use crate::k8s::typed::{Refusal, RoundTrip, typed};
 use crate::render::Document;
 use crate::yaml;
-
-mod same;
 
 /// A checked object, as the JSON it serializes to.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,40 +55,70 @@ fn fail(document: &Document, message: impl Into<String>) -> Error {
 }
 
 fn check_one(document: &Document) -> Result<Object, Error> {
-    let (value, retyped) = read_typed(document)?;
-    let typed = retyped.unwrap_or(value);
-    let kind = typed["kind"].as_str().unwrap_or_default();
-    check_semantics(&typed, kind).map_err(|e| fail(document, e))?;
-    Ok(Object { value: typed })
+    let mut value = read_merged(document)?;
+    let round_trip = if document.user { RoundTrip::Verify } else { RoundTrip::Skip };
+    if let Some(typed) = check_type(document, &mut value, round_trip)? {
+        value = typed;
+    }
+    let kind = value["kind"].as_str().unwrap_or_default();
+    check_semantics(&value, kind).map_err(|e| fail(document, e))?;
+    Ok(Object { value })
 }
 
-/// Whether the document's object is exactly what its k8s-openapi type serializes it to, so the
-/// check builds no second tree. True for everything the built-in templates print (tested).
-pub fn is_typed_as_printed(document: &Document) -> Result<bool, Error> {
-    Ok(read_typed(document)?.1.is_none())
+/// What the document prints, as JSON with the pod template merged in (nulls and unknown
+/// fields still there), and what its k8s-openapi type serializes that to. For tests: the
+/// built-in templates skip that round trip at run time because the two are always equal.
+pub fn printed_and_typed(document: &Document) -> Result<(Value, Value), Error> {
+    let printed = read_merged(document)?;
+    let mut value = printed.clone();
+    let typed = check_type(document, &mut value, RoundTrip::Verify)?.unwrap_or(value);
+    Ok((printed, typed))
 }
 
-/// The document's object, and its k8s-openapi type's serialization of it when that differs
-/// (by vacuous fields only: anything else is an error).
-fn read_typed(document: &Document) -> Result<(Value, Option<Value>), Error> {
-    let mut value = read(document)?;
+/// The document's one YAML object as JSON, read by the one reader, with its pod template
+/// merged in.
+fn read_merged(document: &Document) -> Result<Value, Error> {
+    let mut parsed = yaml::parse_documents(&document.text)
+        .map_err(|e| fail(document, format!("output is not YAML: {e} at line {}", e.pos.line)))?;
+    let (1, Some(root)) = (parsed.len(), parsed.pop().and_then(|d| d.root)) else {
+        return Err(fail(document, "must render exactly one YAML document"));
+    };
+    let mut value =
+        root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))?;
     if let Some((template, main)) = &document.pod_template {
         crate::k8s::pod::merge_template(&mut value, template, main);
     }
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let retyped = match (api_version, kind) {
-        ("batch/v1", "Job") => retyped::<Job>(&value),
-        ("v1", "Service") => retyped::<Service>(&value),
-        ("apps/v1", "Deployment") => retyped::<Deployment>(&value),
-        ("v1", "ConfigMap") => retyped::<ConfigMap>(&value),
-        ("v1", "ServiceAccount") => retyped::<ServiceAccount>(&value),
-        ("rbac.authorization.k8s.io/v1", "Role") => retyped::<Role>(&value),
-        ("rbac.authorization.k8s.io/v1", "RoleBinding") => retyped::<RoleBinding>(&value),
-        ("networking.k8s.io/v1", "Ingress") => retyped::<Ingress>(&value),
-        _ => return Err(fail(document, format!("unsupported object {api_version} {kind}"))),
-    }
-    .map_err(|refusal| {
+    Ok(value)
+}
+
+fn type_of(value: &Value) -> (&str, &str) {
+    let text = |key| value.get(key).and_then(Value::as_str).unwrap_or_default();
+    (text("apiVersion"), text("kind"))
+}
+
+/// Reads `value` as its Kubernetes type, by `(apiVersion, kind)` (see [`typed`]); `Some`
+/// replaces it by what the type serializes it to.
+fn check_type(
+    document: &Document,
+    value: &mut Value,
+    round_trip: RoundTrip,
+) -> Result<Option<Value>, Error> {
+    type Check = fn(&mut Value, RoundTrip) -> Result<Option<Value>, Refusal>;
+    let check: Check = match type_of(value) {
+        ("batch/v1", "Job") => typed::<Job>,
+        ("v1", "Service") => typed::<Service>,
+        ("apps/v1", "Deployment") => typed::<Deployment>,
+        ("v1", "ConfigMap") => typed::<ConfigMap>,
+        ("v1", "ServiceAccount") => typed::<ServiceAccount>,
+        ("rbac.authorization.k8s.io/v1", "Role") => typed::<Role>,
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => typed::<RoleBinding>,
+        ("networking.k8s.io/v1", "Ingress") => typed::<Ingress>,
+        (api_version, kind) => {
+            return Err(fail(document, format!("unsupported object {api_version} {kind}")));
+        }
+    };
+    check(value, round_trip).map_err(|refusal| {
+        let (api_version, kind) = type_of(value);
         fail(
             document,
             match refusal {
@@ -99,131 +128,7 @@ fn read_typed(document: &Document) -> Result<(Value, Option<Value>), Error> {
                 ),
             },
         )
-    })?;
-    Ok((value, retyped))
-}
-
-/// The document's one YAML object, as JSON. What templates usually print takes the fast
-/// reader; anything else, and every error message, comes from the full parser. User templates
-/// take the fast reader too: it accepts only what it reads exactly as the full parser does.
-fn read(document: &Document) -> Result<Value, Error> {
-    if let Some(value) = yaml::block::to_json(&document.text) {
-        return Ok(value);
-    }
-    let mut parsed = yaml::parse_documents(&document.text)
-        .map_err(|e| fail(document, format!("output is not YAML: {e} at line {}", e.pos.line)))?;
-    let (1, Some(root)) = (parsed.len(), parsed.pop().and_then(|d| d.root)) else {
-        return Err(fail(document, "must render exactly one YAML document"));
-    };
-    root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))
-}
-
-/// Reads `value` as the Kubernetes type `T`, strictly: a field `T` does not have is an error
-/// naming its path (k8s-openapi alone would drop it silently).
-pub fn exact<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
-    match retyped::<T>(value) {
-        Ok(_) => Ok(()),
-        Err(Refusal::Invalid(message)) => Err(message),
-        Err(Refusal::Unknown(path)) => {
-            Err(format!("`{path}` is not a field of this Kubernetes type"))
-        }
-    }
-}
-
-/// Why a tree is not an object of a Kubernetes type.
-enum Refusal {
-    /// It does not deserialize: a wrong type or a missing field, with its path.
-    Invalid(String),
-    /// The path of a field the type does not have, or that it reads as something else.
-    Unknown(String),
-}
-
-/// `value` as the JSON of the Kubernetes type `T`: `None` when `T` serializes back to exactly
-/// `value` (templates print no null or empty fields, so almost always), else `T`'s
-/// serialization, provided all it dropped is vacuous.
-fn retyped<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Option<Value>, Refusal> {
-    // `&Value` is a deserializer itself: no copy of the object tree. Tracking the path costs
-    // an allocation per key, so it is only done to explain a failure.
-    let object = T::deserialize(value).or_else(|_| {
-        serde_path_to_error::deserialize::<_, T>(value)
-            .map_err(|e| Refusal::Invalid(format!("{}: {}", e.path(), e.inner())))
-    })?;
-    if same::serializes_to(&object, value) {
-        return Ok(None);
-    }
-    let typed = serde_json::to_value(&object).map_err(|e| Refusal::Invalid(e.to_string()))?;
-    match first_difference(value, &typed, "") {
-        Some(path) => Err(Refusal::Unknown(path)),
-        None => Ok(Some(typed)),
-    }
-}
-
-/// Whether a field carries no meaning in a manifest: null, an empty list, or a map of such
-/// fields only. The comparison skips them (without copying either tree to prune them).
-fn is_vacuous(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Object(map) => map.values().all(is_vacuous),
-        Value::Array(items) => items.is_empty(),
-        _ => false,
-    }
-}
-
-fn first_difference(original: &Value, typed: &Value, at: &str) -> Option<String> {
-    let mut steps = Vec::new();
-    if !differs(original, typed, &mut steps) {
-        return None;
-    }
-    let mut path = at.to_owned();
-    for step in steps {
-        match step {
-            Step::Key(key) => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-            }
-            Step::Index(i) => {
-                let _ = write!(path, "[{i}]");
-            }
-        }
-    }
-    Some(path)
-}
-
-/// One step of a JSON path.
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-/// Whether the trees differ, vacuous fields aside; `steps` then leads to the first
-/// difference. The path is only spelt out for that difference: this walks every field of
-/// every object rendered.
-fn differs<'a>(original: &'a Value, typed: &Value, steps: &mut Vec<Step<'a>>) -> bool {
-    match (original, typed) {
-        (Value::Object(a), Value::Object(b)) => {
-            a.iter().filter(|(_, v)| !is_vacuous(v)).any(|(k, v)| {
-                steps.push(Step::Key(k));
-                let found = match (b.get(k).filter(|w| !is_vacuous(w)), v) {
-                    (Some(w), _) => differs(v, w, steps),
-                    // Name the unknown field itself, not the object that lost all its fields.
-                    (None, Value::Object(_)) => {
-                        differs(v, &Value::Object(serde_json::Map::new()), steps)
-                    }
-                    (None, _) => true,
-                };
-                found || steps.pop().is_none()
-            })
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            a.iter().zip(b).enumerate().any(|(i, (v, w))| {
-                steps.push(Step::Index(i));
-                differs(v, w, steps) || steps.pop().is_none()
-            })
-        }
-        (a, b) => a != b,
-    }
+    })
 }
 
 fn check_semantics(value: &Value, kind: &str) -> Result<(), String> {
@@ -365,40 +270,55 @@ mod tests {
         assert!(err.to_string().contains("does not match"), "{err}");
     }
 
+    const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n";
+
     #[test]
-    fn comparison_ignores_nulls_and_empty_collections_only() {
-        use serde_json::json;
-        let typed = json!({"a": {"b": 1}, "l": [{}, {"x": 1}]});
-        let same = json!({"a": {"b": 1, "n": null, "e": {"f": [], "g": {}}}, "l": [{"y": null}, {"x": 1}], "z": {}});
-        assert_eq!(first_difference(&same, &typed, ""), None);
-        let lost = json!({"a": {"b": 1, "typo": {"c": 2}}, "l": [{}, {"x": 1}]});
-        assert_eq!(first_difference(&lost, &typed, "").as_deref(), Some("a.typo.c"));
-        let changed = json!({"a": {"b": 2}, "l": [{}, {"x": 1}]});
-        assert_eq!(first_difference(&changed, &typed, "").as_deref(), Some("a.b"));
-        let in_list = json!({"a": {"b": 1}, "l": [{}, {"x": 1, "y": 0}]});
-        assert_eq!(first_difference(&in_list, &typed, "").as_deref(), Some("l[1].y"));
+    fn unknown_fields_are_named_at_any_depth_and_to_their_first_leaf() {
+        for (spec, path) in [
+            ("{selector: {a: b}, ports: [{port: 1}, {port: 2, nme: x}]}", "spec.ports[1].nme"),
+            (
+                "{selector: {a: b}, sessionAffinityConfig: {clientIp: {timeout: 1}}}",
+                "spec.sessionAffinityConfig.clientIp.timeout",
+            ),
+            ("{selector: {a: b}, typo: {x: [], y: {z: 1}}}", "spec.typo.y.z"),
+        ] {
+            for user in [true, false] {
+                let document = Document { user, ..doc(&format!("{SERVICE}spec: {spec}\n")) };
+                let err = check_one(&document).unwrap_err();
+                let want =
+                    format!("field `{path}` is not part of v1 Service (misspelt or misplaced?)");
+                assert!(err.to_string().contains(&want), "{err}");
+                // A misspelt field in a built-in template is a bug of ours.
+                assert_eq!(err.exit_code(), if user { 1 } else { 3 });
+            }
+        }
     }
 
     #[test]
-    fn yaml_errors_come_from_the_full_parser() {
+    fn vacuous_unknown_fields_and_nulls_are_dropped() {
+        let text = format!(
+            "{SERVICE}spec: {{selector: {{a: b}}, typo: {{x: [], y: null}}, clusterIP: null, ports: []}}\n"
+        );
+        for user in [true, false] {
+            let object = check_one(&Document { user, ..doc(&text) }).unwrap();
+            assert_eq!(
+                object.value["spec"],
+                serde_json::json!({"selector": {"a": "b"}, "ports": []})
+            );
+        }
+    }
+
+    #[test]
+    fn yaml_errors_are_the_readers() {
         let service = "apiVersion: v1\nkind: Service\nmetadata: {\"name\":\"a\"}\n";
         for (text, want) in [
             (format!("{service}spec: {{\"selector\":{{\"a\":\"b\"}}\n"), "output is not YAML"),
             (format!("{service}---\n{service}"), "must render exactly one YAML document"),
             (format!("{service}spec:\n  x: .inf\n"), "`.inf` is not a finite number"),
         ] {
-            assert_eq!(yaml::block::to_json(&text), None);
             let err = check_one(&doc(&text)).unwrap_err();
             assert!(err.to_string().contains(want), "{err}");
         }
-    }
-
-    #[test]
-    fn template_output_takes_the_fast_reader() {
-        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: \"a\"\nspec:\n  selector: {\"a\":\"b\"}\n  ports:\n  - name: \"ui\"\n    port: 8081\n";
-        assert!(yaml::block::to_json(text).is_some());
-        let object = check_one(&doc(text)).unwrap();
-        assert_eq!(object.value["spec"]["ports"][0]["port"], 8081);
     }
 
     #[test]

@@ -1,18 +1,14 @@
 //! Checked objects → the bytes written to stdout: a YAML stream or one JSON `v1 List`.
 //!
 //! Everything is encoded in memory; `main` writes the result once, so a failure anywhere
-//! leaves stdout empty. YAML is written by `emit`, which writes what serde-saphyr's serializer
-//! writes in YAML 1.1-safe mode with literal blocks for multi-line text (the differential tests
-//! in `tests/it/emit.rs` hold it to that), straight into one buffer: strings such as `on`,
-//! `yes`, `no`, `0x10`, `1e3` or `~` are quoted, so kubectl reads them as strings.
-
-mod emit;
-mod scalar;
+//! leaves stdout empty. YAML is written by [`yaml::write`], the one writer: strings such as
+//! `on`, `yes`, `no`, `0x10`, `1e3` or `~` are quoted, so kubectl reads them as strings.
 
 use serde_json::{Value, json};
 
 use crate::check::Object;
 use crate::error::Error;
+use crate::yaml;
 
 /// Output format (`-o`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,31 +79,8 @@ pub fn encode_yaml<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
 fn push_documents<'a>(values: impl IntoIterator<Item = &'a Value>, out: &mut String) {
     for value in values {
         out.push_str("---\n");
-        write_yaml(value, out);
+        yaml::write(value, out);
     }
-}
-
-/// One value as a YAML document body.
-pub fn to_yaml(value: &Value) -> String {
-    let mut out = String::new();
-    write_yaml(value, &mut out);
-    out
-}
-
-/// Appends one value as a YAML document body (ending in a line break, without `---`) to `out`.
-pub fn write_yaml(value: &Value, out: &mut String) {
-    emit::write_document(value, out);
-}
-
-/// One string as a YAML value on one line, written as `write_yaml` writes it (plain when it
-/// reads back as the same string, else quoted); `None` for text it writes as a literal block.
-pub fn inline_string(text: &str) -> Option<String> {
-    if emit::is_literal_block(text) {
-        return None;
-    }
-    let mut out = String::new();
-    emit::write_inline_string(text, &mut out);
-    Some(out)
 }
 
 #[cfg(test)]
@@ -115,36 +88,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn write_yaml_appends_to_the_buffer() {
-        let mut out = String::from("---\n");
-        write_yaml(&json!({"a": 1}), &mut out);
-        out.push_str("---\n");
-        write_yaml(&json!(["x"]), &mut out);
-        assert_eq!(out, "---\na: 1\n---\n- x\n");
-    }
-
-    #[test]
-    fn yaml_11_ambiguous_strings_are_quoted() {
-        for s in [
-            "on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "~", "null", "0x10", "1e3",
-            "1_000", "012", "1.0", ".inf", "0o7", "", "- a", "a: b", "#x", "---",
-        ] {
-            let text = to_yaml(&json!({ "k": s }));
-            let parsed = crate::yaml::parse_documents(&text)
-                .unwrap()
-                .remove(0)
-                .root
-                .unwrap()
-                .to_json()
-                .unwrap();
-            assert_eq!(parsed["k"], json!(s), "{s:?} became {text}");
-            assert!(
-                !text.starts_with(&format!("k: {s}\n"))
-                    || s.chars().all(char::is_alphabetic)
-                        && !["on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "null"]
-                            .contains(&s),
-                "{s:?} unquoted: {text}"
-            );
-        }
+    fn documents_are_appended_to_one_buffer() {
+        let stream = encode_yaml([&json!({"a": 1}), &json!(["x"]), &json!("s")]);
+        assert_eq!(String::from_utf8(stream).unwrap(), "---\na: 1\n---\n- x\n---\ns\n");
     }
 }

@@ -1,13 +1,15 @@
-//! The only place YAML text is read: a small, bounded node tree with source spans.
+//! The only place YAML is read and written.
 //!
-//! Spec files are parsed into [`Node`]s (not straight into types) so that later stages can
+//! Reading: a small, bounded node tree with source spans, over serde-saphyr's parser. Spec
+//! files are parsed into [`Node`]s (not straight into types) so that later stages can
 //! substitute variables inside scalars, apply `--set`, and still point errors at the line the
-//! user wrote. Parsing is bounded: input size, nesting depth and the number of nodes after
-//! alias expansion are capped, so an alias bomb or a deeply nested file fails fast with the
-//! limit named in the error.
+//! user wrote; template output is read the same way. Parsing is bounded: input size, nesting
+//! depth and the number of nodes after alias expansion are capped, so an alias bomb or a
+//! deeply nested file fails fast with the limit named in the error.
+//!
+//! Writing: [`write`], serde-saphyr's serializer with the options every output uses.
 
-pub mod block;
-
+use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 
@@ -405,6 +407,79 @@ impl Node {
     }
 }
 
+/// Appends `value` as a YAML document body (without `---`, ending in a line break) to `out`.
+///
+/// This is the one YAML writer: rendered objects, KRM `ResourceList`s and the YAML files
+/// kubectl-flink puts in `ConfigMap`s all go through it. It is serde-saphyr's serializer with
+/// - `yaml_12: false`: a string that YAML 1.1 would read as something else (`on`, `yes`, `no`,
+///   `0x10`, `1e3`, `~`, a date) is quoted, so kubectl (go-yaml, a YAML 1.1 reader) reads it
+///   as a string; a quoted string escapes control characters, so no string adds structure;
+/// - multi-line strings as literal blocks (`|`), never folded (`>`): config files stay
+///   readable and keep every line break;
+/// - a sequence under a key starting at the key's column, as `kubectl get -o yaml` prints it.
+pub fn write(value: &Value, out: &mut String) {
+    write_serialized(&Json(value), out);
+}
+
+/// `value` as a YAML document body, written by [`write`].
+pub fn to_string(value: &Value) -> String {
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
+/// [`write`] for any value whose strings reach the serializer as [`Text`] (through [`Json`]
+/// for JSON values), never as a bare `&str`: a KRM `ResourceList`.
+pub(crate) fn write_serialized<T: Serialize>(value: &T, out: &mut String) {
+    let options = serde_saphyr::ser_options! {
+        yaml_12: false,
+        prefer_block_scalars: true,
+        folded_wrap_chars: usize::MAX,
+        compact_list_indent: true,
+    };
+    // Writing to a `String` cannot fail, and what is written is JSON-shaped: string keys,
+    // finite numbers, no tags or anchors.
+    serde_saphyr::to_fmt_writer_with_options(out, value, options)
+        .expect("a JSON-shaped value always serializes");
+    if !out.ends_with('\n') {
+        // A document that is one scalar ends without a line break.
+        out.push('\n');
+    }
+}
+
+/// A JSON value as [`write`] writes it: as `serde_json` serializes it, with every string a
+/// [`Text`].
+pub struct Json<'a>(pub &'a Value);
+
+impl Serialize for Json<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::String(text) => Text(text).serialize(serializer),
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Json)),
+            Value::Object(map) => serializer.collect_map(map.iter().map(|(k, v)| (k, Json(v)))),
+            scalar => scalar.serialize(serializer),
+        }
+    }
+}
+
+/// A string as [`write`] writes it. serde-saphyr 2.2 writes multi-line text as a literal block, with an
+/// indentation indicator (`|2`) only when the first line starts with spaces; one that starts
+/// with a tab then reads back in YAML 1.2 but libyaml and go-yaml (so kubectl) refuse it
+/// ("found a tab character where an indentation space is expected"). Such text is written
+/// double-quoted instead.
+pub struct Text<'a>(pub &'a str);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let first_line = self.0.split('\n').find(|line| !line.is_empty());
+        if self.0.contains('\n') && first_line.is_some_and(|line| line.starts_with('\t')) {
+            serde_saphyr::DoubleQuoted(self.0).serialize(serializer)
+        } else {
+            serializer.serialize_str(self.0)
+        }
+    }
+}
+
 /// One step of a path into a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathSegment {
@@ -412,7 +487,7 @@ pub enum PathSegment {
     Index(usize),
 }
 
-/// Whether `c` may stand as itself in the YAML we print and read back fast: YAML's printable
+/// Whether `c` may stand as itself in the YAML the templates print: YAML's printable
 /// characters (`c-printable`) without tab, line breaks and the byte order mark. Anything else
 /// is printed as a `\u` escape.
 pub fn is_printable(c: char) -> bool {
@@ -587,5 +662,37 @@ mod tests {
         let docs = parse_documents("---\n# nothing\n---\na: 1\n").unwrap();
         assert_eq!(docs.len(), 2);
         assert!(docs[0].root.is_none());
+    }
+
+    #[test]
+    fn yaml_11_ambiguous_strings_are_quoted() {
+        for s in [
+            "on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "~", "null", "0x10", "1e3",
+            "1_000", "012", "1.0", ".inf", "0o7", "", "- a", "a: b", "#x", "---",
+        ] {
+            let text = to_string(&serde_json::json!({ "k": s }));
+            let parsed = parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
+            assert_eq!(parsed["k"], Value::from(s), "{s:?} became {text}");
+            assert!(
+                !text.starts_with(&format!("k: {s}\n"))
+                    || s.chars().all(char::is_alphabetic)
+                        && !["on", "off", "yes", "no", "y", "n", "Y", "NO", "true", "null"]
+                            .contains(&s),
+                "{s:?} unquoted: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_whose_first_line_starts_with_a_tab_is_double_quoted() {
+        // A literal block would be refused by libyaml and go-yaml (kubectl).
+        for (text, written) in [
+            ("\tx\ny", "a: \"\\tx\\ny\"\n"),
+            ("\n\tx\n", "a: \"\\n\\tx\\n\"\n"),
+            ("x\n\ty\n", "a: |\n  x\n  \ty\n"),
+            ("\tx", "a: \"\\tx\"\n"),
+        ] {
+            assert_eq!(to_string(&serde_json::json!({ "a": text })), written, "{text:?}");
+        }
     }
 }

@@ -521,7 +521,7 @@ pub fn file_text(config: &Config, version: FlinkVersion) -> String {
                 (key.clone(), value)
             })
             .collect();
-        crate::output::to_yaml(&Value::Object(map))
+        crate::yaml::to_string(&Value::Object(map))
     } else {
         let mut text = String::new();
         for (key, entry) in config {

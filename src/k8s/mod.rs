@@ -4,3 +4,4 @@
 pub mod names;
 pub mod pod;
 pub mod quantity;
+pub mod typed;

@@ -476,7 +476,7 @@ fn pod_template_text(template: &Value) -> String {
             pod.insert(field.into(), value.clone());
         }
     }
-    crate::output::to_yaml(&Value::Object(pod))
+    crate::yaml::to_string(&Value::Object(pod))
 }
 
 /// What the JobManager does with the API server (`Fabric8FlinkKubeClient`, called by

@@ -908,7 +908,7 @@ impl<'a> FlinkOptions<'a> {
             }
         }
         let text = if version.config_file() == "config.yaml" {
-            crate::output::to_yaml(&json!(config))
+            crate::yaml::to_string(&json!(config))
         } else {
             config.iter().fold(String::new(), |mut text, (k, v)| {
                 let _ = writeln!(text, "{k}: {v}");

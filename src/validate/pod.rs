@@ -9,10 +9,10 @@ use k8s_openapi::api::core::v1::{
     VolumeMount,
 };
 
-use crate::check::exact; // TODO(#16): moves to k8s::typed with the new check
 use crate::error::{Diagnostic, path as at};
 use crate::k8s::names;
 use crate::k8s::pod::{CONFIG_VOLUME, FLINK_OPTION_ENV, RESERVED_ENV, secret_volume};
+use crate::k8s::typed::exact;
 use crate::spec::ClusterSpec;
 use crate::yaml::PathSegment;
 
@@ -26,7 +26,7 @@ fn strict<T>(value: &Value, path: Vec<PathSegment>, what: &str, problems: &mut V
 where
     T: serde::de::DeserializeOwned + serde::Serialize,
 {
-    if let Err(message) = exact::<T>(value) {
+    if let Err(Diagnostic { message, .. }) = exact::<T>(value) {
         problems.push(
             Diagnostic::field(path, format!("not a valid Kubernetes {what}: {message}"))
                 .with_help(format!("see `kubectl explain` for the fields of a {what}")),

@@ -210,7 +210,7 @@ fn set_pointer(root: &mut Value, pointer: &str, value: Value) {
 }
 
 /// A spec: a valid core with fields set to generated values.
-fn spec() -> impl Strategy<Value = Value> {
+pub fn spec() -> impl Strategy<Value = Value> {
     let edits = prop::collection::vec((prop::sample::select(FIELDS), value()), 0..6);
     let ha = any::<bool>();
     (edits, ha).prop_map(|(edits, ha)| {

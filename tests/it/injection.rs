@@ -907,7 +907,7 @@ fn pyyaml_python() -> (PathBuf, String) {
 
 /// `PyYAML` reads YAML 1.1, as kubectl's go-yaml does (`on` is a boolean, U+2028 a line break):
 /// every accepted output must read the same there. Under `CI` a missing `PyYAML` fails the test.
-fn check_with_pyyaml(outputs: &[Vec<u8>]) {
+pub fn check_with_pyyaml(outputs: &[Vec<u8>]) {
     let (python, from) = pyyaml_python();
     let probe = Command::new(&python).args(["-c", "import yaml; print(yaml.__version__)"]).output();
     if !probe.as_ref().is_ok_and(|o| o.status.success()) {

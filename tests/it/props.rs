@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 /// A spec with `value` in every free-text field.
-fn spec_with(value: &str) -> Value {
+pub fn spec_with(value: &str) -> Value {
     json!({
         "apiVersion": "kubectl-flink/v1alpha1",
         "kind": "FlinkJobCluster",
@@ -54,7 +54,7 @@ fn yaml_stream_to_json(text: &str) -> Vec<Value> {
         .collect()
 }
 
-fn payload() -> impl Strategy<Value = String> {
+pub fn payload() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
         "\"",
         "'",

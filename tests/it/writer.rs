@@ -1,7 +1,9 @@
-//! `output::write_yaml` writes exactly what serde-saphyr's serializer writes with the options
-//! kubectl-flink has always used, so a faster emitter (issue 10) cannot change a byte of the
-//! output: on generated values full of strings YAML could misread, and on every example's
-//! rendered objects.
+//! `yaml::write`, the one YAML writer (serde-saphyr's serializer with kubectl-flink's
+//! options): whatever it writes reads back as exactly the value written, with kubectl-flink's
+//! own (YAML 1.2) reader and with `PyYAML` (YAML 1.1, as kubectl's go-yaml reads it), so strings
+//! such as `on`, `0x10`, `~` or a leading space stay strings and nothing a string holds adds
+//! structure: on generated values, on strings YAML could misread, on layouts with long keys
+//! and block scalars, and on every example's rendered objects.
 //!
 //! `KUBECTL_FLINK_FUZZ_CASES=N` runs N generated cases instead of the default.
 
@@ -14,28 +16,8 @@ use serde_json::{Map, Number, Value, json};
 
 use crate::support::{examples, root, yaml_files};
 
-/// serde-saphyr's output, as `output::to_yaml` produced it before issue 10.
-fn saphyr(value: &Value) -> String {
-    let mut options = serde_saphyr::SerializerOptions::default();
-    options.prefer_block_scalars = true;
-    options.folded_wrap_chars = usize::MAX;
-    let mut text = serde_saphyr::to_string_with_options(value, options).expect("serializes");
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
-}
-
-fn emitted(value: &Value) -> String {
-    let mut out = String::new();
-    output::write_yaml(value, &mut out);
-    out
-}
-
-fn assert_same(value: &Value) {
-    let expected = saphyr(value);
-    assert_eq!(emitted(value), expected, "value: {value}");
-    assert_eq!(output::to_yaml(value), expected);
+fn written(value: &Value) -> String {
+    yaml::to_string(value)
 }
 
 /// Whole strings that YAML 1.1 or 1.2 reads as something else, or that start, end or contain
@@ -147,32 +129,67 @@ fn read_back(text: &str) -> Value {
 proptest! {
     #![proptest_config(Config { cases: cases(), ..Config::default() })]
 
-    #[test]
-    fn emitter_writes_what_serde_saphyr_writes(value in value()) {
-        prop_assert_eq!(emitted(&value), saphyr(&value), "value: {}", value);
-    }
-
     /// No string, key or number changes the structure: what is written reads back as itself.
     #[test]
-    fn what_the_emitter_writes_reads_back_unchanged(value in value()) {
-        let text = format!("---\n{}", emitted(&value));
+    fn what_the_writer_writes_reads_back_unchanged(value in value()) {
+        let text = format!("---\n{}", written(&value));
         prop_assert_eq!(read_back(&text), value, "{}", text);
     }
 }
 
+/// Writes each value, asserts that kubectl-flink's reader reads it back unchanged, and
+/// that `PyYAML` does too.
+fn assert_reads_back(values: &[Value]) {
+    let mut outputs = Vec::new();
+    for value in values {
+        // Under a key: the injection test's reader wants a root node, which `null` is not.
+        let value = json!({ "v": value });
+        let text = format!("---\n{}", written(&value));
+        assert_eq!(read_back(&text), value, "{text}");
+        outputs.push(text.into_bytes());
+    }
+    crate::injection::check_with_pyyaml(&outputs);
+}
+
 #[test]
-fn every_nasty_string_as_key_value_and_item_is_written_as_serde_saphyr_writes_it() {
+fn every_nasty_string_as_key_value_and_item_reads_back_as_itself() {
+    let mut values = Vec::new();
     for s in NASTY {
-        assert_same(&json!(s));
-        assert_same(&json!({ *s: s, "k": [s, [s], { *s: [s] }] }));
-        assert_same(&json!([[s, { "k": s }], { "k": { *s: s } }]));
+        values.push(json!(s));
+        values.push(json!({ *s: s, "k": [s, [s], { *s: [s] }] }));
+        values.push(json!([[s, { "k": s }], { "k": { *s: s } }]));
+    }
+    assert_reads_back(&values);
+}
+
+#[test]
+fn yaml_1_1_words_and_numbers_are_quoted() {
+    for s in [
+        "on",
+        "Off",
+        "yes",
+        "NO",
+        "y",
+        "~",
+        "null",
+        "0x10",
+        "0o17",
+        "1e3",
+        "1_000",
+        "012",
+        "1:30",
+        "2024-01-02",
+        ".inf",
+    ] {
+        let text = written(&json!({ "k": s }));
+        assert!(text.starts_with("k: \"") || text.starts_with("k: '"), "{s:?} unquoted: {text}");
     }
 }
 
 #[test]
-fn layouts_match_serde_saphyr() {
+fn layouts_read_back_unchanged() {
     let long_key = "k".repeat(1025);
-    for value in [
+    assert_reads_back(&[
         json!(null),
         json!(1),
         json!(-1.5),
@@ -191,34 +208,42 @@ fn layouts_match_serde_saphyr() {
         json!({ long_key.clone(): "a\nb\n" }),
         json!([{ long_key.clone(): { long_key.clone(): [[1]] }, "z": 1 }]),
         json!({"s": "é".repeat(1000), "é".repeat(1000): 1, "\"".repeat(600): 2}),
-    ] {
-        assert_same(&value);
-    }
+    ]);
+}
+
+/// Multi-line text (config files in `ConfigMap`s) is a literal block, never folded.
+#[test]
+fn multi_line_text_is_a_literal_block() {
+    let text =
+        written(&json!({"data": {"flink-conf.yaml": "a: 1\nb: 2\n", "long": "word ".repeat(40)}}));
+    assert!(text.contains("flink-conf.yaml: |\n    a: 1\n    b: 2\n"), "{text}");
+    assert!(!text.contains(": >"), "{text}");
 }
 
 /// The objects an example renders to, read back from the JSON list output.
-fn rendered_objects(path: &std::path::Path) -> Vec<Value> {
+fn rendered(path: &std::path::Path, format: Format) -> Vec<u8> {
     let text = std::fs::read_to_string(path).unwrap();
     let input = Input { origin: path.display().to_string(), text };
-    let options = RenderOptions { format: Format::Json, ..RenderOptions::default() };
-    let outcome = render(&[input], &options).expect("the example renders");
-    let list: Value = serde_json::from_slice(&outcome.stdout).unwrap();
-    list["items"].as_array().expect("a List").clone()
+    let options = RenderOptions { format, ..RenderOptions::default() };
+    render(&[input], &options).expect("the example renders").stdout
 }
 
+/// `-o yaml` holds exactly the objects `-o json` lists, for every example.
 #[test]
-fn every_example_is_written_as_serde_saphyr_writes_it() {
+fn every_examples_yaml_reads_back_as_its_json() {
     let mut paths = examples();
     paths.extend(yaml_files(&root().join("examples/native")));
     for path in paths {
-        let objects = rendered_objects(&path);
+        let list: Value = serde_json::from_slice(&rendered(&path, Format::Json)).unwrap();
+        let objects = list["items"].as_array().expect("a List").clone();
         assert!(!objects.is_empty(), "{}", path.display());
-        for object in &objects {
-            assert_same(object);
-        }
-        let stream = output::encode_yaml(&objects);
-        let expected: String =
-            objects.iter().flat_map(|o| ["---\n".to_owned(), saphyr(o)]).collect();
-        assert_eq!(String::from_utf8(stream).unwrap(), expected, "{}", path.display());
+        let stream = String::from_utf8(rendered(&path, Format::Yaml)).unwrap();
+        let read: Vec<Value> = yaml::parse_documents(&stream)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.root.unwrap().to_json().unwrap())
+            .collect();
+        assert_eq!(read, objects, "{}", path.display());
+        assert_eq!(String::from_utf8(output::encode_yaml(&objects)).unwrap(), stream);
     }
 }
