@@ -139,7 +139,7 @@ fn check_semantics(value: &Value, kind: &str) -> Result<(), String> {
     } else {
         names::check_dns_subdomain(name)
     }
-    .map_err(|e| format!("metadata.name {e}"))?;
+    .map_err(|e| format!("metadata.name {}", e.message))?;
     check_labels(&metadata["labels"], "metadata.labels")?;
     let spec = &value["spec"];
     match kind {
@@ -183,9 +183,9 @@ fn check_pod(template: &Value, at: &str) -> Result<(), String> {
 
 fn check_labels(labels: &Value, at: &str) -> Result<(), String> {
     for (key, value) in labels.as_object().into_iter().flatten() {
-        names::check_label_key(key).map_err(|e| format!("{at}: {e}"))?;
+        names::check_label_key(key).map_err(|e| format!("{at}: {}", e.message))?;
         names::check_label_value(value.as_str().unwrap_or_default())
-            .map_err(|e| format!("{at}: {e}"))?;
+            .map_err(|e| format!("{at}: {}", e.message))?;
     }
     Ok(())
 }

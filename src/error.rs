@@ -23,13 +23,26 @@ pub struct Location {
 impl Location {
     /// A location in a text, from a parser position.
     pub fn in_text(origin: &str, text: &str, start: Pos, end: Option<Pos>) -> Self {
-        let source_line = text.lines().nth(start.line.saturating_sub(1)).map(str::to_owned);
+        let source_line = line_at(text, start).map(str::to_owned);
         let width = match end {
             Some(end) if end.line == start.line && end.col > start.col => end.col - start.col,
             _ => 1,
         };
         Self { origin: origin.to_owned(), line: start.line, col: start.col, source_line, width }
     }
+}
+
+/// The line `at` stands on: found from its byte offset when that agrees with its column (a
+/// scan of one line, where thousands of problems in a large file each point at a line), else
+/// by counting lines.
+fn line_at(text: &str, at: Pos) -> Option<&str> {
+    let by_offset = text.get(..at.offset).and_then(|before| {
+        let start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+        let col = before[start..].chars().count() + 1;
+        (col == at.col && at.offset > 0).then(|| text[start..end].trim_end_matches('\r'))
+    });
+    by_offset.or_else(|| text.lines().nth(at.line.saturating_sub(1)))
 }
 
 /// One problem: what is wrong, at which field path (in the user's spelling) and where in
@@ -66,13 +79,6 @@ impl Diagnostic {
     #[must_use]
     pub fn at(mut self, location: Location) -> Self {
         self.location = Some(Box::new(location));
-        self
-    }
-
-    /// Adds the field path.
-    #[must_use]
-    pub fn with_path(mut self, path: &[PathSegment]) -> Self {
-        self.path = path.to_vec();
         self
     }
 }

@@ -242,6 +242,18 @@ pub fn plugin_home(
 
 /// Installs `exe` as kustomize's generator for every spec kind (a symbolic link, so an
 /// upgraded binary is picked up) and says what it did.
+/// `kubectl-flink kustomize-plugin install`: this binary as the generator of every kind, in
+/// the plugin home given, or the first existing one.
+pub fn install(given: Option<&Path>, env: &BTreeMap<String, String>) -> Result<String, Error> {
+    let home = match given {
+        Some(home) => home.to_path_buf(),
+        None => plugin_home(env, Path::is_dir)?,
+    };
+    let exe = std::env::current_exe()
+        .map_err(|err| Error::internal(format!("cannot tell where this binary is: {err}")))?;
+    install_kustomize_plugin(&home, &exe)
+}
+
 pub fn install_kustomize_plugin(home: &Path, exe: &Path) -> Result<String, Error> {
     let (group, version) = spec::API_VERSION.split_once('/').unwrap_or((spec::API_VERSION, ""));
     let fail = |what: &str, path: &Path, err: std::io::Error| {

@@ -195,8 +195,8 @@ fn namespace_override(
     policy: Policy,
     substitution: Option<&Substitution>,
 ) -> Result<Override, Error> {
-    names::check_dns_label(namespace).map_err(|message| {
-        Error::usage(Diagnostic::new(format!("--namespace `{namespace}`: {message}")))
+    names::check_dns_label(namespace).map_err(|refusal| {
+        Error::usage(Diagnostic::new(format!("--namespace `{namespace}`: {}", refusal.message)))
     })?;
     for item in pipeline::load_valid(inputs, overrides, policy, substitution)? {
         let metadata = &item.valid.cluster.metadata;

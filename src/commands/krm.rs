@@ -71,6 +71,35 @@ pub struct ResourceList {
     specs: Vec<(Option<usize>, Value)>,
 }
 
+/// `kubectl-flink fn`: the `ResourceList` on standard input.
+pub fn run_stdin(stdin: &mut dyn Read, options: &FnOptions) -> Result<Outcome, Error> {
+    let input = read_stdin(stdin)?;
+    let Some(list) = parse(&input.text)? else {
+        return Err(Error::input_one(
+            Diagnostic::new("standard input is not a KRM ResourceList").with_help(
+                "kpt and kustomize send one; to render a spec file use `render -f FILE`",
+            ),
+        ));
+    };
+    run(&list, options)
+}
+
+/// No command: a KRM function if stdin holds a `ResourceList` (kustomize and kpt run
+/// functions without arguments), else a usage error.
+pub fn detected(stdin: &mut dyn Read) -> Result<Outcome, Error> {
+    let usage =
+        || {
+            Error::usage(Diagnostic::new("no command given").with_help(
+                "run `kubectl flink --help`; `kubectl flink render -f FILE` renders a spec",
+            ))
+        };
+    let Ok(input) = read_stdin(stdin) else { return Err(usage()) };
+    match parse(&input.text) {
+        Ok(Some(list)) => run(&list, &FnOptions::default()),
+        Ok(None) | Err(_) => Err(usage()),
+    }
+}
+
 /// Reads a `ResourceList` from standard input (a whole package: larger than a spec file).
 pub fn read_stdin(stdin: &mut dyn Read) -> Result<Input, Error> {
     let limit = Limits::PACKAGE.input_bytes;

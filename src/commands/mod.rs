@@ -39,3 +39,28 @@ pub struct Specs {
     /// `--set`, and `--mode` as a `--set spec.mode`.
     pub overrides: Vec<Override>,
 }
+
+/// The spec's JSON Schema.
+pub fn schema() -> Vec<u8> {
+    let schema = schemars::schema_for!(crate::spec::FlinkCluster);
+    let mut bytes = serde_json::to_vec_pretty(&schema).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// `kubectl-flink version`: the tool, the Kubernetes API it checks against, Flink versions.
+pub fn version_text() -> String {
+    format!(
+        "kubectl-flink {}\nKubernetes API: {} (k8s-openapi {})\nFlink: {} … 1.20, 2.0 … {} (default {})\n",
+        env!("CARGO_PKG_VERSION"),
+        KUBERNETES_API,
+        K8S_OPENAPI,
+        crate::flink::version::FlinkVersion::OLDEST,
+        crate::flink::version::FlinkVersion::NEWEST,
+        crate::flink::version::FlinkVersion::NEWEST,
+    )
+}
+
+/// The Kubernetes API version objects are checked against (k8s-openapi's `latest` feature).
+pub const KUBERNETES_API: &str = "1.37";
+const K8S_OPENAPI: &str = "0.29";

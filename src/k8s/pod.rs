@@ -17,20 +17,6 @@ use super::names;
 
 /// Environment variables kubectl-flink sets itself.
 pub const RESERVED_ENV: &[&str] = &["POD_IP", "POD_NAMESPACE"];
-/// Variables kubectl-flink sets from Flink options (the image's entrypoint and the start
-/// scripts read them); a second definition in `spec.env` would silently replace them.
-pub const FLINK_OPTION_ENV: &[&str] = &[
-    "FLINK_PROPERTIES",
-    "FLINK_ENV_JAVA_OPTS",
-    "FLINK_ENV_JAVA_OPTS_JM",
-    "FLINK_ENV_JAVA_OPTS_TM",
-    "FLINK_JM_HEAP",
-    "FLINK_TM_HEAP",
-    "FLINK_LOG_DIR",
-    "FLINK_PID_DIR",
-    "HADOOP_CONF_DIR",
-    "YARN_CONF_DIR",
-];
 /// Volume names kubectl-flink uses itself.
 pub const CONFIG_VOLUME: &str = "flink-config";
 

@@ -80,36 +80,46 @@ const MAX_PROBLEMS: usize = 50;
 pub fn deserialize_all(document: Value) -> Result<FlinkCluster, Vec<Diagnostic>> {
     let mut document = document;
     let mut problems = Vec::new();
+    // What was taken out or filled in: a refusal at or below one of these is its consequence.
     let mut touched: Vec<Vec<PathSegment>> = Vec::new();
-    while problems.len() < MAX_PROBLEMS {
+    loop {
         let err = match serde_path_to_error::deserialize(strict::Strict(&document)) {
             Ok(cluster) if problems.is_empty() => return Ok(cluster),
             Ok(_) => break,
             Err(err) => err,
         };
+        if problems.len() == MAX_PROBLEMS {
+            problems.push(Diagnostic::new(format!(
+                "this document has more than {MAX_PROBLEMS} such problems; the rest are not shown"
+            )));
+            break;
+        }
         let mut path = err.path().iter().filter_map(segment).collect::<Vec<_>>();
         let message = err.into_inner().to_string();
-        if let Some(field) = quoted(&message, "missing field `") {
-            path.push(PathSegment::Key(field.to_owned()));
-            // A field taken out before is missing because of the problem already reported.
-            if touched.contains(&path) || !fill(&mut document, &path) {
-                break;
-            }
-            problems.push(explain_serde_error(path[..path.len() - 1].to_vec(), &message));
-            touched.push(path);
-            continue;
-        }
-        problems.push(explain_serde_error(path.clone(), &message));
-        if let Some(field) = quoted(&message, "unknown field `")
+        let missing = quoted(&message, "missing field `");
+        let field = missing.or_else(|| quoted(&message, "unknown field `"));
+        if let Some(field) = field
             && path.last() != Some(&PathSegment::Key(field.to_owned()))
         {
             path.push(PathSegment::Key(field.to_owned()));
         }
-        // An item of a list goes with its list: taking it out would renumber the others.
-        while matches!(path.last(), Some(PathSegment::Index(_))) {
-            path.pop();
+        if touched.iter().any(|t| path.starts_with(t)) {
+            break;
         }
-        if touched.contains(&path) || !take_out(&mut document, &path) {
+        let at = if missing.is_some() { &path[..path.len() - 1] } else { &path[..] };
+        problems.push(explain_serde_error(at.to_vec(), &message));
+        if missing.is_none() {
+            // An item of a list goes with its list: taking it out would renumber the others.
+            while matches!(path.last(), Some(PathSegment::Index(_))) {
+                path.pop();
+            }
+        }
+        let went_on = if missing.is_some() {
+            fill(&mut document, &path)
+        } else {
+            take_out(&mut document, &path)
+        };
+        if !went_on {
             break;
         }
         touched.push(path);

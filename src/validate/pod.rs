@@ -10,8 +10,9 @@ use k8s_openapi::api::core::v1::{
 };
 
 use crate::error::{Diagnostic, path as at};
+use crate::flink::version::FLINK_OPTION_ENV;
 use crate::k8s::names;
-use crate::k8s::pod::{CONFIG_VOLUME, FLINK_OPTION_ENV, RESERVED_ENV, secret_volume};
+use crate::k8s::pod::{CONFIG_VOLUME, RESERVED_ENV, secret_volume};
 use crate::k8s::typed::exact;
 use crate::spec::ClusterSpec;
 use crate::yaml::PathSegment;

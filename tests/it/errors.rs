@@ -248,3 +248,26 @@ spec:
         "{stderr}"
     );
 }
+
+/// Issue 16: a missing field is reported once; what the placeholder that stands in for it
+/// makes serde say next is not reported as a second problem. And a document with more
+/// problems than are reported says so.
+#[test]
+fn issue_16_a_missing_field_is_one_problem_and_the_cap_is_said() {
+    for name in ["missing-spec", "missing-metadata", "ha-missing-type"] {
+        let path = root().join(format!("tests/corpus/malformed/{name}.yaml"));
+        let out = run(&["render", "-f", path.to_str().unwrap()], None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors = stderr.lines().filter(|l| l.starts_with("error: ")).count();
+        assert_eq!(errors, 1, "{name}:\n{stderr}");
+    }
+    let mut spec = String::from(
+        "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkJobCluster\nmetadata: {name: a}\nspec:\n  image: flink:2.3\n  taskManager:\n",
+    );
+    spec.extend((0..60).map(|i| format!("    typo{i}: 1\n")));
+    let out = run(&["render", "-f", "-"], Some(spec.as_bytes()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("`typo0`") && stderr.contains("`typo49`"), "{stderr}");
+    assert!(stderr.contains("more than 50 such problems"), "{stderr}");
+}
