@@ -58,15 +58,26 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Rendered, Err
 pub fn render_each(
     inputs: &[Input],
     options: &RenderOptions,
-    mut emit: impl FnMut(Vec<Object>),
+    emit: impl FnMut(Vec<Object>),
 ) -> Result<Vec<String>, Error> {
     let specs = load_valid(inputs, options.overrides, options.policy, options.substitution)?;
-    check_native_options(&specs, &options.native)?;
     let renderer = Renderer::new(options.templates)?;
+    render_specs(&specs, &renderer, &options.native, emit)
+}
+
+/// Renders validated specs, handing each cluster's checked objects to `emit`; returns the
+/// warnings.
+pub fn render_specs(
+    specs: &[Spec],
+    renderer: &Renderer,
+    native: &native::Options,
+    mut emit: impl FnMut(Vec<Object>),
+) -> Result<Vec<String>, Error> {
+    check_native_options(specs, native)?;
     let mut warnings = Vec::new();
-    for spec in &specs {
-        if let Some(model) = Model::build(&spec.valid, &options.native)? {
-            emit(render_model(&renderer, &model)?);
+    for spec in specs {
+        if let Some(model) = Model::build(&spec.valid, native)? {
+            emit(render_model(renderer, &model)?);
         }
         warnings.extend(spec.warnings.iter().cloned());
         warnings.extend(spec.valid.warnings.iter().map(|w| format!("{}: {w}", spec.origin)));

@@ -20,7 +20,7 @@ use crate::load::overrides::Override;
 use crate::model::Model;
 use crate::model::native::{self, Phase};
 use crate::output::{self, Format};
-use crate::pipeline::{self, RenderOptions};
+use crate::pipeline;
 use crate::render::Renderer;
 use crate::validate::{Policy, Valid};
 use crate::yaml::PathSegment;
@@ -115,16 +115,12 @@ pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> 
     for item in loaded.iter().filter(|l| native::is_native(&l.valid)) {
         render_owned(&item.valid, &renderer, DRY_RUN_UID)?;
     }
-    let options = RenderOptions {
-        format: Format::Yaml,
-        overrides: &overrides,
-        templates: args.templates.as_deref(),
-        policy: *policy,
-        substitution: substitution.as_ref(),
-        native: native::Options::default(),
-    };
-    let first = pipeline::render(inputs, &options)?;
-    let mut outcome = Outcome { stdout: Vec::new(), warnings: first.warnings, failure: None };
+    let mut encoder = output::Encoder::new(Format::Yaml);
+    let warnings = pipeline::render_specs(&loaded, &renderer, &native::Options::default(), |o| {
+        encoder.push(o);
+    })?;
+    let first = encoder.finish()?;
+    let mut outcome = Outcome { stdout: Vec::new(), warnings, failure: None };
 
     let names: Vec<String> = loaded.iter().map(|l| l.valid.cluster.metadata.name.clone()).collect();
     let (what, state) = if loaded.iter().any(|l| native::is_native(&l.valid)) {
@@ -136,7 +132,7 @@ pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> 
         ("the rendered objects", "stopped")
     };
     if let Err(err) =
-        kubectl_apply(kubectl, args, &first.stdout, &mut outcome, what, &names.join(", "), state)
+        kubectl_apply(kubectl, args, &first, &mut outcome, what, &names.join(", "), state)
     {
         outcome.failure = Some(err);
         return Ok(outcome);
