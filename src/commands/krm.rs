@@ -588,8 +588,11 @@ fn encode(api_version: &str, items: &[Item<'_>], results: &[Value]) -> Vec<u8> {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         results: Vec<yaml::Json<'a>>,
     }
-    for salt in 0.. {
-        let verbatim = Verbatim::new(salt);
+    // The placeholders' prefix must occur nowhere in what is written. A package may hold any
+    // fixed prefix, but not one derived from a hash of everything written with it.
+    let mut salt = String::from("0");
+    for _ in 0..3 {
+        let verbatim = Verbatim::new(&salt);
         let list = Output {
             api_version,
             kind: "ResourceList",
@@ -601,8 +604,18 @@ fn encode(api_version: &str, items: &[Item<'_>], results: &[Value]) -> Vec<u8> {
         if let Some(out) = verbatim.restore(&out) {
             return out.into_bytes();
         }
+        salt = hex_digest(&out);
     }
-    unreachable!("some placeholder prefix occurs nowhere in the output")
+    unreachable!("a prefix hashed from the output occurs only in its placeholders")
+}
+
+fn hex_digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    Sha256::digest(text.as_bytes()).iter().take(8).fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// An item of the output list: an input item as read, or a new object.
@@ -658,7 +671,7 @@ struct Verbatim {
 }
 
 impl Verbatim {
-    fn new(salt: usize) -> Self {
+    fn new(salt: &str) -> Self {
         Self { prefix: format!("kubectl-flink-verbatim-{salt}-"), texts: RefCell::default() }
     }
 
@@ -745,6 +758,20 @@ mod tests {
         assert!(text.contains("s: |"), "{text}");
         let back = yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
         assert_eq!(back["items"], Value::Array(items), "{text}");
+    }
+
+    /// A package that holds the placeholders' first prefix still goes out as it came in.
+    #[test]
+    fn input_holding_the_placeholder_prefix_is_written_verbatim() {
+        let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n  data:\n    kubectl-flink-verbatim-0-00000000: \"kubectl-flink-verbatim-0-00000001\"\n    b: 0.50\n";
+        let list = parse(input).unwrap().expect("a ResourceList");
+        let items: Vec<Item> = list.item_nodes.iter().map(Item::Input).collect();
+        let text = String::from_utf8(encode(&list.api_version, &items, &[])).unwrap();
+        assert!(
+            text.contains("kubectl-flink-verbatim-0-00000000: kubectl-flink-verbatim-0-00000001\n"),
+            "{text}"
+        );
+        assert!(text.contains("b: 0.50\n"), "{text}");
     }
 
     fn reparse(text: &str) -> Value {
