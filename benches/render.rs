@@ -21,7 +21,7 @@ use kubectl_flink::input::Input;
 use kubectl_flink::model::{Model, native};
 use kubectl_flink::output::Format;
 use kubectl_flink::render::Renderer;
-use kubectl_flink::validate::Policy;
+use kubectl_flink::Policy;
 use kubectl_flink::{RenderOptions, check, output, pipeline, render};
 
 const EXAMPLES: &[(&str, &str)] = &[

@@ -18,16 +18,16 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod envsubst;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod flink;
 pub(crate) mod k8s;
-pub mod load;
+pub(crate) mod load;
 pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod render;
 pub(crate) mod spec;
-pub mod validate;
+pub(crate) mod validate;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -38,6 +38,7 @@ pub use commands::Outcome;
 pub use error::Error;
 pub use load::{Substitution, input, overrides};
 pub use pipeline::{RenderOptions, render};
+pub use validate::Policy;
 
 /// Runs a parsed command line.
 ///
