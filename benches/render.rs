@@ -16,12 +16,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use kubectl_flink::Policy;
 use kubectl_flink::commands::krm;
 use kubectl_flink::input::Input;
 use kubectl_flink::model::{Model, native};
 use kubectl_flink::output::Format;
 use kubectl_flink::render::Renderer;
-use kubectl_flink::Policy;
 use kubectl_flink::{RenderOptions, check, output, pipeline, render};
 
 const EXAMPLES: &[(&str, &str)] = &[

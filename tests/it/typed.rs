@@ -7,10 +7,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use kubectl_flink::Policy;
 use kubectl_flink::input::Input;
 use kubectl_flink::model::{Model, native};
 use kubectl_flink::render::{Document, Renderer};
-use kubectl_flink::Policy;
 use kubectl_flink::{Error, check, pipeline, yaml};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
