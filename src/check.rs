@@ -1,6 +1,7 @@
 //! Rendered documents → Kubernetes objects, checked the way the API server would.
 //!
-//! Each document is read by the one YAML reader into JSON, the pod template is merged in, and
+//! Each document is read into JSON (the built-in templates print JSON, read by serde_json; a
+//! user's template, any YAML, by the one YAML reader), the pod template is merged in, and
 //! the object is deserialized into its k8s-openapi type by `(apiVersion, kind)`. k8s-openapi
 //! skips keys its types lack, so the deserializer is wrapped by `serde_ignored`, which reports
 //! every skipped key with its path: one holding anything but null or empty collections is an
@@ -75,20 +76,29 @@ pub fn printed_and_typed(document: &Document) -> Result<(Value, Value), Error> {
     Ok((printed, typed))
 }
 
-/// The document's one YAML object as JSON, read by the one reader, with its pod template
-/// merged in.
+/// The document's one object as JSON, with its pod template merged in. The built-in
+/// templates print JSON, read by serde_json; a user's template may print any YAML, read by
+/// the one YAML reader.
 fn read_merged(document: &Document) -> Result<Value, Error> {
+    let mut value = if document.user { read_yaml(document)? } else { read_json(document)? };
+    if let Some((template, main)) = &document.pod_template {
+        crate::k8s::pod::merge_template(&mut value, template, main);
+    }
+    Ok(value)
+}
+
+fn read_json(document: &Document) -> Result<Value, Error> {
+    serde_json::from_str(&document.text)
+        .map_err(|e| fail(document, format!("output is not one JSON object: {e}")))
+}
+
+fn read_yaml(document: &Document) -> Result<Value, Error> {
     let mut parsed = yaml::parse_documents(&document.text)
         .map_err(|e| fail(document, format!("output is not YAML: {e} at line {}", e.pos.line)))?;
     let (1, Some(root)) = (parsed.len(), parsed.pop().and_then(|d| d.root)) else {
         return Err(fail(document, "must render exactly one YAML document"));
     };
-    let mut value =
-        root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))?;
-    if let Some((template, main)) = &document.pod_template {
-        crate::k8s::pod::merge_template(&mut value, template, main);
-    }
-    Ok(value)
+    root.to_json().map_err(|e| fail(document, format!("{e} at line {}", e.pos.line)))
 }
 
 fn type_of(value: &Value) -> (&str, &str) {

@@ -59,7 +59,8 @@ const MAX_TEMPLATE_BYTES: usize = crate::yaml::MAX_INPUT_BYTES;
 #[derive(Debug, Clone)]
 pub struct Document {
     pub template: String,
-    /// Whether the template came from `--templates DIR`.
+    /// Whether a file from `--templates DIR` printed it (the template or its macros). The
+    /// built-in templates print JSON; a user's may print any YAML.
     pub user: bool,
     pub text: String,
     /// A pod template to merge into the rendered workload, and the Flink container's name.
@@ -104,6 +105,12 @@ impl Renderer {
         self.user_dir.as_deref().is_some_and(|dir| user_file(dir, name).is_some())
     }
 
+    /// Whether what `name` prints comes from a user's file: the template itself or the
+    /// macros the built-in templates import.
+    fn printed_by_user(&self, name: &str) -> bool {
+        [name, "_macros.j2", "native/_macros.j2"].iter().any(|name| self.is_user(name))
+    }
+
     /// Renders every template the model asks for.
     pub fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut documents = self.render_templates(model.templates(), model)?;
@@ -130,7 +137,7 @@ impl Renderer {
                     .map_err(|err| self.template_error(name, &err))?;
                 Ok(Document {
                     template: (*name).to_owned(),
-                    user: self.is_user(name),
+                    user: self.printed_by_user(name),
                     text,
                     pod_template: None,
                 })

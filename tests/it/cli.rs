@@ -237,6 +237,12 @@ fn flink_configuration_values_keep_their_text() {
     assert!(text.contains("-Dpipeline.object-reuse=true"), "{text}");
 }
 
+/// `text` with `from` replaced, which must be there: a user's edit of a built-in template.
+fn patched(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "the built-in template no longer holds {from:?}");
+    text.replace(from, to)
+}
+
 #[test]
 fn user_templates_override_by_file_name() {
     let dir = tempfile::tempdir().unwrap();
@@ -244,7 +250,7 @@ fn user_templates_override_by_file_name() {
         std::fs::read_to_string(root().join("templates/jobmanager-service.yaml.j2")).unwrap();
     std::fs::write(
         dir.path().join("jobmanager-service.yaml.j2"),
-        builtin.replace("spec:\n", "spec:\n  sessionAffinity: ClientIP\n"),
+        patched(&builtin, r#""spec": {"#, r#""spec": {"sessionAffinity": "ClientIP","#),
     )
     .unwrap();
     let out = run(
@@ -255,13 +261,57 @@ fn user_templates_override_by_file_name() {
 }
 
 #[test]
+fn user_templates_may_print_block_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jobmanager-service.yaml.j2"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ service.name }}\n  labels: {{ service.labels }}\n\
+         spec:\n  selector: {{ service.selector }}\n  ports:\n{% for p in service.ports %}\n  - name: {{ p.name }}\n    port: {{ p.port }}\n{% endfor %}\n",
+    )
+    .unwrap();
+    let plain = stdout(&run(&["render", "-f", "-"], Some(SPEC.as_bytes())));
+    let user = stdout(&run(
+        &["render", "-f", "-", "--templates", dir.path().to_str().unwrap()],
+        Some(SPEC.as_bytes()),
+    ));
+    assert!(user.contains("  - name: rpc\n    port: 6123\n"), "{user}");
+    let target_ports = |text: &str| text.matches("targetPort").count();
+    assert!(target_ports(&user) < target_ports(&plain), "{user}");
+}
+
+/// The macros the built-in templates import are the user's too: what those templates print
+/// is then read as a user's YAML and checked as strictly.
+#[test]
+fn a_users_macros_make_the_built_in_templates_output_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let macros = std::fs::read_to_string(root().join("templates/_macros.j2")).unwrap();
+    std::fs::write(
+        dir.path().join("_macros.j2"),
+        patched(
+            &macros,
+            r#""securityContext": {{ c.security_context }}"#,
+            r#""securityContext": {{ c.security_context }}, "stdinn": true"#,
+        ),
+    )
+    .unwrap();
+    let out = run(
+        &["render", "-f", "-", "--templates", dir.path().to_str().unwrap()],
+        Some(SPEC.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("template jobmanager-job.yaml.j2: field `spec.template.spec.containers[0].stdinn` is not part of batch/v1 Job"), "{stderr}");
+}
+
+#[test]
 fn a_misspelt_field_in_a_user_template_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
     let builtin =
         std::fs::read_to_string(root().join("templates/jobmanager-service.yaml.j2")).unwrap();
     std::fs::write(
         dir.path().join("jobmanager-service.yaml.j2"),
-        builtin.replace("spec:\n", "spec:\n  sesionAffinity: ClientIP\n"),
+        patched(&builtin, r#""spec": {"#, r#""spec": {"sesionAffinity": "ClientIP","#),
     )
     .unwrap();
     let out = run(

@@ -275,10 +275,11 @@ fn user_templates_override_native_ones_from_a_native_subdirectory() {
     std::fs::create_dir(dir.path().join("native")).unwrap();
     let builtin =
         std::fs::read_to_string(root().join("templates/native/rest-service.yaml.j2")).unwrap();
-    std::fs::write(
-        dir.path().join("native/rest-service.yaml.j2"),
-        builtin.replace("  type: {{ s.type }}", "  type: LoadBalancer"),
-    )
+    std::fs::write(dir.path().join("native/rest-service.yaml.j2"), {
+        let from = r#""type": {{ s.type }}"#;
+        assert!(builtin.contains(from), "the built-in template no longer holds {from:?}");
+        builtin.replace(from, r#""type": "LoadBalancer""#)
+    })
     .unwrap();
     let all = items(&[
         "render",
