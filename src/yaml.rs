@@ -471,8 +471,10 @@ pub struct Text<'a>(pub &'a str);
 
 impl Serialize for Text<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let first_line = self.0.split('\n').find(|line| !line.is_empty());
-        if self.0.contains('\n') && first_line.is_some_and(|line| line.starts_with('\t')) {
+        let first_line_starts_with_tab = || {
+            self.0.split('\n').find(|line| !line.is_empty()).is_some_and(|l| l.starts_with('\t'))
+        };
+        if self.0.contains('\n') && first_line_starts_with_tab() {
             serde_saphyr::DoubleQuoted(self.0).serialize(serializer)
         } else {
             serializer.serialize_str(self.0)
