@@ -1,6 +1,6 @@
 //! Rendered documents → Kubernetes objects, checked the way the API server would.
 //!
-//! Each document is read into JSON (the built-in templates print JSON, read by serde_json; a
+//! Each document is read into JSON (the built-in templates print JSON, read by `serde_json`; a
 //! user's template, any YAML, by the one YAML reader), the pod template is merged in, and
 //! the object is deserialized into its k8s-openapi type by `(apiVersion, kind)`. k8s-openapi
 //! skips keys its types lack, so the deserializer is wrapped by `serde_ignored`, which reports
@@ -21,8 +21,8 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
-use crate::k8s::names;
 use crate::k8s::typed::{Refusal, RoundTrip, typed};
+use crate::k8s::{names, rules};
 use crate::render::Document;
 use crate::yaml;
 
@@ -55,6 +55,24 @@ fn fail(document: &Document, message: impl Into<String>) -> Error {
     }
 }
 
+/// An object the API server would refuse. Whatever printed it, what breaks the rule came from
+/// the spec (or a user's template): an input error.
+fn refused(document: &Document, value: &Value, rule: &Diagnostic) -> Error {
+    let (kind, name) = (value["kind"].as_str().unwrap_or_default(), &value["metadata"]["name"]);
+    let name = name.as_str().unwrap_or_default();
+    let origin = if document.user { "template" } else { "built-in template" };
+    Error::input(vec![
+        Diagnostic::new(format!(
+            "{kind} `{name}` ({origin} {}): {}; the API server would refuse it",
+            document.template, rule.message
+        ))
+        .with_help(
+            "change the spec fields this comes from (volumes, volumeMounts, secrets, env, pod \
+             templates, annotations, ingress, logConfiguration) so the object obeys the rule",
+        ),
+    ])
+}
+
 fn check_one(document: &Document) -> Result<Object, Error> {
     let mut value = read_merged(document)?;
     let round_trip = if document.user { RoundTrip::Verify } else { RoundTrip::Skip };
@@ -63,6 +81,7 @@ fn check_one(document: &Document) -> Result<Object, Error> {
     }
     let kind = value["kind"].as_str().unwrap_or_default();
     check_semantics(&value, kind).map_err(|e| fail(document, e))?;
+    rules::check_object(kind, &value).map_err(|e| refused(document, &value, &e))?;
     Ok(Object { value })
 }
 
@@ -77,7 +96,7 @@ pub fn printed_and_typed(document: &Document) -> Result<(Value, Value), Error> {
 }
 
 /// The document's one object as JSON, with its pod template merged in. The built-in
-/// templates print JSON, read by serde_json; a user's template may print any YAML, read by
+/// templates print JSON, read by `serde_json`; a user's template may print any YAML, read by
 /// the one YAML reader.
 fn read_merged(document: &Document) -> Result<Value, Error> {
     let mut value = if document.user { read_yaml(document)? } else { read_json(document)? };
@@ -184,7 +203,6 @@ fn check_pod(template: &Value, at: &str) -> Result<(), String> {
     if containers.is_empty() {
         return Err(format!("{at}.spec.containers must not be empty"));
     }
-    unique_names(&template["spec"]["containers"], &format!("{at}.spec.containers"))?;
     for (i, container) in containers.iter().enumerate() {
         unique_names(&container["ports"], &format!("{at}.spec.containers[{i}].ports"))?;
     }
@@ -252,6 +270,15 @@ mod tests {
         Document { template: "t.yaml.j2".into(), user: true, text: text.into(), pod_template: None }
     }
 
+    /// `text` as a user's template or a built-in one prints it: YAML, or the same as JSON.
+    fn printed(text: &str, user: bool) -> Document {
+        if user {
+            return doc(text);
+        }
+        let value = read_yaml(&doc(text)).unwrap();
+        Document { user: false, ..doc(&serde_json::to_string(&value).unwrap()) }
+    }
+
     #[test]
     fn wrong_types_are_explained_with_their_path() {
         let err = check_one(&doc(
@@ -293,7 +320,7 @@ mod tests {
             ("{selector: {a: b}, typo: {x: [], y: {z: 1}}}", "spec.typo.y.z"),
         ] {
             for user in [true, false] {
-                let document = Document { user, ..doc(&format!("{SERVICE}spec: {spec}\n")) };
+                let document = printed(&format!("{SERVICE}spec: {spec}\n"), user);
                 let err = check_one(&document).unwrap_err();
                 let want =
                     format!("field `{path}` is not part of v1 Service (misspelt or misplaced?)");
@@ -310,7 +337,7 @@ mod tests {
             "{SERVICE}spec: {{selector: {{a: b}}, typo: {{x: [], y: null}}, clusterIP: null, ports: []}}\n"
         );
         for user in [true, false] {
-            let object = check_one(&Document { user, ..doc(&text) }).unwrap();
+            let object = check_one(&printed(&text, user)).unwrap();
             assert_eq!(
                 object.value["spec"],
                 serde_json::json!({"selector": {"a": "b"}, "ports": []})

@@ -5,3 +5,6 @@
 pub mod config;
 pub mod native;
 pub mod version;
+
+/// Where the official Flink images keep Flink's configuration (`$FLINK_HOME/conf`).
+pub const CONF_DIR: &str = "/opt/flink/conf";

@@ -1,7 +1,9 @@
-//! Kubernetes rules kubectl-flink obeys: names, quantities, and pods as it builds them.
+//! Kubernetes rules kubectl-flink obeys: names, quantities, pods as it builds them, and the
+//! API server's validation rules its objects can break.
 //! Knows nothing of specs or Flink.
 
 pub mod names;
 pub mod pod;
 pub mod quantity;
+pub mod rules;
 pub mod typed;

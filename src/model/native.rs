@@ -20,13 +20,13 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::{Diagnostic, Error};
+use crate::flink::CONF_DIR;
 use crate::flink::config::{self, Config, OptionValue, effective, file_text};
 use crate::flink::native::{BLOB_PORT, LABEL_TYPE, MAIN_CONTAINER, REST_PORT, RPC_PORT};
 use crate::k8s::quantity;
 use crate::spec::{HaType, Mode};
 use crate::validate::Valid;
 
-const CONF_DIR: &str = "/opt/flink/conf";
 const ARTIFACTS_DIR: &str = "/opt/flink/artifacts";
 const ENTRYPOINT: &str = "/docker-entrypoint.sh";
 

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::flink::CONF_DIR;
 use crate::flink::config::stock_java_opts;
 use crate::flink::version::{MemoryKey, Process};
 use crate::k8s::pod;
@@ -33,8 +34,6 @@ const BACKOFF_LIMIT: i64 = i32::MAX as i64;
 pub const PROMETHEUS_PORT: i64 = 9249;
 /// uid and gid of the `flink` user in the official Flink images.
 const FLINK_UID: u32 = 9999;
-/// Where the official images keep Flink's configuration.
-const CONF_DIR: &str = "/opt/flink/conf";
 
 /// Everything one cluster's templates need.
 #[derive(Debug, Clone, Serialize)]

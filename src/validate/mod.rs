@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use crate::error::{Diagnostic, key, path};
 use crate::flink::version::{FlinkVersion, Process};
-use crate::k8s::names;
 use crate::k8s::quantity::Quantity;
+use crate::k8s::{names, rules};
 use crate::spec::{
     ClusterSpec, ConfigMode, ConfigValue, Entrypoint, FlinkCluster, HaType, HighAvailability,
     Metadata, Mode, Resources, TaskManagerSpec,
@@ -66,8 +66,19 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diag
     }
     validate_task_manager(&spec.task_manager, &mut problems);
     validate_job_manager(&cluster, &mut problems);
-    let flink_configuration: BTreeMap<String, String> =
-        flatten(&spec.flink_configuration).into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+    let mut flink_configuration = BTreeMap::new();
+    for (name, value) in flatten(&spec.flink_configuration) {
+        if flink_configuration.contains_key(&name) {
+            problems.push(
+                Diagnostic::field(
+                    vec![key("spec"), key("flinkConfiguration"), key(&name)],
+                    format!("`{name}` is given twice, once dotted and once nested"),
+                )
+                .with_help("keep one spelling, e.g. `state.backend.type: rocksdb`"),
+            );
+        }
+        flink_configuration.insert(name, value.to_owned());
+    }
     for (component, process, resources) in [
         ("jobManager", Process::JobClusterJobManager, &spec.job_manager.resources),
         ("taskManager", Process::TaskManager, &spec.task_manager.resources),
@@ -499,13 +510,17 @@ fn validate_config_mode(
         warnings.push("spec.logConfiguration is used only with `configMode: configmap`".into());
     }
     for name in spec.log_configuration.keys() {
-        if name.is_empty()
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
-        {
+        let path = || vec![key("spec"), key("logConfiguration"), key(name)];
+        if let Err(Diagnostic { message, .. }) = rules::check_config_map_key(name) {
             problems.push(Diagnostic::field(
-                vec![key("spec"), key("logConfiguration"), key(name)],
-                format!("`{name}` is not a file name for a ConfigMap key"),
+                path(),
+                format!("{message}: not a file name for the configuration directory"),
             ));
+        } else if matches!(name.as_str(), "flink-conf.yaml" | "config.yaml") {
+            problems.push(
+                Diagnostic::field(path(), format!("`{name}` is the Flink configuration file, which kubectl-flink writes"))
+                    .with_help("set Flink options in spec.flinkConfiguration; logConfiguration holds logging files such as log4j-console.properties"),
+            );
         }
     }
 }
@@ -756,12 +771,13 @@ fn validate_flink_configuration(
     }
     for (name, value) in config {
         let at = || vec![key("spec"), key("flinkConfiguration"), key(name)];
+        // `#` starts a comment in flink-conf.yaml, which would cut the key short.
         if name.is_empty()
-            || name.contains(|c: char| c == '=' || c.is_whitespace() || c.is_control())
+            || name.contains(|c: char| c == '=' || c == '#' || c.is_whitespace() || c.is_control())
         {
             problems.push(
                 Diagnostic::field(at(), format!("`{name}` is not a Flink option key")).with_help(
-                    "keys are dotted names without spaces or `=`, e.g. `state.backend.type`",
+                    "keys are dotted names without spaces, `=` or `#`, e.g. `state.backend.type`",
                 ),
             );
             continue;

@@ -2,6 +2,8 @@
 //! templates, ingress), read strictly through their k8s-openapi types, so a misspelt field is
 //! an error at the spec's line, not a field the API server drops.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use k8s_openapi::api::core::v1::{
@@ -10,9 +12,11 @@ use k8s_openapi::api::core::v1::{
 };
 
 use crate::error::{Diagnostic, path as at};
+use crate::flink::CONF_DIR;
 use crate::flink::version::FLINK_OPTION_ENV;
 use crate::k8s::names;
 use crate::k8s::pod::{CONFIG_VOLUME, RESERVED_ENV, secret_volume};
+use crate::k8s::rules;
 use crate::k8s::typed::exact;
 use crate::spec::ClusterSpec;
 use crate::yaml::PathSegment;
@@ -67,17 +71,13 @@ pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
             problems.push(problem(path(), message, "node selectors are node labels"));
         }
     }
-    for key in spec.pod_annotations.keys() {
-        if let Err(Diagnostic { message, .. }) = names::check_label_key(key) {
-            problems.push(problem(
-                at(&["spec", "podAnnotations", key]),
-                message.replace("label key", "annotation key"),
-                "annotation keys follow the label key syntax",
-            ));
-        }
-    }
+    check_annotations(&spec.pod_annotations, &["spec", "podAnnotations"], problems);
     for (i, toleration) in spec.tolerations.iter().enumerate() {
-        strict::<Toleration>(toleration, item(&["spec", "tolerations"], i), "Toleration", problems);
+        let path = item(&["spec", "tolerations"], i);
+        strict::<Toleration>(toleration, path.clone(), "Toleration", problems);
+        if let Err(Diagnostic { message, .. }) = rules::check_toleration(toleration) {
+            problems.push(problem(path, message, "see `kubectl explain pod.spec.tolerations`"));
+        }
     }
     if let Some(affinity) = &spec.affinity {
         strict::<Affinity>(affinity, at(&["spec", "affinity"]), "Affinity", problems);
@@ -89,6 +89,14 @@ pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
             "PodSecurityContext",
             problems,
         );
+        if let Err(Diagnostic { message, .. }) = rules::check_ids(Some(context), "", rules::POD_IDS)
+        {
+            problems.push(problem(
+                at(&["spec", "securityContext"]),
+                message,
+                "the official Flink images run as 9999",
+            ));
+        }
     }
     validate_env(spec, problems);
     validate_volumes(spec, problems);
@@ -194,12 +202,22 @@ fn is_env_name(name: &str) -> bool {
 
 fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
     let mut volumes: Vec<String> = vec![CONFIG_VOLUME.to_owned()];
+    let mut mount_paths: Vec<&str> = Vec::new();
     for (i, secret) in spec.secrets.iter().enumerate() {
         let path = item(&["spec", "secrets"], i);
+        if mount_paths.contains(&secret.mount_path.as_str()) {
+            problems.push(problem(
+                path.clone(),
+                format!("mountPath `{}` is used twice in the Flink container", secret.mount_path),
+                "give every mount its own path",
+            ));
+        }
+        mount_paths.push(&secret.mount_path);
         if let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(&secret.name) {
             problems.push(problem(path.clone(), message, "use the name of a Secret"));
         }
-        if !is_mount_path(&secret.mount_path) || secret.mount_path.starts_with("/opt/flink/conf") {
+        if !is_mount_path(&secret.mount_path) || Path::new(&secret.mount_path).starts_with(CONF_DIR)
+        {
             problems.push(problem(
                 path,
                 format!(
@@ -209,7 +227,18 @@ fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
                 "e.g. /opt/flink/secrets/<name>",
             ));
         }
-        volumes.push(secret_volume(&secret.name));
+        let volume = secret_volume(&secret.name);
+        if volumes.contains(&volume) {
+            problems.push(problem(
+                item(&["spec", "secrets"], i),
+                format!(
+                    "Secret `{}` gives the pod volume `{volume}`, which another volume has already",
+                    secret.name
+                ),
+                "mount each Secret once (list it once in spec.secrets)",
+            ));
+        }
+        volumes.push(volume);
     }
     for (i, volume) in spec.volumes.iter().enumerate() {
         let path = item(&["spec", "volumes"], i);
@@ -227,6 +256,21 @@ fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
     for (i, mount) in spec.volume_mounts.iter().enumerate() {
         let path = item(&["spec", "volumeMounts"], i);
         strict::<VolumeMount>(mount, path.clone(), "VolumeMount", problems);
+        let mount_path = mount["mountPath"].as_str().unwrap_or_default();
+        if Path::new(mount_path).starts_with(CONF_DIR) {
+            problems.push(problem(
+                path.clone(),
+                format!("mountPath `{mount_path}` would hide Flink's configuration in {CONF_DIR}"),
+                "mount it elsewhere, e.g. /opt/flink/data; Flink options go in spec.flinkConfiguration",
+            ));
+        } else if mount_paths.contains(&mount_path) {
+            problems.push(problem(
+                path.clone(),
+                format!("mountPath `{mount_path}` is used twice in the Flink container"),
+                "give every mount its own path",
+            ));
+        }
+        mount_paths.push(mount_path);
         let name = mount["name"].as_str().unwrap_or_default();
         if !volumes.iter().any(|v| v == name) {
             problems.push(problem(
@@ -247,6 +291,16 @@ fn validate_template(template: &Value, path: &[PathSegment], problems: &mut Vec<
         checked["spec"]["containers"] = Value::Array(Vec::new());
     }
     strict::<PodTemplateSpec>(&checked, path.to_vec(), "PodTemplateSpec", problems);
+    for (list, what) in
+        [("volumes", "volume"), ("containers", "container"), ("initContainers", "container")]
+    {
+        let items = template["spec"][list].as_array().map(Vec::as_slice).unwrap_or_default();
+        if let Err(Diagnostic { message, .. }) =
+            rules::unique_names(items, &format!("spec.{list}"), what)
+        {
+            problems.push(problem(path.to_vec(), message, "give every item its own name"));
+        }
+    }
     let containers = &template["spec"]["containers"];
     if containers.as_array().is_some_and(Vec::is_empty) {
         problems.push(problem(path.to_vec(), "`spec.containers: []` would remove the Flink container", "list only sidecars, or a container named `jobmanager`/`taskmanager` to add fields to Flink's"));
@@ -271,8 +325,7 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Diagn
             "add `host: flink.example.com`",
         )),
         Some(host) => {
-            let plain = host.strip_prefix("*.").unwrap_or(host);
-            if let Err(Diagnostic { message, .. }) = names::check_dns_subdomain(plain) {
+            if let Err(Diagnostic { message, .. }) = rules::check_ingress_host(host) {
                 problems.push(problem(
                     at(&["spec", "ingress", "host"]),
                     message,
@@ -281,14 +334,18 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Diagn
             }
         }
     }
-    if let Some(path) = &ingress.path
-        && (!path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()))
-    {
-        problems.push(problem(
-            at(&["spec", "ingress", "path"]),
-            format!("`{path}` is not an absolute URL path"),
-            "start it with `/`",
-        ));
+    if let Some(path) = &ingress.path {
+        let plain = path.chars().any(|c| c.is_whitespace() || c.is_control());
+        let broken = rules::check_ingress_path(path).err().map(|d| d.message);
+        if let Some(message) = broken.or_else(|| {
+            plain.then(|| format!("`{path}` must not hold spaces or control characters"))
+        }) {
+            problems.push(problem(
+                at(&["spec", "ingress", "path"]),
+                message,
+                "an absolute URL path such as /flink",
+            ));
+        }
     }
     for (field, value) in [("className", &ingress.class_name), ("tlsSecret", &ingress.tls_secret)] {
         if let Some(value) = value
@@ -301,14 +358,25 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Diagn
             ));
         }
     }
-    for key in ingress.annotations.keys() {
-        if let Err(Diagnostic { message, .. }) = names::check_label_key(key) {
-            problems.push(problem(
-                at(&["spec", "ingress", "annotations", key]),
-                message.replace("label key", "annotation key"),
-                "annotation keys follow the label key syntax",
-            ));
+    check_annotations(&ingress.annotations, &["spec", "ingress", "annotations"], problems);
+}
+
+/// Annotation keys, each at its own path, and their total size.
+pub fn check_annotations(
+    annotations: &std::collections::BTreeMap<String, String>,
+    keys: &[&str],
+    problems: &mut Vec<Diagnostic>,
+) {
+    for key in annotations.keys() {
+        if let Err(Diagnostic { message, .. }) = rules::check_annotation_key(key) {
+            let mut path = at(keys);
+            path.push(PathSegment::Key(key.clone()));
+            problems.push(problem(path, message, "annotation keys follow the label key syntax"));
         }
+    }
+    let all = annotations.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    if let Err(Diagnostic { message, .. }) = rules::check_annotations_size(all) {
+        problems.push(problem(at(keys), message, "keep large data in a ConfigMap"));
     }
 }
 

@@ -475,7 +475,13 @@ fn pod_fields() -> Vec<Field> {
             target: Target::Value("/spec/ingress/path"),
             settable: true,
             value: |v| format!("/{v}"),
-            accepts: Some(|v| !v.chars().any(|c| c.is_whitespace() || c.is_control())),
+            // The API server's rules for a `Prefix` path (validateHTTPIngressPath).
+            accepts: Some(|v| {
+                !v.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && !["//", "/./", "/../", "%2f", "%2F"].iter().any(|s| v.contains(s))
+                    && !v.ends_with("/.")
+                    && !v.ends_with("/..")
+            }),
             found: |o, v| o.kind("Ingress")["spec"]["rules"][0]["http"]["paths"][0]["path"] == v,
         },
         Field {
