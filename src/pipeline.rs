@@ -2,6 +2,7 @@
 //! encode. Every spec is loaded and validated before any is rendered, and every cluster is
 //! rendered and checked before anything is returned, so a failure leaves no partial output.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::check::{self, Object};
@@ -75,14 +76,44 @@ pub fn render_specs(
 ) -> Result<Vec<String>, Error> {
     check_native_options(specs, native)?;
     let mut warnings = Vec::new();
+    let mut owners = BTreeMap::new();
     for spec in specs {
         if let Some(model) = Model::build(&spec.valid, native)? {
-            emit(render_model(renderer, &model)?);
+            let objects = render_model(renderer, &model)?;
+            check_names_are_free(&objects, spec, &mut owners)?;
+            emit(objects);
         }
         warnings.extend(spec.warnings.iter().cloned());
         warnings.extend(spec.valid.warnings.iter().map(|w| format!("{}: {w}", spec.origin)));
     }
     Ok(warnings)
+}
+
+/// Object identities (kind, namespace, name) already rendered, with the spec that owns each.
+type Owners = BTreeMap<(String, String, String), String>;
+
+/// Two clusters must not render the same object: a session cluster `x` and a native cluster
+/// `x-jobmanager` both want a Deployment `x-jobmanager`, and one would overwrite the other.
+fn check_names_are_free(objects: &[Object], spec: &Spec, owners: &mut Owners) -> Result<(), Error> {
+    let name = &spec.valid.cluster.metadata.name;
+    let owner = format!("cluster `{name}` ({})", spec.origin);
+    for object in objects {
+        let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+        let metadata = &object.value["metadata"];
+        let id =
+            (text(&object.value["kind"]), text(&metadata["namespace"]), text(&metadata["name"]));
+        if let Some(first) = owners.get(&id).filter(|first| **first != owner) {
+            return Err(Error::input_one(
+                Diagnostic::new(format!(
+                    "{} `{}` would be rendered by {first} and by {owner}: one would overwrite the other",
+                    id.0, id.2
+                ))
+                .with_help("rename one of the clusters (metadata.name) or put them in different namespaces"),
+            ));
+        }
+        owners.insert(id, owner.clone());
+    }
+    Ok(())
 }
 
 /// One cluster's model → checked objects.

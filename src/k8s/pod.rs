@@ -123,10 +123,18 @@ fn merge_named_list(ours: &mut Value, theirs: &Value) {
     }
 }
 
+/// The Flink containers of a standalone cluster's two pods. In a pod template, each names the
+/// main container of its own pod; the other one's is not a sidecar to add here.
+pub const FLINK_CONTAINERS: [&str; 2] = ["jobmanager", "taskmanager"];
+
 fn merge_containers(pod: &mut Value, theirs: &Value, main: &str, replace_defaults: bool) {
     let Some(theirs) = theirs.as_array() else { return };
     for container in theirs {
-        if container["name"] == main {
+        let name = container["name"].as_str().unwrap_or_default();
+        if name != main && FLINK_CONTAINERS.contains(&name) {
+            continue;
+        }
+        if name == main {
             let ours = pod["containers"]
                 .as_array_mut()
                 .and_then(|list| list.iter_mut().find(|c| c["name"] == main));
@@ -173,6 +181,26 @@ fn merge_container(ours: &mut Value, theirs: &Value, replace_defaults: bool) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn issue_17_a_shared_template_customises_each_flink_container_in_its_own_pod() {
+        let shared = json!({"spec": {"containers": [
+            {"name": "taskmanager", "env": [{"name": "TM", "value": "1"}]},
+            {"name": "jobmanager", "env": [{"name": "JM", "value": "1"}]},
+            {"name": "sidecar", "image": "busybox"},
+        ]}});
+        for (main, own, other) in [("jobmanager", "JM", "TM"), ("taskmanager", "TM", "JM")] {
+            let mut object = json!({"spec": {"template": {"spec": {"containers": [
+                {"name": main, "image": "flink"},
+            ]}}}});
+            merge_template(&mut object, &shared, main);
+            let containers = object["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+            let names: Vec<&str> = containers.iter().map(|c| c["name"].as_str().unwrap()).collect();
+            assert_eq!(names, [main, "sidecar"]);
+            assert_eq!(containers[0]["env"][0]["name"], own);
+            assert!(!containers[0].to_string().contains(other));
+        }
+    }
 
     fn rendered() -> Value {
         json!({

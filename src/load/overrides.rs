@@ -27,6 +27,13 @@ impl std::str::FromStr for Override {
             format!("`{arg}` is not PATH=VALUE, e.g. spec.taskManager.replicas=3")
         })?;
         let path = parse_path(path)?;
+        if let [PathSegment::Key(field)] = path.as_slice()
+            && matches!(field.as_str(), "kind" | "apiVersion")
+        {
+            return Err(format!(
+                "`{field}` says what a document is, so it is read before any --set applies; edit it in the file"
+            ));
+        }
         let value = parse_value(raw)?;
         Ok(Self { arg: arg.to_owned(), path, value })
     }

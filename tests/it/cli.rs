@@ -150,6 +150,34 @@ fn set_with_a_bad_value_points_at_the_argument() {
 }
 
 #[test]
+fn issue_17_set_cannot_change_what_a_document_is() {
+    for arg in ["kind=FlinkSessionCluster", "apiVersion=v2", "kind=\"x\""] {
+        let out = run(&["render", "-f", "-", "--set", arg], Some(SPEC.as_bytes()));
+        assert_eq!(out.status.code(), Some(2), "{arg}");
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("is read before any --set applies"), "{arg}: {stderr}");
+    }
+}
+
+#[test]
+fn issue_17_clusters_whose_objects_share_a_name_are_refused() {
+    let specs = "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkSessionCluster\nmetadata: {name: x, namespace: flink}\nspec: {image: 'flink:2.1'}\n---\n\
+                 apiVersion: kubectl-flink/v1alpha1\nkind: FlinkSessionCluster\nmetadata: {name: x-jobmanager, namespace: flink}\nspec: {image: 'flink:2.1', mode: native}\n";
+    let out = run(&["render", "-f", "-"], Some(specs.as_bytes()));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Deployment `x-jobmanager` would be rendered by cluster `x` (<stdin>) and by cluster `x-jobmanager` (<stdin>)"),
+        "{stderr}"
+    );
+    // In two namespaces they are two objects.
+    let apart = specs.replacen("namespace: flink", "namespace: other", 1);
+    stdout(&run(&["render", "-f", "-"], Some(apart.as_bytes())));
+}
+
+#[test]
 fn set_cannot_add_structure() {
     let out = run(
         &["render", "-f", "-", "--set", "metadata.labels.team=x\nevil: true"],
