@@ -101,8 +101,11 @@ impl Renderer {
         Ok(Self { env, user_dir: user_dir.map(Path::to_path_buf) })
     }
 
+    /// Whether the user's directory has an entry for `name` (usable or not).
     fn is_user(&self, name: &str) -> bool {
-        self.user_dir.as_deref().is_some_and(|dir| user_file(dir, name).is_some())
+        self.user_dir
+            .as_deref()
+            .is_some_and(|dir| !matches!(user_entry(dir, name), UserEntry::Absent))
     }
 
     /// Whether what `name` prints comes from a user's file: the template itself or the
@@ -222,10 +225,32 @@ fn write_escaped(out: &mut minijinja::Output, text: &str, quoting: Quoting) -> s
     out.write_str(&text[unwritten..])
 }
 
-/// A user template file, if `name` is a plain file name present in `dir`.
-fn user_file(dir: &Path, name: &str) -> Option<PathBuf> {
+/// What `DIR/name` is when the user's directory has an entry of that (plain) name.
+enum UserEntry {
+    /// Nothing by that name: the built-in template is used.
+    Absent,
+    /// A regular file inside the directory (links followed).
+    File(PathBuf),
+    /// An entry that cannot be a template: never silently replaced by the built-in one.
+    Refused(String),
+}
+
+fn user_entry(dir: &Path, name: &str) -> UserEntry {
     let path = dir.join(name);
-    (is_plain(name) && path.is_file() && is_inside(dir, &path)).then_some(path)
+    if !is_plain(name) || std::fs::symlink_metadata(&path).is_err() {
+        return UserEntry::Absent;
+    }
+    let shown = path.display();
+    match std::fs::metadata(&path) {
+        Err(err) => UserEntry::Refused(format!("{shown} cannot be read: {err}")),
+        Ok(meta) if !meta.is_file() => UserEntry::Refused(format!(
+            "{shown} is not a regular file (a directory, device, FIFO or socket)"
+        )),
+        Ok(_) if !is_inside(dir, &path) => {
+            UserEntry::Refused(format!("{shown} links to a file outside the --templates directory"))
+        }
+        Ok(_) => UserEntry::File(path),
+    }
 }
 
 fn is_plain(name: &str) -> bool {
@@ -251,37 +276,42 @@ fn load(dir: Option<&Path>, name: &str) -> Result<Option<String>, minijinja::Err
     // Not `TemplateNotFound`: `include` would replace the message with its own.
     let not_loaded =
         |message: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message);
-    if let Some(path) = dir.and_then(|d| user_file(d, name)) {
-        let mut text = String::new();
-        std::fs::File::open(&path)
-            .and_then(|file| {
-                file.take(u64::try_from(MAX_TEMPLATE_BYTES).unwrap_or(u64::MAX).saturating_add(1))
+    match dir.map_or(UserEntry::Absent, |dir| user_entry(dir, name)) {
+        UserEntry::File(path) => {
+            let mut text = String::new();
+            std::fs::File::open(&path)
+                .and_then(|file| {
+                    file.take(
+                        u64::try_from(MAX_TEMPLATE_BYTES).unwrap_or(u64::MAX).saturating_add(1),
+                    )
                     .read_to_string(&mut text)
-            })
-            .map_err(|err| not_loaded(format!("cannot read {}: {err}", path.display())))?;
-        if text.len() > MAX_TEMPLATE_BYTES {
-            return Err(not_loaded(format!(
-                "{} is larger than the limit of {MAX_TEMPLATE_BYTES} bytes",
-                path.display()
-            )));
+                })
+                .map_err(|err| not_loaded(format!("cannot read {}: {err}", path.display())))?;
+            if text.len() > MAX_TEMPLATE_BYTES {
+                return Err(not_loaded(format!(
+                    "{} is larger than the limit of {MAX_TEMPLATE_BYTES} bytes",
+                    path.display()
+                )));
+            }
+            Ok(Some(text))
         }
-        return Ok(Some(text));
+        UserEntry::Refused(message) => Err(not_loaded(message)),
+        UserEntry::Absent => {
+            Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, source)| (*source).to_owned()))
+        }
     }
-    if let Some(dir) = dir
-        && is_plain(name)
-        && dir.join(name).is_file()
-    {
-        return Err(not_loaded(format!(
-            "{} links to a file outside the --templates directory",
-            dir.join(name).display()
-        )));
-    }
-    Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, source)| (*source).to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user_file(dir: &Path, name: &str) -> Option<PathBuf> {
+        match user_entry(dir, name) {
+            UserEntry::File(path) => Some(path),
+            UserEntry::Absent | UserEntry::Refused(_) => None,
+        }
+    }
 
     #[test]
     fn every_builtin_template_compiles_and_is_listed() {

@@ -332,6 +332,38 @@ fn a_users_macros_make_the_built_in_templates_output_theirs() {
     assert!(stderr.contains("template jobmanager-job.yaml.j2: field `spec.template.spec.containers[0].stdinn` is not part of batch/v1 Job"), "{stderr}");
 }
 
+/// A template file that cannot be read as one is the user's mistake, named, never replaced by
+/// the built-in template in silence.
+#[cfg(unix)]
+#[test]
+fn issue_17_unusable_template_files_are_input_errors_naming_the_file() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("elsewhere.j2"), "{}").unwrap();
+    let cases: [(&str, &dyn Fn(&std::path::Path)); 4] = [
+        ("is not a regular file", &|p| std::fs::create_dir(p).unwrap()),
+        ("is not a regular file", &|p| std::os::unix::fs::symlink("/dev/zero", p).unwrap()),
+        ("is not a regular file", &|p| {
+            assert!(std::process::Command::new("mkfifo").arg(p).status().unwrap().success());
+        }),
+        ("links to a file outside the --templates directory", &|p| {
+            std::os::unix::fs::symlink(outside.path().join("elsewhere.j2"), p).unwrap();
+        }),
+    ];
+    for (want, make) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jobmanager-job.yaml.j2");
+        make(&file);
+        let out = run(
+            &["render", "-f", "-", "--templates", dir.path().to_str().unwrap()],
+            Some(SPEC.as_bytes()),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{want}: {stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(stderr.contains(&format!("{} {want}", file.display())), "{stderr}");
+    }
+}
+
 #[test]
 fn a_misspelt_field_in_a_user_template_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
