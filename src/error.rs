@@ -157,9 +157,40 @@ impl fmt::Display for Error {
     }
 }
 
+/// Whether a terminal or a CI log would act on `c` rather than show it: control characters
+/// (ESC starts terminal sequences, `\r` and line breaks can forge a line such as a workflow
+/// command), line and paragraph separators, and bidirectional overrides. Tab is shown.
+fn acts(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` with every character a terminal would act on written as `\u{…}`: a value quoted
+/// in a message is shown, never executed. Text without such characters is unchanged.
+pub fn escape_for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(acts) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// Shortens text quoted from a hostile or generated input (a 100 KB label value) to its
-/// start and end, so a message stays readable; short text is unchanged.
-fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+/// start and end, so a message stays readable, and escapes what a terminal would act on.
+fn shorten(text: &str, max: usize) -> String {
+    escape_for_terminal(&cut(text, max)).into_owned()
+}
+
+fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     let count = text.chars().count();
     if count <= max {
         return text.into();
@@ -189,10 +220,12 @@ impl fmt::Display for Diagnostic {
                 location.col
             )?;
             if let Some(line) = &location.source_line {
-                let shown: String = line.chars().take(200).collect();
-                let pad: String = shown
+                let original: String = line.chars().take(200).collect();
+                let before: String =
+                    original.chars().take(location.col.saturating_sub(1)).collect();
+                let shown = escape_for_terminal(&original);
+                let pad: String = escape_for_terminal(&before)
                     .chars()
-                    .take(location.col.saturating_sub(1))
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 writeln!(f, "{:gutter$} |", "")?;

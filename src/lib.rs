@@ -35,7 +35,7 @@ use std::io::Read;
 
 use cli::{Cli, Command};
 pub use commands::Outcome;
-pub use error::Error;
+pub use error::{Error, escape_for_terminal};
 pub use load::{Substitution, input, overrides};
 pub use pipeline::{RenderOptions, render};
 pub use validate::Policy;

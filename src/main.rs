@@ -18,9 +18,16 @@ fn main() -> ExitCode {
     panic::set_hook(Box::new(report_bug));
     // kustomize runs a legacy exec plugin as `…/FlinkJobCluster CONFIG`: that is `render -f CONFIG`.
     let args: Vec<_> = std::env::args_os().collect();
-    let cli = Cli::parse_from(
-        integrations::exec_plugin_args(&args, std::path::Path::is_file).unwrap_or(args),
-    );
+    let args = integrations::exec_plugin_args(&args, std::path::Path::is_file).unwrap_or(args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => err.exit(),
+        Err(err) => {
+            let _ =
+                write!(io::stderr().lock(), "{}", kubectl_flink::cli::usage_message(&err, &args));
+            return ExitCode::from(2);
+        }
+    };
     // Without a command, stdin may hold a KRM ResourceList; a terminal cannot, so show the help.
     if cli.command.is_none() && io::stdin().is_terminal() {
         let _ = write!(io::stderr().lock(), "{}", Cli::command().render_help());
@@ -63,7 +70,7 @@ fn main() -> ExitCode {
 fn report_warnings(warnings: &[String]) {
     let mut stderr = io::stderr().lock();
     for warning in warnings {
-        let _ = writeln!(stderr, "warning: {warning}");
+        let _ = writeln!(stderr, "warning: {}", kubectl_flink::escape_for_terminal(warning));
     }
 }
 

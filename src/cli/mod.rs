@@ -221,6 +221,53 @@ fn parse_uid(text: &str) -> Result<String, String> {
     crate::k8s::names::parse_uid(text).map_err(|refusal| refusal.message)
 }
 
+/// A usage error as text to print: clap quotes the arguments it refuses verbatim, so each
+/// argument holding characters a terminal would act on (an ESC sequence, `\r`, a line break
+/// that forges a CI workflow command) is shown escaped, as the tool's own messages show values.
+pub fn usage_message(err: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    let mut message = err.render().to_string();
+    let mut pieces: Vec<String> = Vec::new();
+    for arg in args.iter().map(|a| a.to_string_lossy()) {
+        if crate::error::escape_for_terminal(&arg) != arg {
+            pieces.push(arg.to_string());
+            if let Some((name, value)) = arg.split_once('=') {
+                pieces.extend([name.to_owned(), value.to_owned()]);
+                if let Some(path) = value.split_once('=').map(|(path, _)| path) {
+                    pieces.push(path.to_owned());
+                }
+            }
+        }
+    }
+    // clap drops terminal sequences (`ESC [ … m`) from what it quotes: look for those too.
+    let stripped: Vec<String> = pieces.iter().map(|p| without_csi(p)).collect();
+    pieces.extend(stripped);
+    pieces.sort_by_key(|piece| std::cmp::Reverse(piece.len()));
+    for piece in pieces.iter().filter(|p| !p.is_empty()) {
+        message = message.replace(piece.as_str(), &crate::error::escape_for_terminal(piece));
+    }
+    // Whatever clap wrote otherwise: only its own line breaks stay.
+    message.lines().map(|line| crate::error::escape_for_terminal(line).into_owned() + "\n").collect()
+}
+
+/// `text` without ECMA-48 control sequences (`ESC [` parameters, then a final byte `@`–`~`).
+fn without_csi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,6 +177,50 @@ fn issue_17_clusters_whose_objects_share_a_name_are_refused() {
     stdout(&run(&["render", "-f", "-"], Some(apart.as_bytes())));
 }
 
+/// A value quoted in a message is shown, never acted on: no ESC sequence, carriage return or
+/// line break of the input reaches the terminal (or forges a CI workflow command line).
+#[test]
+fn issue_17_messages_never_carry_raw_control_characters() {
+    let forged = "x\n::error::forged\r\u{1b}[2J\u{2028}\u{202e}";
+    let spec = |field: &str| {
+        format!(
+            "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkJobCluster\nmetadata: {{name: wordcount}}\nspec: {{image: flink, {field}}}\n"
+        )
+    };
+    let json = serde_json::to_string(forged).unwrap();
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec![],
+            format!(
+                "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkJobCluster\nmetadata: {{name: wordcount, labels: {{a: {json}}}}}\nspec: {{image: flink}}\n"
+            ),
+        ),
+        (vec![], spec(&format!("flinkConfiguration: {{{json}: '1'}}"))),
+        (vec![], spec(&format!("taskManager: {{replicas: {json}}}"))),
+        (vec![], spec(&format!("ingress: {{host: {json}}}"))),
+        (vec!["--set".into(), format!("spec.taskManager.replicas={forged}")], spec("job: {}")),
+        (vec!["--set".into(), format!("spec.{forged}=1")], spec("job: {}")),
+        (vec![], format!("{}\u{1b}[31m\n", spec("job: {}"))),
+    ];
+    for (args, input) in cases {
+        let mut all = vec!["render".to_owned(), "-f".into(), "-".into()];
+        all.extend(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let out = run(&all, Some(input.as_bytes()));
+        assert_ne!(out.status.code(), Some(0), "{input}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let raw: Vec<char> = stderr
+            .chars()
+            .filter(|c| {
+                (c.is_control() && !matches!(c, '\n' | '\t'))
+                    || matches!(c, '\u{2028}' | '\u{202e}')
+            })
+            .collect();
+        assert!(raw.is_empty(), "{raw:?} in {stderr:?}");
+        assert!(!stderr.lines().any(|l| l.starts_with("::error::")), "{stderr}");
+    }
+}
+
 #[test]
 fn set_cannot_add_structure() {
     let out = run(
@@ -332,6 +376,9 @@ fn a_users_macros_make_the_built_in_templates_output_theirs() {
     assert!(stderr.contains("template jobmanager-job.yaml.j2: field `spec.template.spec.containers[0].stdinn` is not part of batch/v1 Job"), "{stderr}");
 }
 
+/// Makes a directory entry at the path given.
+type MakeEntry<'a> = &'a dyn Fn(&std::path::Path);
+
 /// A template file that cannot be read as one is the user's mistake, named, never replaced by
 /// the built-in template in silence.
 #[cfg(unix)]
@@ -339,7 +386,7 @@ fn a_users_macros_make_the_built_in_templates_output_theirs() {
 fn issue_17_unusable_template_files_are_input_errors_naming_the_file() {
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("elsewhere.j2"), "{}").unwrap();
-    let cases: [(&str, &dyn Fn(&std::path::Path)); 4] = [
+    let cases: [(&str, MakeEntry); 4] = [
         ("is not a regular file", &|p| std::fs::create_dir(p).unwrap()),
         ("is not a regular file", &|p| std::os::unix::fs::symlink("/dev/zero", p).unwrap()),
         ("is not a regular file", &|p| {
