@@ -117,6 +117,9 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diag
         &mut problems,
         &mut warnings,
     );
+    if spec.mode != Some(Mode::Native) {
+        refuse_standalone_owned(&flink_configuration, spec.metrics.is_some(), &mut problems);
+    }
     validate_carried_options(&cluster, version, &flink_configuration, &mut problems);
     validate_metrics(spec, version, &mut problems);
     // Native mode's own rules (and the refusal of its fields in standalone mode).
@@ -795,6 +798,41 @@ fn validate_flink_configuration(
         if let Some(warning) = version.key_warning(name) {
             warnings.push(format!("spec.flinkConfiguration: {warning}"));
         }
+    }
+}
+
+/// Options a standalone cluster's objects depend on, or that a spec field sets: the ports its
+/// Services, probes and Ingress use, Kubernetes HA's cluster id and namespace, the Prometheus
+/// reporter of `spec.metrics`, and the container env of `spec.env` (which Flink's
+/// `containerized.*.env.*` keys would set in native mode only). Bind hosts and JVM options
+/// stay overridable on purpose (README, Spec reference).
+fn refuse_standalone_owned(
+    config: &BTreeMap<String, String>,
+    metrics: bool,
+    problems: &mut Vec<Diagnostic>,
+) {
+    const FIXED_PORTS: &str = "kubectl-flink (fixed so Services, probes and the Ingress can use it)";
+    for name in config.keys() {
+        let field = match name.as_str() {
+            "jobmanager.rpc.port" | "rest.port" | "rest.bind-port" => FIXED_PORTS,
+            "kubernetes.cluster-id" | "kubernetes.namespace" => {
+                "metadata.name and metadata.namespace (Kubernetes HA)"
+            }
+            _ if metrics && name.starts_with("metrics.reporter.prom.") => "spec.metrics",
+            _ if name.starts_with("containerized.master.env.")
+                || name.starts_with("containerized.taskmanager.env.") =>
+            {
+                "spec.env"
+            }
+            _ => continue,
+        };
+        problems.push(
+            Diagnostic::field(
+                vec![key("spec"), key("flinkConfiguration"), key(name)],
+                format!("`{name}` is set by `{field}`"),
+            )
+            .with_help(format!("remove it from flinkConfiguration and set `{field}` instead")),
+        );
     }
 }
 
