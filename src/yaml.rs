@@ -646,6 +646,15 @@ mod tests {
         );
     }
 
+    /// As the README says: `!!map` and `!!seq` are read where they name what the node is.
+    #[test]
+    fn collection_tags_are_read_only_on_their_own_kind() {
+        assert!(parse_documents("a: !!map {x: 1}\nb: !!seq [1]\n").is_ok());
+        for text in ["a: !!seq {x: 1}\n", "a: !!map [1]\n", "a: !!set {x: null}\n"] {
+            assert!(parse_documents(text).unwrap_err().message.contains("tag"), "{text}");
+        }
+    }
+
     #[test]
     fn find_returns_the_key_span() {
         let root = one("spec:\n  taskManager:\n    replicas: -1\n");
