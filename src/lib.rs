@@ -66,7 +66,11 @@ pub fn run(
             &commands::krm::FnOptions { output_dir: args.output_dir.as_deref() },
         ),
         Command::KustomizePlugin(cli::KustomizePluginCommand::Install(args)) => {
-            Ok(Outcome::stdout(cli::integrations::install(args.plugin_home.as_deref(), env)?))
+            Ok(Outcome::stdout(cli::integrations::install(
+                args.plugin_home.as_deref(),
+                args.force,
+                env,
+            )?))
         }
         Command::Completion(args) => {
             Ok(Outcome::stdout(cli::integrations::completion_script(args.shell)))

@@ -244,17 +244,28 @@ pub fn plugin_home(
 /// upgraded binary is picked up) and says what it did.
 /// `kubectl-flink kustomize-plugin install`: this binary as the generator of every kind, in
 /// the plugin home given, or the first existing one.
-pub fn install(given: Option<&Path>, env: &BTreeMap<String, String>) -> Result<String, Error> {
+pub fn install(
+    given: Option<&Path>,
+    force: bool,
+    env: &BTreeMap<String, String>,
+) -> Result<String, Error> {
     let home = match given {
         Some(home) => home.to_path_buf(),
         None => plugin_home(env, Path::is_dir)?,
     };
     let exe = std::env::current_exe()
         .map_err(|err| Error::internal(format!("cannot tell where this binary is: {err}")))?;
-    install_kustomize_plugin(&home, &exe)
+    install_kustomize_plugin(&home, &exe, force)
 }
 
-pub fn install_kustomize_plugin(home: &Path, exe: &Path) -> Result<String, Error> {
+/// Whether `plugin` is a link to a kubectl-flink binary (this one, an older one, krew's):
+/// something an install wrote and may replace.
+fn is_our_link(plugin: &Path) -> bool {
+    std::fs::read_link(plugin)
+        .is_ok_and(|target| target.file_stem().is_some_and(|name| name == "kubectl-flink"))
+}
+
+pub fn install_kustomize_plugin(home: &Path, exe: &Path, force: bool) -> Result<String, Error> {
     let (group, version) = spec::API_VERSION.split_once('/').unwrap_or((spec::API_VERSION, ""));
     let fail = |what: &str, path: &Path, err: std::io::Error| {
         Error::input_one(
@@ -262,15 +273,33 @@ pub fn install_kustomize_plugin(home: &Path, exe: &Path) -> Result<String, Error
                 .with_help("pass --plugin-home DIR to install somewhere else"),
         )
     };
+    let plugins: Vec<(PathBuf, PathBuf)> = spec::KINDS
+        .iter()
+        .map(|kind| {
+            let dir = home.join(group).join(version).join(kind.to_lowercase());
+            (dir.join(kind), dir)
+        })
+        .collect();
+    // Checked before anything is written, so a refusal leaves every file as it was.
+    if let Some((plugin, _)) = plugins
+        .iter()
+        .find(|(plugin, _)| !force && plugin.symlink_metadata().is_ok() && !is_our_link(plugin))
+    {
+        return Err(Error::input_one(
+            Diagnostic::new(format!(
+                "`{}` exists and is not a link to kubectl-flink: not replaced",
+                plugin.display()
+            ))
+            .with_help("move it away, or pass --force to replace it"),
+        ));
+    }
     let mut report = String::new();
-    for kind in spec::KINDS {
-        let dir = home.join(group).join(version).join(kind.to_lowercase());
-        std::fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
-        let plugin = dir.join(kind);
+    for (plugin, dir) in &plugins {
+        std::fs::create_dir_all(dir).map_err(|e| fail("create", dir, e))?;
         if plugin.symlink_metadata().is_ok() {
-            std::fs::remove_file(&plugin).map_err(|e| fail("replace", &plugin, e))?;
+            std::fs::remove_file(plugin).map_err(|e| fail("replace", plugin, e))?;
         }
-        link(exe, &plugin).map_err(|e| fail("create", &plugin, e))?;
+        link(exe, plugin).map_err(|e| fail("create", plugin, e))?;
         let _ = writeln!(report, "{} -> {}", plugin.display(), exe.display());
     }
     report.push_str("build with: kubectl kustomize --enable-alpha-plugins DIR\n");

@@ -87,6 +87,9 @@ pub struct KustomizePluginInstallArgs {
     /// `$XDG_CONFIG_HOME/kustomize/plugin`, `~/.config/kustomize/plugin`, `~/kustomize/plugin`)
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub plugin_home: Option<PathBuf>,
+    /// Replace plugin files that are not links to a kubectl-flink binary
+    #[arg(long)]
+    pub force: bool,
 }
 
 // `completion` arguments.
@@ -246,7 +249,10 @@ pub fn usage_message(err: &clap::Error, args: &[std::ffi::OsString]) -> String {
         message = message.replace(piece.as_str(), &crate::error::escape_for_terminal(piece));
     }
     // Whatever clap wrote otherwise: only its own line breaks stay.
-    message.lines().map(|line| crate::error::escape_for_terminal(line).into_owned() + "\n").collect()
+    message
+        .lines()
+        .map(|line| crate::error::escape_for_terminal(line).into_owned() + "\n")
+        .collect()
 }
 
 /// `text` without ECMA-48 control sequences (`ESC [` parameters, then a final byte `@`–`~`).

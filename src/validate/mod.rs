@@ -811,7 +811,8 @@ fn refuse_standalone_owned(
     metrics: bool,
     problems: &mut Vec<Diagnostic>,
 ) {
-    const FIXED_PORTS: &str = "kubectl-flink (fixed so Services, probes and the Ingress can use it)";
+    const FIXED_PORTS: &str =
+        "kubectl-flink (fixed so Services, probes and the Ingress can use it)";
     for name in config.keys() {
         let field = match name.as_str() {
             "jobmanager.rpc.port" | "rest.port" | "rest.bind-port" => FIXED_PORTS,

@@ -143,6 +143,32 @@ fn install_honours_plugin_home_and_replaces_an_old_install() {
 }
 
 #[test]
+fn issue_17_install_leaves_a_file_it_did_not_write_unless_forced() {
+    let sandbox = Sandbox::new();
+    let home = sandbox.path().join("plugins");
+    let mine = home.join("kubectl-flink/v1alpha1/flinksessioncluster/FlinkSessionCluster");
+    std::fs::create_dir_all(mine.parent().unwrap()).unwrap();
+    std::fs::write(&mine, "#!/bin/sh\necho my own generator\n").unwrap();
+    let install = |extra: &[&str]| {
+        let mut args = vec!["kustomize-plugin", "install", "--plugin-home", home.to_str().unwrap()];
+        args.extend(extra);
+        run(&args, None)
+    };
+    let out = install(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a link to kubectl-flink: not replaced"), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "#!/bin/sh\necho my own generator\n");
+    // Nothing was written: not even the other kind's link.
+    let other = home.join("kubectl-flink/v1alpha1/flinkjobcluster/FlinkJobCluster");
+    assert!(other.symlink_metadata().is_err());
+    let out = install(&["--force"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::canonicalize(&mine).unwrap(), std::fs::canonicalize(bin()).unwrap());
+}
+
+#[test]
 fn called_as_the_plugin_it_renders_the_config_file() {
     let sandbox = Sandbox::new();
     let plugin = sandbox.path().join("FlinkJobCluster");
