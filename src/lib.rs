@@ -54,7 +54,9 @@ pub fn run(
         Command::Render(args) => commands::render::run(&cli::options::render(args, stdin, env)?),
         Command::Apply(args) => commands::apply::run(
             &cli::options::apply(args, stdin, env)?,
-            &mut commands::apply::SystemKubectl,
+            &mut commands::apply::SystemKubectl {
+                timeout: std::time::Duration::from_secs(args.timeout),
+            },
         ),
         Command::Envsubst(args) => {
             commands::envsubst::run(&cli::options::envsubst(args), stdin, env)

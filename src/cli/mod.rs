@@ -175,6 +175,10 @@ pub struct ApplyArgs {
         help_heading = "kubectl"
     )]
     pub dry_run: Option<DryRun>,
+    /// Longest each kubectl call may take, in seconds; one that takes longer is stopped and
+    /// the step it was doing named
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "kubectl")]
+    pub timeout: u64,
 }
 
 /// kubectl's `--dry-run` strategies.

@@ -7,9 +7,10 @@
 //! is rendered and checked before kubectl runs; the first kubectl failure stops the run.
 //! kubectl's stdout is collected into the outcome, its stderr goes straight to the terminal.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::{Outcome, Specs};
 use crate::error::{Diagnostic, Error, ErrorKind};
@@ -66,9 +67,11 @@ pub trait Kubectl {
     ) -> std::io::Result<KubectlOutput>;
 }
 
-/// The `kubectl` on `PATH`.
-#[derive(Debug, Default)]
-pub struct SystemKubectl;
+/// The `kubectl` on `PATH`, each call stopped after `timeout`.
+#[derive(Debug)]
+pub struct SystemKubectl {
+    pub timeout: Duration,
+}
 
 impl Kubectl for SystemKubectl {
     fn run(
@@ -85,19 +88,46 @@ impl Kubectl for SystemKubectl {
             .spawn()?;
         let mut pipe = child.stdin.take().expect("stdin is piped");
         let bytes = stdin.to_vec();
-        // Written from a thread: kubectl may fill its stdout before reading all of stdin.
-        let writer = std::thread::spawn(move || {
+        // Written and read from threads: kubectl may fill its stdout before reading all of
+        // stdin, and the wait below must be able to give up.
+        std::thread::spawn(move || {
             let _ = pipe.write_all(&bytes);
         });
-        let output = child.wait_with_output()?;
-        let _ = writer.join();
+        let stdout = read_all(child.stdout.take());
+        let stderr = read_all(child.stderr.take());
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("it did not finish within {} s (--timeout)", self.timeout.as_secs()),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
         Ok(KubectlOutput {
-            success: output.status.success(),
-            code: output.status.code(),
-            stdout: output.stdout,
-            stderr: output.stderr,
+            success: status.success(),
+            code: status.code(),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
         })
     }
+}
+
+/// Reads a child's pipe to its end on a thread (nothing when it is not piped).
+fn read_all(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
 /// Runs `kubectl-flink apply`.
@@ -229,9 +259,16 @@ fn failed(message: String, help: impl Into<String>) -> Error {
     Error { kind: ErrorKind::Input, diagnostics: vec![Diagnostic::new(message).with_help(help)] }
 }
 
-fn start_failure(err: &std::io::Error) -> Error {
+/// kubectl could not be started, or was stopped by `--timeout`, while doing `step`.
+fn start_failure(err: &std::io::Error, step: &str) -> Error {
+    if err.kind() == std::io::ErrorKind::TimedOut {
+        return failed(
+            format!("`kubectl` was stopped while {step}: {err}"),
+            "check the cluster is reachable (`kubectl cluster-info`), or give it longer with --timeout",
+        );
+    }
     failed(
-        format!("cannot run `kubectl`: {err}"),
+        format!("cannot run `kubectl` (while {step}): {err}"),
         "install kubectl and put it on PATH (https://kubernetes.io/docs/tasks/tools/)",
     )
 }
@@ -253,7 +290,9 @@ fn kubectl_apply(
         command.extend(["--namespace".to_owned(), namespace.clone()]);
     }
     command.extend(connection(args));
-    let output = kubectl.run(&command, yaml, false).map_err(|err| start_failure(&err))?;
+    let output = kubectl
+        .run(&command, yaml, false)
+        .map_err(|err| start_failure(&err, &format!("applying {what} for {clusters}")))?;
     outcome.stdout.extend_from_slice(&output.stdout);
     if output.success {
         return Ok(());
@@ -285,7 +324,9 @@ fn read_uid(
         "jsonpath={.metadata.uid}".to_owned(),
     ];
     command.extend(connection(args));
-    let output = kubectl.run(&command, &[], true).map_err(|err| start_failure(&err))?;
+    let output = kubectl.run(&command, &[], true).map_err(|err| {
+        start_failure(&err, &format!("reading the uid of deployment/{name} in {namespace}"))
+    })?;
     let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     match names::parse_uid(&text) {
         Ok(uid) if output.success => Ok(uid),

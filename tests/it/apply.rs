@@ -16,6 +16,7 @@ echo "$n" > "$LOG/count"
 printf '%s\n' "$@" > "$LOG/args-$n"
 cat > "$LOG/stdin-$n"
 if [ "$FAIL_ON" = "$n" ]; then echo "error: the server said no ($n)" >&2; exit 1; fi
+if [ "$HANG_ON" = "$n" ]; then exec sleep 600; fi
 case "$1" in
   get) if [ -n "$FAIL_GET" ]; then echo 'Error from server (NotFound): deployments.apps "x" not found' >&2; exit 1; fi
        printf '%s' "$KUBECTL_UID" ;;
@@ -209,4 +210,26 @@ fn invalid_specs_and_a_missing_kubectl_are_reported_before_anything_runs() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("cannot run `kubectl`"), "{}", text(&out.stderr));
+}
+
+/// A kubectl call that hangs (an unreachable API server) is stopped after `--timeout`, and
+/// the message names the step.
+#[test]
+fn issue_17_a_hanging_kubectl_is_stopped_and_its_step_named() {
+    let cluster = Cluster::new();
+    for (hang_on, step) in [
+        ("1", "while applying the owner phase"),
+        ("2", "while reading the uid of deployment/sessions in flink"),
+    ] {
+        let _ = std::fs::remove_file(cluster.log().join("count"));
+        let out = cluster.apply(
+            &["-f", "examples/native/session.yaml", "--timeout", "1"],
+            &[("HANG_ON", hang_on)],
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("`kubectl` was stopped"), "{stderr}");
+        assert!(stderr.contains(step), "{stderr}");
+        assert!(stderr.contains("did not finish within 1 s (--timeout)"), "{stderr}");
+    }
 }
