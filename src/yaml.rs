@@ -31,6 +31,8 @@ pub struct Limits {
     pub depth: usize,
     pub nodes: usize,
     pub alias_bytes: usize,
+    /// Most nodes alias expansion may add (within `nodes`).
+    pub alias_nodes: usize,
 }
 
 impl Limits {
@@ -40,14 +42,18 @@ impl Limits {
         depth: MAX_DEPTH,
         nodes: MAX_NODES,
         alias_bytes: MAX_ALIAS_BYTES,
+        alias_nodes: MAX_NODES,
     };
     /// A package of Kubernetes objects (CRD schemas nest deeply; packages hold thousands of
-    /// objects).
+    /// objects). What aliases may add is a spec's limit: a package's size comes from its
+    /// text, never from expansion (a few hundred bytes of aliases could otherwise build
+    /// millions of nodes).
     pub const PACKAGE: Self = Self {
         input_bytes: 64 * 1024 * 1024,
         depth: 128,
         nodes: 4_000_000,
-        alias_bytes: 64 * 1024 * 1024,
+        alias_bytes: MAX_ALIAS_BYTES,
+        alias_nodes: MAX_NODES,
     };
 }
 
@@ -133,6 +139,7 @@ pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Document>,
         anchors: Vec::new(),
         nodes: 0,
         alias_bytes: 0,
+        alias_nodes: 0,
         limits,
     };
     builder.documents()
@@ -143,6 +150,7 @@ struct Builder<'a> {
     anchors: Vec<(usize, Node)>,
     nodes: usize,
     alias_bytes: usize,
+    alias_nodes: usize,
     limits: Limits,
 }
 
@@ -282,6 +290,14 @@ impl<'a> Builder<'a> {
                 let target = &self.anchors[index].1;
                 let (size, bytes) = (target.size(), target.text_bytes());
                 self.count(start, size)?;
+                self.alias_nodes += size;
+                if self.alias_nodes > self.limits.alias_nodes {
+                    return Err(YamlError::new(
+                        format!("aliases expand to more than {} YAML nodes", self.limits.alias_nodes),
+                        start,
+                    )
+                    .help("an alias copies its anchor's whole value; aliases that expand exponentially are the usual cause"));
+                }
                 self.alias_bytes += bytes;
                 if self.alias_bytes > self.limits.alias_bytes {
                     return Err(YamlError::new(

@@ -9,6 +9,7 @@
 //! - on failure: exit 1, the input items unchanged, no new items, `severity: error` results.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use kubectl_flink::yaml::{self, Limits};
@@ -200,4 +201,37 @@ fn a_new_output_directory_leaves_no_duplicates() {
         .filter_map(|p| p.as_str().map(str::to_owned))
         .collect();
     assert_eq!(paths, BTreeSet::from(["manifests/wordcount.yaml".to_owned()]));
+}
+
+/// The README's alias limits hold for `fn` too: a few hundred bytes of aliases cannot build
+/// millions of nodes in a ResourceList (the package's node limit is for its text).
+#[test]
+fn issue_17_alias_bombs_in_a_resource_list_hit_the_spec_alias_limits() {
+    let mut bomb = String::from(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data:\n    a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
+    for (name, previous) in "bcdefg".chars().zip("abcdef".chars()) {
+        let refs = vec![format!("*{previous}"); 9].join(", ");
+        let _ = writeln!(bomb, "    {name}: &{name} [{refs}]");
+    }
+    let out = run(&["fn"], Some(bomb.as_bytes()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("aliases expand to more than 20000 YAML nodes"), "{stderr}");
+    let long = "x".repeat(64 * 1024);
+    let mut strings = format!(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: x}}\n  data:\n    a: &a \"{long}\"\n"
+    );
+    for i in 0..20 {
+        let _ = writeln!(strings, "    k{i}: *a");
+    }
+    let out = run(&["fn"], Some(strings.as_bytes()));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("aliases expand to more than {} bytes", Limits::SPEC.alias_bytes)),
+        "{stderr}"
+    );
+    assert_eq!(Limits::PACKAGE.alias_bytes, yaml::MAX_ALIAS_BYTES);
 }
