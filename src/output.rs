@@ -39,32 +39,61 @@ pub fn encode(objects: &[Object], format: Format) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// Encodes objects batch by batch into one buffer: YAML documents as they come (their
-/// trees can then be dropped), a JSON `List` at the end.
+/// Encodes objects batch by batch into one buffer of text, as they come, so a large batch
+/// holds output text rather than object trees: YAML documents, or the items of the JSON
+/// `List`, which [`Encoder::finish`] closes.
 pub struct Encoder {
     format: Format,
-    yaml: String,
-    json_items: Vec<Object>,
+    text: String,
+    items: usize,
 }
 
 impl Encoder {
     pub fn new(format: Format) -> Self {
-        Self { format, yaml: String::new(), json_items: Vec::new() }
+        let text = match format {
+            Format::Yaml => String::new(),
+            Format::Json => "{\n  \"apiVersion\": \"v1\",\n  \"items\": [".to_owned(),
+        };
+        Self { format, text, items: 0 }
     }
 
     /// Adds objects after those pushed before.
-    pub fn push(&mut self, objects: Vec<Object>) {
+    pub fn push(&mut self, objects: &[Object]) {
         match self.format {
-            Format::Yaml => push_documents(objects.iter().map(|o| &o.value), &mut self.yaml),
-            Format::Json => self.json_items.extend(objects),
+            Format::Yaml => push_documents(objects.iter().map(|o| &o.value), &mut self.text),
+            Format::Json => {
+                for object in objects {
+                    self.push_json_item(&object.value);
+                }
+            }
+        }
+    }
+
+    /// One item of the `List`, as `serde_json`'s pretty printer writes it two levels deep:
+    /// each line indented by four spaces (JSON strings hold no raw line breaks).
+    fn push_json_item(&mut self, value: &Value) {
+        self.text.push_str(if self.items == 0 { "\n" } else { ",\n" });
+        self.items += 1;
+        let pretty = serde_json::to_string_pretty(value).expect("a JSON value always serializes");
+        for (i, line) in pretty.lines().enumerate() {
+            if i > 0 {
+                self.text.push('\n');
+            }
+            self.text.push_str("    ");
+            self.text.push_str(line);
         }
     }
 
     /// The bytes for stdout.
     pub fn finish(self) -> Result<Vec<u8>, Error> {
         match self.format {
-            Format::Yaml => Ok(self.yaml.into_bytes()),
-            Format::Json => encode(&self.json_items, Format::Json),
+            Format::Yaml => Ok(self.text.into_bytes()),
+            Format::Json => {
+                let mut text = self.text;
+                text.push_str(if self.items == 0 { "]" } else { "\n  ]" });
+                text.push_str(",\n  \"kind\": \"List\",\n  \"metadata\": {}\n}\n");
+                Ok(text.into_bytes())
+            }
         }
     }
 }
@@ -86,6 +115,26 @@ fn push_documents<'a>(values: impl IntoIterator<Item = &'a Value>, out: &mut Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_streamed_json_list_is_what_serde_json_prints_for_the_whole_list() {
+        let objects = [
+            json!({"kind": "A", "metadata": {"name": "a"}, "data": {"k": "line\nbreak"}}),
+            json!({"kind": "B", "spec": {"list": [1, {"x": []}], "empty": {}}}),
+            json!({"kind": "C"}),
+        ];
+        for n in 0..=objects.len() {
+            let objects: Vec<Object> =
+                objects[..n].iter().map(|value| Object { value: value.clone() }).collect();
+            let mut encoder = Encoder::new(Format::Json);
+            encoder.push(&objects[..n.min(1)]);
+            encoder.push(&objects[n.min(1)..]);
+            assert_eq!(
+                String::from_utf8(encoder.finish().unwrap()).unwrap(),
+                String::from_utf8(encode(&objects, Format::Json).unwrap()).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn documents_are_appended_to_one_buffer() {

@@ -50,7 +50,7 @@ pub struct Spec {
 /// output text rather than object trees; nothing is returned before every spec has rendered.
 pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Rendered, Error> {
     let mut encoder = output::Encoder::new(options.format);
-    let warnings = render_each(inputs, options, |objects| encoder.push(objects))?;
+    let warnings = render_each(inputs, options, |objects| encoder.push(&objects))?;
     Ok(Rendered { stdout: encoder.finish()?, warnings })
 }
 

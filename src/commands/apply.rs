@@ -147,7 +147,7 @@ pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> 
     }
     let mut encoder = output::Encoder::new(Format::Yaml);
     let warnings = pipeline::render_specs(&loaded, &renderer, &native::Options::default(), |o| {
-        encoder.push(o);
+        encoder.push(&o);
     })?;
     let first = encoder.finish()?;
     let mut outcome = Outcome { stdout: Vec::new(), warnings, failure: None };
