@@ -98,7 +98,7 @@ fn emit(bytes: &[u8]) -> ExitCode {
         return ExitCode::from(1);
     }
     let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+    match write_all_waiting(&mut stdout, bytes).and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
@@ -106,6 +106,23 @@ fn emit(bytes: &[u8]) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `write_all` that waits when stdout is non-blocking (a pipe a parent set `O_NONBLOCK` on)
+/// and full, as a blocking write would, instead of failing with part of the output written.
+fn write_all_waiting(out: &mut impl Write, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match out.write(bytes) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// Whether the shell closed stdout (`>&-`). The Rust runtime then opens `/dev/null` read-write

@@ -219,3 +219,44 @@ fn output_does_not_depend_on_the_environment() {
         }
     }
 }
+
+/// A parent that made the stdout pipe non-blocking (some CI runners and Node.js do) and reads
+/// it slowly: the write waits, as a blocking one would, and all of the output arrives.
+#[cfg(unix)]
+#[test]
+fn issue_17_a_non_blocking_stdout_gets_the_whole_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("many.yaml");
+    std::fs::write(&spec, many_clusters(60)).unwrap();
+    let expected = run(&["render", "-f", spec.to_str().unwrap()], None);
+    assert!(expected.status.success());
+    assert!(expected.stdout.len() > 4 * 65_536, "the output must overflow a pipe");
+    let script = r#"
+import os, subprocess, sys, time
+read, write = os.pipe()
+os.set_blocking(write, False)
+child = subprocess.Popen([sys.argv[1], "render", "-f", sys.argv[2]], stdout=write, stderr=subprocess.PIPE)
+os.close(write)
+time.sleep(0.3)
+out = b""
+while chunk := os.read(read, 65536):
+    out += chunk
+err = child.stderr.read()
+sys.stdout.buffer.write(b"%d\n" % child.wait())
+sys.stdout.buffer.write(out)
+sys.stderr.buffer.write(err)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, bin(), spec.to_str().unwrap()])
+        .output()
+        .expect("python3 runs");
+    let (code, output) =
+        out.stdout.split_at(out.stdout.iter().position(|b| *b == b'\n').unwrap() + 1);
+    assert_eq!(code, b"0\n", "{}", stderr(&out));
+    assert!(
+        output == expected.stdout.as_slice(),
+        "{} of {} bytes arrived",
+        output.len(),
+        expected.stdout.len()
+    );
+}
