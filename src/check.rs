@@ -185,7 +185,7 @@ fn check_semantics(value: &Value, kind: &str) -> Result<(), String> {
             if spec["selector"].as_object().is_none_or(serde_json::Map::is_empty) {
                 return Err("spec.selector must not be empty".into());
             }
-            unique_names(&spec["ports"], "spec.ports")
+            Ok(())
         }
         _ => Ok(()),
     }
@@ -202,9 +202,6 @@ fn check_pod(template: &Value, at: &str) -> Result<(), String> {
         template["spec"]["containers"].as_array().map(Vec::as_slice).unwrap_or_default();
     if containers.is_empty() {
         return Err(format!("{at}.spec.containers must not be empty"));
-    }
-    for (i, container) in containers.iter().enumerate() {
-        unique_names(&container["ports"], &format!("{at}.spec.containers[{i}].ports"))?;
     }
     Ok(())
 }
@@ -224,18 +221,6 @@ fn check_selects(selector: &Value, labels: &Value, at: &str) -> Result<(), Strin
     for (key, value) in selector {
         if labels.get(key) != Some(value) {
             return Err(format!("{at} `{key}` does not match the pod template's labels"));
-        }
-    }
-    Ok(())
-}
-
-fn unique_names(items: &Value, at: &str) -> Result<(), String> {
-    let mut seen = std::collections::BTreeSet::new();
-    for item in items.as_array().into_iter().flatten() {
-        if let Some(name) = item["name"].as_str()
-            && !seen.insert(name)
-        {
-            return Err(format!("{at}: name `{name}` is used twice"));
         }
     }
     Ok(())

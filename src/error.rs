@@ -107,6 +107,16 @@ impl Error {
         Self { kind: ErrorKind::Input, diagnostics }
     }
 
+    /// The same error, each message led by the spec it is about (`cluster `x` (file)`), for
+    /// problems found after a spec became objects.
+    #[must_use]
+    pub fn about(mut self, spec: &str) -> Self {
+        for diagnostic in &mut self.diagnostics {
+            diagnostic.message = format!("{spec}: {}", diagnostic.message);
+        }
+        self
+    }
+
     /// A single input problem.
     pub fn input_one(diagnostic: Diagnostic) -> Self {
         Self::input(vec![diagnostic])

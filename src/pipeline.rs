@@ -79,7 +79,12 @@ pub fn render_specs(
     let mut owners = BTreeMap::new();
     for spec in specs {
         if let Some(model) = Model::build(&spec.valid, native)? {
-            let objects = render_model(renderer, &model)?;
+            let objects = render_model(renderer, &model).map_err(|e| {
+                e.about(&format!(
+                    "cluster `{}` ({})",
+                    spec.valid.cluster.metadata.name, spec.origin
+                ))
+            })?;
             check_names_are_free(&objects, spec, &mut owners)?;
             emit(objects);
         }
@@ -89,29 +94,34 @@ pub fn render_specs(
     Ok(warnings)
 }
 
-/// Object identities (kind, namespace, name) already rendered, with the spec that owns each.
-type Owners = BTreeMap<(String, String, String), String>;
+/// Objects already rendered, by kind and name: their namespace (empty when the object names
+/// none, so kubectl's current namespace applies) and the cluster that owns them.
+type Owners = BTreeMap<(String, String), Vec<(String, String)>>;
 
 /// Two clusters must not render the same object: a session cluster `x` and a native cluster
 /// `x-jobmanager` both want a Deployment `x-jobmanager`, and one would overwrite the other.
+/// An object without a namespace may land in any namespace, so it meets every other.
 fn check_names_are_free(objects: &[Object], spec: &Spec, owners: &mut Owners) -> Result<(), Error> {
     let name = &spec.valid.cluster.metadata.name;
     let owner = format!("cluster `{name}` ({})", spec.origin);
     for object in objects {
         let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
         let metadata = &object.value["metadata"];
-        let id =
-            (text(&object.value["kind"]), text(&metadata["namespace"]), text(&metadata["name"]));
-        if let Some(first) = owners.get(&id).filter(|first| **first != owner) {
+        let (kind, object_name) = (text(&object.value["kind"]), text(&metadata["name"]));
+        let namespace = text(&metadata["namespace"]);
+        let rendered = owners.entry((kind.clone(), object_name.clone())).or_default();
+        let meets = |other: &str| namespace.is_empty() || other.is_empty() || other == namespace;
+        if let Some((_, first)) =
+            rendered.iter().find(|(other, first)| meets(other) && *first != owner)
+        {
             return Err(Error::input_one(
                 Diagnostic::new(format!(
-                    "{} `{}` would be rendered by {first} and by {owner}: one would overwrite the other",
-                    id.0, id.2
+                    "{kind} `{object_name}` would be rendered by {first} and by {owner}: one would overwrite the other"
                 ))
-                .with_help("rename one of the clusters (metadata.name) or put them in different namespaces"),
+                .with_help("rename one of the clusters (metadata.name) or put both in namespaces of their own"),
             ));
         }
-        owners.insert(id, owner.clone());
+        rendered.push((namespace, owner.clone()));
     }
     Ok(())
 }

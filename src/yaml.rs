@@ -31,7 +31,8 @@ pub struct Limits {
     pub depth: usize,
     pub nodes: usize,
     pub alias_bytes: usize,
-    /// Most nodes alias expansion may add (within `nodes`).
+    /// Most nodes alias expansion may add (within `nodes`; for a spec the two are equal, so
+    /// `nodes` is reached first and this limit matters for packages).
     pub alias_nodes: usize,
 }
 

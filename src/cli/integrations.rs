@@ -258,11 +258,14 @@ pub fn install(
     install_kustomize_plugin(&home, &exe, force)
 }
 
-/// Whether `plugin` is a link to a kubectl-flink binary (this one, an older one, krew's):
-/// something an install wrote and may replace.
-fn is_our_link(plugin: &Path) -> bool {
-    std::fs::read_link(plugin)
-        .is_ok_and(|target| target.file_stem().is_some_and(|name| name == "kubectl-flink"))
+/// Whether `plugin` is a link to a kubectl-flink binary (this one, an older one, krew's, a
+/// release asset such as `kubectl-flink-x86_64-linux`): something an install wrote and may
+/// replace.
+fn is_our_link(plugin: &Path, exe: &Path) -> bool {
+    std::fs::read_link(plugin).is_ok_and(|target| {
+        target.file_name().is_some_and(|name| name.to_string_lossy().starts_with("kubectl-flink"))
+            || std::fs::canonicalize(plugin).ok() == std::fs::canonicalize(exe).ok()
+    })
 }
 
 pub fn install_kustomize_plugin(home: &Path, exe: &Path, force: bool) -> Result<String, Error> {
@@ -281,10 +284,9 @@ pub fn install_kustomize_plugin(home: &Path, exe: &Path, force: bool) -> Result<
         })
         .collect();
     // Checked before anything is written, so a refusal leaves every file as it was.
-    if let Some((plugin, _)) = plugins
-        .iter()
-        .find(|(plugin, _)| !force && plugin.symlink_metadata().is_ok() && !is_our_link(plugin))
-    {
+    if let Some((plugin, _)) = plugins.iter().find(|(plugin, _)| {
+        !force && plugin.symlink_metadata().is_ok() && !is_our_link(plugin, exe)
+    }) {
         return Err(Error::input_one(
             Diagnostic::new(format!(
                 "`{}` exists and is not a link to kubectl-flink: not replaced",

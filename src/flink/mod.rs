@@ -8,3 +8,8 @@ pub mod version;
 
 /// Where the official Flink images keep Flink's configuration (`$FLINK_HOME/conf`).
 pub const CONF_DIR: &str = "/opt/flink/conf";
+
+/// Flink's default `jobmanager.rpc.port` and `rest.port`, which kubectl-flink keeps in every
+/// mode: Services, probes and the Ingress use them.
+pub const RPC_PORT: u16 = 6123;
+pub const REST_PORT: u16 = 8081;

@@ -18,7 +18,6 @@ pub const FLINK_LABELS: &[&str] = &["type", "app", "component"];
 
 /// `rest.port`, `jobmanager.rpc.port`, `blob.server.port` (forced to 6124 by the client) and
 /// `taskmanager.rpc.port` (forced to 6122).
-pub const REST_PORT: u16 = 8081;
-pub const RPC_PORT: u16 = 6123;
+pub use super::{REST_PORT, RPC_PORT};
 pub const BLOB_PORT: u16 = 6124;
 pub const TM_RPC_PORT: u16 = 6122;

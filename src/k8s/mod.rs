@@ -1,6 +1,7 @@
 //! Kubernetes rules kubectl-flink obeys: names, quantities, pods as it builds them, and the
 //! API server's validation rules its objects can break.
-//! Knows nothing of specs or Flink.
+//! Knows nothing of specs, and of Flink only the names of a standalone cluster's main
+//! containers (`pod::FLINK_CONTAINERS`).
 
 pub mod names;
 pub mod pod;

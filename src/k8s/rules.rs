@@ -18,10 +18,9 @@ use crate::k8s::quantity::Quantity;
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 /// Longest ConfigMap key (`IsConfigMapKey`: a DNS subdomain's length).
 pub const MAX_CONFIG_MAP_KEY: usize = 253;
-/// Largest ConfigMap, data and binary data together (`MaxSecretSize`, used for ConfigMaps).
+/// Largest ConfigMap: its values together (`ValidateConfigMap`, `MaxSecretSize`).
 pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
-/// Largest user or group id (`ValidateNonnegativeField` + `math.MaxInt32` in
-/// `validatePodSecurityContext`'s id checks).
+/// Largest user or group id (`IsValidUserID`, `IsValidGroupID`).
 pub const MAX_ID: i64 = i32::MAX as i64;
 /// Longest port name (`IsValidPortName`, an IANA service name).
 pub const MAX_PORT_NAME: usize = 15;
@@ -96,9 +95,10 @@ pub fn check_annotations<'a>(
     check_annotations_size(annotations)
 }
 
-/// An annotation key: the label key syntax.
+/// An annotation key: the label key syntax, case aside.
 pub fn check_annotation_key(key: &str) -> Result<(), Diagnostic> {
-    names::check_label_key(key)
+    // `ValidateAnnotations` checks the lowercased key: `Example.com/scrape` is valid.
+    names::check_label_key(&key.to_lowercase())
         .map_err(|e| Diagnostic::new(e.message.replace("label key", "annotation key")))
 }
 
@@ -224,7 +224,9 @@ pub fn unique_names<'a>(
     let mut seen = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let name = text(item, "name");
-        if !seen.insert(name) {
+        // An unnamed item (a port) clashes with nothing; where a name is required, the typed
+        // check has required it.
+        if !name.is_empty() && !seen.insert(name) {
             return Err(broken(
                 &format!("{at}[{i}].name"),
                 format!("{what} name `{name}` is used twice"),
@@ -257,8 +259,9 @@ fn check_container(
             ));
         }
     }
+    unique_names(items(container, "ports"), &join(at, "ports"), "port")?;
     for (i, port) in items(container, "ports").iter().enumerate() {
-        if let Some(name) = port.get("name").and_then(Value::as_str) {
+        if let Some(name) = port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
             check_port_name(name)
                 .map_err(|e| broken(&format!("{}[{i}].name", join(at, "ports")), e.message))?;
         }
@@ -335,7 +338,7 @@ pub fn check_object(kind: &str, object: &Value) -> Result<(), Diagnostic> {
             for (key, value) in object.get("data").and_then(Value::as_object).into_iter().flatten()
             {
                 check_config_map_key(key).map_err(|e| broken("data", e.message))?;
-                size += key.len() + value.as_str().map_or(0, str::len);
+                size += value.as_str().map_or(0, str::len);
             }
             if size > MAX_CONFIG_MAP_BYTES {
                 return Err(broken(
@@ -348,8 +351,11 @@ pub fn check_object(kind: &str, object: &Value) -> Result<(), Diagnostic> {
             Ok(())
         }
         "Service" => {
+            unique_names(items(&object["spec"], "ports"), "spec.ports", "port")?;
             for (i, port) in items(&object["spec"], "ports").iter().enumerate() {
-                if let Some(name) = port.get("name").and_then(Value::as_str) {
+                if let Some(name) =
+                    port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty())
+                {
                     names::check_dns_label(name)
                         .map_err(|e| broken(&format!("spec.ports[{i}].name"), e.message))?;
                 }
@@ -394,6 +400,16 @@ mod tests {
         for bad in ["", "abcdefghijklmnop", "Rpc", "123", "-a", "a-", "a--b", "a_b", "a.b"] {
             assert!(refused(check_port_name(bad)).contains("IANA service name"), "{bad}");
         }
+    }
+
+    #[test]
+    fn what_kubernetes_accepts_is_accepted() {
+        let pod =
+            json!({"containers": [{"name": "c", "ports": [{"name": "", "containerPort": 80}]}]});
+        assert!(check_pod_spec(&pod, "spec").is_ok());
+        let service = json!({"metadata": {}, "spec": {"ports": [{"name": "", "port": 80}]}});
+        assert!(check_object("Service", &service).is_ok());
+        assert!(check_annotation_key("Example.com/scrape").is_ok());
     }
 
     #[test]
@@ -478,6 +494,15 @@ mod tests {
         assert!(check_pod_spec(&ok, "spec").is_ok());
         for (bad, want) in [
             (
+                pod(
+                    json!([c(
+                        json!({"ports": [{"name": "ui", "containerPort": 1}, {"name": "ui", "containerPort": 2}]})
+                    )]),
+                    json!([]),
+                ),
+                "spec.containers[0].ports[1].name: port name `ui` is used twice",
+            ),
+            (
                 pod(json!([c(json!({}))]), json!([{"name": "v"}, {"name": "v"}])),
                 "spec.volumes[1].name: volume name `v` is used twice",
             ),
@@ -553,8 +578,10 @@ mod tests {
             refused(check_object("ConfigMap", &config_map("..a", "x")))
                 .contains("data: ConfigMap key")
         );
-        let big = "x".repeat(MAX_CONFIG_MAP_BYTES);
-        assert!(refused(check_object("ConfigMap", &config_map("a", &big))).contains("1 MiB"));
+        let full = "x".repeat(MAX_CONFIG_MAP_BYTES);
+        assert!(check_object("ConfigMap", &config_map("a", &full)).is_ok());
+        let over = "x".repeat(MAX_CONFIG_MAP_BYTES + 1);
+        assert!(refused(check_object("ConfigMap", &config_map("a", &over))).contains("1 MiB"));
         let ingress = json!({"metadata": {}, "spec": {"rules": [{"host": "10.1.1.1", "http": {"paths": [{"path": "/a", "pathType": "Prefix"}]}}]}});
         assert!(refused(check_object("Ingress", &ingress)).starts_with("spec.rules[0].host: "));
         let ingress = json!({"metadata": {}, "spec": {"rules": [{"http": {"paths": [{"path": "/a/..", "pathType": "Prefix"}]}}]}});

@@ -19,9 +19,9 @@ use crate::spec::{ConfigMode, Entrypoint, HaType, PullPolicy, Resources, Service
 use crate::validate::Valid;
 
 /// Fixed ports, so Services and probes can name them (Flink picks random ones otherwise).
-pub const RPC_PORT: u16 = 6123;
+pub const RPC_PORT: u16 = crate::flink::RPC_PORT;
 pub const BLOB_PORT: u16 = 6124;
-pub const UI_PORT: u16 = 8081;
+pub const UI_PORT: u16 = crate::flink::REST_PORT;
 /// The TaskManager's RPC port, fixed for its liveness probe (as in Flink's Kubernetes docs).
 pub const TASKMANAGER_RPC_PORT: u16 = 6122;
 /// The queryable-state proxy on each TaskManager, where `queryable-state.enable` is set.

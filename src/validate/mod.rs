@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Diagnostic, key, path};
 use crate::flink::version::{FlinkVersion, Process};
+use crate::flink::{REST_PORT, RPC_PORT};
 use crate::k8s::quantity::Quantity;
 use crate::k8s::{names, rules};
 use crate::spec::{
@@ -786,11 +787,7 @@ fn validate_flink_configuration(
             continue;
         }
         if let Some(field) = managed_by(name, version, session) {
-            problems.push(
-                Diagnostic::field(at(), format!("`{name}` is set by `{field}`")).with_help(
-                    format!("remove it from flinkConfiguration and set `{field}` instead"),
-                ),
-            );
+            problems.push(owned_by(name, field));
         }
         if value.contains(['\n', '\r', '\0']) {
             problems.push(Diagnostic::field(at(), "a Flink option value must be one line"));
@@ -811,11 +808,27 @@ fn refuse_standalone_owned(
     metrics: bool,
     problems: &mut Vec<Diagnostic>,
 ) {
-    const FIXED_PORTS: &str =
-        "kubectl-flink (fixed so Services, probes and the Ingress can use it)";
-    for name in config.keys() {
+    for (name, value) in config {
+        let at = || vec![key("spec"), key("flinkConfiguration"), key(name)];
+        let fixed = match name.as_str() {
+            "jobmanager.rpc.port" => Some(RPC_PORT),
+            "rest.port" | "rest.bind-port" => Some(REST_PORT),
+            _ => None,
+        };
+        if let Some(port) = fixed {
+            // Flink's stock flink-conf.yaml spells the defaults out: those are fine.
+            if value.trim() != port.to_string() {
+                problems.push(
+                    Diagnostic::field(at(), format!("`{name}` must stay {port}")).with_help(
+                        format!(
+                            "remove it: the Services, probes and Ingress reach Flink on {port}"
+                        ),
+                    ),
+                );
+            }
+            continue;
+        }
         let field = match name.as_str() {
-            "jobmanager.rpc.port" | "rest.port" | "rest.bind-port" => FIXED_PORTS,
             "kubernetes.cluster-id" | "kubernetes.namespace" => {
                 "metadata.name and metadata.namespace (Kubernetes HA)"
             }
@@ -827,14 +840,17 @@ fn refuse_standalone_owned(
             }
             _ => continue,
         };
-        problems.push(
-            Diagnostic::field(
-                vec![key("spec"), key("flinkConfiguration"), key(name)],
-                format!("`{name}` is set by `{field}`"),
-            )
-            .with_help(format!("remove it from flinkConfiguration and set `{field}` instead")),
-        );
+        problems.push(owned_by(name, field));
     }
+}
+
+/// `name` is refused in flinkConfiguration: `field` sets it.
+fn owned_by(name: &str, field: &str) -> Diagnostic {
+    Diagnostic::field(
+        vec![key("spec"), key("flinkConfiguration"), key(name)],
+        format!("`{name}` is set by `{field}`"),
+    )
+    .with_help(format!("remove it from flinkConfiguration and set `{field}` instead"))
 }
 
 /// The spec field that owns a Flink option, if the option is one kubectl-flink sets.

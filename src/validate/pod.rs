@@ -15,10 +15,10 @@ use crate::error::{Diagnostic, path as at};
 use crate::flink::CONF_DIR;
 use crate::flink::version::FLINK_OPTION_ENV;
 use crate::k8s::names;
-use crate::k8s::pod::{CONFIG_VOLUME, RESERVED_ENV, secret_volume};
+use crate::k8s::pod::{CONFIG_VOLUME, FLINK_CONTAINERS, RESERVED_ENV, secret_volume};
 use crate::k8s::rules;
 use crate::k8s::typed::exact;
-use crate::spec::ClusterSpec;
+use crate::spec::{ClusterSpec, ConfigMode, Mode};
 use crate::yaml::PathSegment;
 
 fn item(keys: &[&str], index: usize) -> Vec<PathSegment> {
@@ -100,13 +100,29 @@ pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
     }
     validate_env(spec, problems);
     validate_volumes(spec, problems);
-    for (template, path) in [
-        (&spec.pod_template, at(&["spec", "podTemplate"])),
-        (&spec.job_manager.pod_template, at(&["spec", "jobManager", "podTemplate"])),
-        (&spec.task_manager.pod_template, at(&["spec", "taskManager", "podTemplate"])),
+    for (template, path, other) in [
+        (&spec.pod_template, at(&["spec", "podTemplate"]), None),
+        (
+            &spec.job_manager.pod_template,
+            at(&["spec", "jobManager", "podTemplate"]),
+            Some("taskmanager"),
+        ),
+        (
+            &spec.task_manager.pod_template,
+            at(&["spec", "taskManager", "podTemplate"]),
+            Some("jobmanager"),
+        ),
     ] {
         if let Some(template) = template {
             validate_template(template, &path, problems);
+            let names = template["spec"]["containers"].as_array().into_iter().flatten();
+            if let Some(other) = other.filter(|other| names.clone().any(|c| c["name"] == *other)) {
+                problems.push(problem(
+                    path,
+                    format!("a container named `{other}` customises the other component's Flink container, which this pod does not have"),
+                    "move it to that component's podTemplate, or to spec.podTemplate for both",
+                ));
+            }
         }
     }
     if let Some(ingress) = &spec.ingress {
@@ -232,10 +248,11 @@ fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
             problems.push(problem(
                 item(&["spec", "secrets"], i),
                 format!(
-                    "Secret `{}` gives the pod volume `{volume}`, which another volume has already",
+                    "Secret `{}` gives the pod volume `{volume}`, which another entry has already",
                     secret.name
                 ),
-                "mount each Secret once (list it once in spec.secrets)",
+                "list each Secret once; Secret names that differ only in `.` and `-`, or after \
+                 56 characters, share a volume name: mount one of them through spec.volumes",
             ));
         }
         volumes.push(volume);
@@ -257,7 +274,16 @@ fn validate_volumes(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
         let path = item(&["spec", "volumeMounts"], i);
         strict::<VolumeMount>(mount, path.clone(), "VolumeMount", problems);
         let mount_path = mount["mountPath"].as_str().unwrap_or_default();
-        if Path::new(mount_path).starts_with(CONF_DIR) {
+        // Where the configuration is a volume (a ConfigMap), nothing may go inside it; where it
+        // is the image's own directory, a file may be mounted into it (`subPath`).
+        let conf_is_volume =
+            spec.config_mode == Some(ConfigMode::Configmap) || spec.mode == Some(Mode::Native);
+        let hides_conf = if conf_is_volume {
+            Path::new(mount_path).starts_with(CONF_DIR)
+        } else {
+            Path::new(mount_path) == Path::new(CONF_DIR)
+        };
+        if hides_conf {
             problems.push(problem(
                 path.clone(),
                 format!("mountPath `{mount_path}` would hide Flink's configuration in {CONF_DIR}"),
@@ -307,7 +333,7 @@ fn validate_template(template: &Value, path: &[PathSegment], problems: &mut Vec<
     }
     for container in containers.as_array().into_iter().flatten() {
         let name = container["name"].as_str().unwrap_or_default();
-        if matches!(name, "jobmanager" | "taskmanager") {
+        if FLINK_CONTAINERS.contains(&name) {
             for field in ["command", "args", "image"] {
                 if !container[field].is_null() {
                     problems.push(problem(path.to_vec(), format!("the pod template sets `{field}` of the Flink container `{name}`, which kubectl-flink sets"), "remove it; use spec.image, spec.job.args or spec.flinkConfiguration"));

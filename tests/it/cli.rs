@@ -175,6 +175,15 @@ fn issue_17_clusters_whose_objects_share_a_name_are_refused() {
     // In two namespaces they are two objects.
     let apart = specs.replacen("namespace: flink", "namespace: other", 1);
     stdout(&run(&["render", "-f", "-"], Some(apart.as_bytes())));
+    // Without a namespace, an object may land in either: native mode prints `default`, a
+    // standalone cluster none.
+    let unplaced = specs.replace(", namespace: flink", "");
+    let out = run(&["render", "-f", "-"], Some(unplaced.as_bytes()));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("Deployment `x-jobmanager` would be rendered by")
+    );
 }
 
 /// A value quoted in a message is shown, never acted on: no ESC sequence, carriage return or
@@ -218,6 +227,31 @@ fn issue_17_messages_never_carry_raw_control_characters() {
             .collect();
         assert!(raw.is_empty(), "{raw:?} in {stderr:?}");
         assert!(!stderr.lines().any(|l| l.starts_with("::error::")), "{stderr}");
+    }
+}
+
+/// What the API server accepts is accepted: the rules of issue 17 refuse only what it refuses.
+#[test]
+fn issue_17_what_kubernetes_accepts_still_renders() {
+    for field in [
+        // A file mounted into the image's configuration directory (args mode).
+        "volumes: [{name: logging, configMap: {name: my-logging}}], volumeMounts: [{name: logging, mountPath: /opt/flink/conf/log4j-console.properties, subPath: log4j-console.properties}]",
+        // An unnamed port of a sidecar.
+        "podTemplate: {spec: {containers: [{name: sidecar, image: busybox, ports: [{containerPort: 9100, name: ''}]}]}}",
+        // Annotation keys are checked lowercased.
+        "podAnnotations: {Example.com/scrape: 'true'}",
+        // Flink's stock configuration spells its default ports out.
+        "flinkConfiguration: {rest.port: 8081, jobmanager.rpc.port: '6123'}",
+        // Tolerations Kubernetes accepts.
+        "tolerations: [{operator: Exists}, {key: k, operator: Exists, effect: NoExecute, tolerationSeconds: 30}, {key: k, value: v, effect: NoSchedule}]",
+        "ingress: {host: '*.example.com', path: /flink/ui}",
+        "securityContext: {runAsUser: 0, runAsGroup: 2147483647, fsGroup: 9999}",
+    ] {
+        let spec = SPEC.replace(
+            "spec: {image: 'flink:2.1'}",
+            &format!("spec: {{image: 'flink:2.1', {field}}}"),
+        );
+        stdout(&run(&["render", "-f", "-"], Some(spec.as_bytes())));
     }
 }
 
