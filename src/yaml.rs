@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 
 /// Largest spec input accepted, in bytes.
 pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
@@ -34,6 +34,10 @@ pub struct Limits {
     /// Most nodes alias expansion may add (within `nodes`; for a spec the two are equal, so
     /// `nodes` is reached first and this limit matters for packages).
     pub alias_nodes: usize,
+    /// Whether YAML a spec may not hold is read: tags other than `!!str`, `!!map` and `!!seq`
+    /// (kept on their node) and YAML 1.1 merge keys (expanded, their places kept in
+    /// [`Document::merge_keys`]). A package carries objects that are not ours.
+    pub foreign_yaml: bool,
 }
 
 impl Limits {
@@ -44,6 +48,7 @@ impl Limits {
         nodes: MAX_NODES,
         alias_bytes: MAX_ALIAS_BYTES,
         alias_nodes: MAX_NODES,
+        foreign_yaml: false,
     };
     /// A package of Kubernetes objects (CRD schemas nest deeply; packages hold thousands of
     /// objects). What aliases may add is a spec's limit: a package's size comes from its
@@ -55,6 +60,7 @@ impl Limits {
         nodes: 4_000_000,
         alias_bytes: MAX_ALIAS_BYTES,
         alias_nodes: MAX_NODES,
+        foreign_yaml: true,
     };
 }
 
@@ -72,6 +78,9 @@ pub struct Node {
     pub kind: NodeKind,
     pub start: Pos,
     pub end: Pos,
+    /// The node's resolved tag (`tag:yaml.org,2002:binary`, `!local`): only under
+    /// [`Limits::foreign_yaml`]; `!!str`, `!!map` and `!!seq` are never kept.
+    pub tag: Option<String>,
 }
 
 /// What a node holds. Mapping keys are always strings.
@@ -95,6 +104,8 @@ pub struct Key {
 pub struct Document {
     pub root: Option<Node>,
     pub start: Pos,
+    /// Where merge keys (`<<`) were expanded: only under [`Limits::foreign_yaml`].
+    pub merge_keys: Vec<Pos>,
 }
 
 /// What went wrong while reading YAML, and where.
@@ -141,6 +152,7 @@ pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Document>,
         nodes: 0,
         alias_bytes: 0,
         alias_nodes: 0,
+        merge_keys: Vec::new(),
         limits,
     };
     builder.documents()
@@ -152,8 +164,12 @@ struct Builder<'a> {
     nodes: usize,
     alias_bytes: usize,
     alias_nodes: usize,
+    merge_keys: Vec<Pos>,
     limits: Limits,
 }
+
+/// The resolved tag of a merge key (`!!merge <<`).
+const MERGE_TAG: &str = "tag:yaml.org,2002:merge";
 
 fn pos_of(marker: &serde_saphyr::granit_parser::Marker) -> Pos {
     Pos { line: marker.line(), col: marker.col() + 1, offset: marker.byte_offset().unwrap_or(0) }
@@ -197,7 +213,8 @@ impl<'a> Builder<'a> {
                         debug_assert!(matches!(end, Event::DocumentEnd));
                         if is_empty_scalar(&node) { None } else { Some(node) }
                     };
-                    documents.push(Document { root, start });
+                    let merge_keys = std::mem::take(&mut self.merge_keys);
+                    documents.push(Document { root, start, merge_keys });
                 }
                 _ => {}
             }
@@ -227,23 +244,22 @@ impl<'a> Builder<'a> {
         self.count(start, 1)?;
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let plain = match tag.as_deref() {
-                    None => style == ScalarStyle::Plain,
-                    Some(tag) if tag.is_yaml_core_schema_tag("str") => false,
-                    Some(tag) => {
-                        return Err(unsupported_tag(tag.original_handle(), tag.suffix(), start));
-                    }
+                let (plain, tag) = match tag.as_deref() {
+                    None => (style == ScalarStyle::Plain, None),
+                    Some(tag) if tag.is_yaml_core_schema_tag("str") => (false, None),
+                    Some(tag) => (style == ScalarStyle::Plain, Some(self.kept_tag(tag, start)?)),
                 };
                 let node = Node {
                     kind: NodeKind::Scalar { text: text.into_owned(), plain },
                     start,
                     end: pos_of(&span.end),
+                    tag,
                 };
                 self.remember(anchor, &node);
                 Ok(node)
             }
             Event::SequenceStart(_, anchor, tag) => {
-                reject_collection_tag(tag.as_deref(), "seq", start)?;
+                let tag = self.collection_tag(tag.as_deref(), "seq", start)?;
                 let mut items = Vec::new();
                 let end = loop {
                     let (event, span) = self.next()?;
@@ -252,36 +268,12 @@ impl<'a> Builder<'a> {
                     }
                     items.push(self.node(event, span, depth + 1)?);
                 };
-                let node = Node { kind: NodeKind::Seq(items), start, end };
+                let node = Node { kind: NodeKind::Seq(items), start, end, tag };
                 self.remember(anchor, &node);
                 Ok(node)
             }
             Event::MappingStart(_, anchor, tag) => {
-                reject_collection_tag(tag.as_deref(), "map", start)?;
-                let mut entries: Vec<(Key, Node)> = Vec::new();
-                let end = loop {
-                    let (event, span) = self.next()?;
-                    if matches!(event, Event::MappingEnd) {
-                        break pos_of(&span.end);
-                    }
-                    let key = self.key(event, span, depth)?;
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
-                        return Err(YamlError::new(
-                            format!(
-                                "duplicate key `{}` (first defined on line {})",
-                                key.name, first.start.line
-                            ),
-                            key.start,
-                        )
-                        .help("remove one of the two entries"));
-                    }
-                    let (event, span) = self.next()?;
-                    let value = self.node(event, span, depth + 1)?;
-                    entries.push((key, value));
-                };
-                let node = Node { kind: NodeKind::Map(entries), start, end };
-                self.remember(anchor, &node);
-                Ok(node)
+                self.mapping(anchor, tag.as_deref(), start, depth)
             }
             Event::Alias(id) => {
                 let Some(index) = self.anchors.iter().rposition(|(a, _)| *a == id) else {
@@ -319,18 +311,97 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn key(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Key, YamlError> {
+    fn mapping(
+        &mut self,
+        anchor: usize,
+        tag: Option<&Tag>,
+        start: Pos,
+        depth: usize,
+    ) -> Result<Node, YamlError> {
+        let tag = self.collection_tag(tag, "map", start)?;
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let mut merged: Option<(usize, Node)> = None;
+        let end = loop {
+            let (event, span) = self.next()?;
+            if matches!(event, Event::MappingEnd) {
+                break pos_of(&span.end);
+            }
+            let (key, is_merge) = self.key(event, span, depth)?;
+            if is_merge && merged.is_some() {
+                return Err(YamlError::new("duplicate merge key `<<`", key.start)
+                    .help("give one `<<` a list of the mappings to merge"));
+            }
+            if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
+                return Err(YamlError::new(
+                    format!(
+                        "duplicate key `{}` (first defined on line {})",
+                        key.name, first.start.line
+                    ),
+                    key.start,
+                )
+                .help("remove one of the two entries"));
+            }
+            let (event, span) = self.next()?;
+            let value = self.node(event, span, depth + 1)?;
+            if is_merge {
+                self.merge_keys.push(key.start);
+                merged = Some((entries.len(), value));
+            } else {
+                entries.push((key, value));
+            }
+        };
+        let entries = match merged {
+            Some((at, value)) => merge(entries, at, value)?,
+            None => entries,
+        };
+        let node = Node { kind: NodeKind::Map(entries), start, end, tag };
+        self.remember(anchor, &node);
+        Ok(node)
+    }
+
+    /// A mapping key, and whether it is a merge key.
+    fn key(
+        &mut self,
+        event: Event<'a>,
+        span: Span,
+        depth: usize,
+    ) -> Result<(Key, bool), YamlError> {
         let start = pos_of(&span.start);
         let node = self.node(event, span, depth + 1)?;
-        match node.kind {
-            NodeKind::Scalar { text, plain } => {
-                if plain && text == "<<" {
-                    return Err(YamlError::new("YAML merge keys (`<<`) are not supported", start)
-                        .help("write the merged keys out in full"));
-                }
-                Ok(Key { name: text, start: node.start, end: node.end })
-            }
-            _ => Err(YamlError::new("mapping keys must be plain strings", start)),
+        let NodeKind::Scalar { text, plain } = node.kind else {
+            return Err(YamlError::new("mapping keys must be plain strings", start));
+        };
+        let is_merge = match node.tag.as_deref() {
+            None => plain && text == "<<",
+            Some(MERGE_TAG) if text == "<<" => true,
+            Some(_) => return Err(YamlError::new("tags on mapping keys are not supported", start)),
+        };
+        if is_merge && !self.limits.foreign_yaml {
+            return Err(YamlError::new("YAML merge keys (`<<`) are not supported", start)
+                .help("write the merged keys out in full"));
+        }
+        Ok((Key { name: text, start: node.start, end: node.end }, is_merge))
+    }
+
+    /// A scalar's tag, kept under [`Limits::foreign_yaml`] and refused otherwise.
+    fn kept_tag(&self, tag: &Tag, pos: Pos) -> Result<String, YamlError> {
+        if self.limits.foreign_yaml {
+            Ok(format!("{}{}", tag.handle(), tag.suffix()))
+        } else {
+            Err(unsupported_tag(tag.original_handle(), tag.suffix(), pos))
+        }
+    }
+
+    /// A collection's tag: none for `!!map`/`!!seq` on their own kind, else as [`Self::kept_tag`].
+    fn collection_tag(
+        &self,
+        tag: Option<&Tag>,
+        core: &str,
+        pos: Pos,
+    ) -> Result<Option<String>, YamlError> {
+        match tag {
+            Some(tag) if !tag.is_yaml_core_schema_tag(core) => self.kept_tag(tag, pos).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -341,22 +412,47 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// A resolved tag as it is usually written: `!!binary`, `!local`, `!<tag:example.com:x>`.
+fn short_tag(resolved: &str) -> String {
+    match resolved.strip_prefix("tag:yaml.org,2002:") {
+        Some(core) => format!("!!{core}"),
+        None if resolved.starts_with('!') => resolved.to_owned(),
+        None => format!("!<{resolved}>"),
+    }
+}
+
 fn unsupported_tag(handle: &str, suffix: &str, pos: Pos) -> YamlError {
     YamlError::new(format!("YAML tag `{handle}{suffix}` is not supported"), pos)
         .help("remove the tag; only `!!str` is accepted, to force a string")
 }
 
-fn reject_collection_tag(
-    tag: Option<&serde_saphyr::granit_parser::Tag>,
-    core: &str,
-    pos: Pos,
-) -> Result<(), YamlError> {
-    match tag {
-        Some(tag) if !tag.is_yaml_core_schema_tag(core) => {
-            Err(unsupported_tag(tag.original_handle(), tag.suffix(), pos))
+/// A mapping's entries with its merge key expanded as YAML 1.1 defines it: the merged keys
+/// take the place of `<<` (`at` entries in), except those the mapping states itself or an
+/// earlier mapping of a merged list gave.
+fn merge(
+    mut entries: Vec<(Key, Node)>,
+    at: usize,
+    value: Node,
+) -> Result<Vec<(Key, Node)>, YamlError> {
+    let maps = match value.kind {
+        NodeKind::Map(_) => vec![value],
+        NodeKind::Seq(items) if items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))) => items,
+        _ => {
+            return Err(YamlError::new(
+                "a merge key (`<<`) takes a mapping or a list of mappings",
+                value.start,
+            ));
         }
-        _ => Ok(()),
+    };
+    let mut taken: std::collections::HashSet<String> =
+        entries.iter().map(|(key, _)| key.name.clone()).collect();
+    let mut added = Vec::new();
+    for map in maps {
+        let NodeKind::Map(merged) = map.kind else { unreachable!("only mappings are merged") };
+        added.extend(merged.into_iter().filter(|(key, _)| taken.insert(key.name.clone())));
     }
+    entries.splice(at..at, added);
+    Ok(entries)
 }
 
 fn is_empty_scalar(node: &Node) -> bool {
@@ -405,14 +501,22 @@ impl Node {
         Some((node, key))
     }
 
-    /// Converts the tree to JSON, resolving plain scalars by the YAML 1.2 core schema.
+    /// Converts the tree to JSON, resolving plain scalars by the YAML 1.2 core schema; a
+    /// tagged node is an error.
     pub fn to_json(&self) -> Result<Value, YamlError> {
+        if let Some(tag) = &self.tag {
+            return Err(YamlError::new(
+                format!("YAML tag `{}` is not supported", short_tag(tag)),
+                self.start,
+            )
+            .help("remove the tag; only `!!str` is accepted, to force a string"));
+        }
         match &self.kind {
             NodeKind::Scalar { text, plain: false } => Ok(Value::String(text.clone())),
             NodeKind::Scalar { text, plain: true } => {
                 resolve_plain(text).map_err(|message| YamlError::new(message, self.start))
             }
-            NodeKind::Seq(items) => items.iter().map(Node::to_json).collect::<Result<_, _>>(),
+            NodeKind::Seq(items) => items.iter().map(Node::to_json).collect(),
             NodeKind::Map(entries) => {
                 let mut map = Map::new();
                 for (key, value) in entries {
@@ -420,6 +524,21 @@ impl Node {
                 }
                 Ok(Value::Object(map))
             }
+        }
+    }
+
+    /// [`Self::to_json`] for looking at objects that are not ours: a tagged scalar, or a plain
+    /// one JSON cannot hold (`.inf`, an integer beyond 64 bits), becomes its text.
+    pub fn to_json_lenient(&self) -> Value {
+        match &self.kind {
+            NodeKind::Scalar { text, plain: true } if self.tag.is_none() => {
+                resolve_plain(text).unwrap_or_else(|_| Value::String(text.clone()))
+            }
+            NodeKind::Scalar { text, .. } => Value::String(text.clone()),
+            NodeKind::Seq(items) => items.iter().map(Node::to_json_lenient).collect(),
+            NodeKind::Map(entries) => Value::Object(
+                entries.iter().map(|(k, v)| (k.name.clone(), v.to_json_lenient())).collect(),
+            ),
         }
     }
 }
@@ -661,6 +780,44 @@ mod tests {
         assert!(
             parse_documents("b: &b {x: 1}\na:\n  <<: *b\n").unwrap_err().message.contains("merge")
         );
+    }
+
+    fn package(text: &str) -> Result<Document, YamlError> {
+        parse_documents_with(text, Limits::PACKAGE).map(|mut docs| docs.remove(0))
+    }
+
+    #[test]
+    fn packages_expand_merge_keys_as_yaml_1_1_does() {
+        let doc =
+            package("b: &b {x: 1, z: 0}\nm:\n  y: 2\n  <<: [*b, {w: 3, x: 9}]\n  z: 5\n").unwrap();
+        let keys = |node: &Node| match &node.kind {
+            NodeKind::Map(entries) => {
+                entries.iter().map(|(k, _)| k.name.clone()).collect::<Vec<_>>()
+            }
+            _ => panic!("a map"),
+        };
+        let merged = doc.root.as_ref().unwrap().find(&[PathSegment::Key("m".into())]).unwrap().0;
+        assert_eq!(keys(merged), ["y", "x", "w", "z"]);
+        assert_eq!(merged.to_json().unwrap(), serde_json::json!({"y": 2, "x": 1, "w": 3, "z": 5}));
+        assert_eq!(doc.merge_keys.iter().map(|p| p.line).collect::<Vec<_>>(), [4]);
+        for bad in ["a:\n  <<: 1\n", "a:\n  <<: [1]\n", "a:\n  <<: {x: 1}\n  <<: {y: 1}\n"] {
+            assert!(package(bad).unwrap_err().message.contains("merge"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn packages_keep_tags_that_specs_refuse() {
+        let doc = package("a: !!binary aGk=\nb: !Ref x\nc: !!set {k: null}\nd: !!str 3\n").unwrap();
+        let root = doc.root.unwrap();
+        let tag = |key: &str| root.find(&[PathSegment::Key(key.into())]).unwrap().0.tag.clone();
+        assert_eq!(tag("a").as_deref(), Some("tag:yaml.org,2002:binary"));
+        assert_eq!(tag("b").as_deref(), Some("!Ref"));
+        assert_eq!(tag("c").as_deref(), Some("tag:yaml.org,2002:set"));
+        assert_eq!(tag("d"), None);
+        let err = root.to_json().unwrap_err();
+        assert_eq!(err.message, "YAML tag `!!binary` is not supported");
+        assert_eq!(root.to_json_lenient()["b"], "x");
+        assert!(package("!Ref k: v\n").unwrap_err().message.contains("tags on mapping keys"));
     }
 
     /// As the README says: `!!map` and `!!seq` are read where they name what the node is.

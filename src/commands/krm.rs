@@ -123,21 +123,19 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
                 .with_help(format!("line {}, column {}", err.pos.line, err.pos.col)),
         )
     })?;
-    let mut roots = documents.into_iter().filter_map(|d| d.root);
-    let Some(root) = roots.next() else { return Ok(None) };
-    let value = root.to_json().map_err(|err| {
-        Error::input_one(Diagnostic::new(format!(
-            "standard input: {} (line {}, column {})",
-            err.message, err.pos.line, err.pos.col
-        )))
-    })?;
+    let mut documents = documents.into_iter().filter(|d| d.root.is_some());
+    let Some(yaml::Document { root: Some(root), merge_keys, .. }) = documents.next() else {
+        return Ok(None);
+    };
+    // Items that are not ours may hold any YAML; only specs are read strictly.
+    let value = root.to_json_lenient();
     let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     if value.get("kind").and_then(Value::as_str) != Some("ResourceList")
         || !api_version.starts_with("config.kubernetes.io/")
     {
         return Ok(None);
     }
-    if roots.next().is_some() {
+    if documents.next().is_some() {
         return Err(Error::input_one(Diagnostic::new(
             "standard input holds more than one YAML document; a KRM function reads one ResourceList",
         )));
@@ -160,13 +158,13 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
     };
     for (index, node) in item_nodes.iter().enumerate() {
         if is_spec(&items[index]) {
-            specs.push((Some(index), spec_value(node)?));
+            specs.push((Some(index), spec_value(node, &merge_keys)?));
         }
     }
     if let (Some(config), Some(node)) = (&function_config, field("functionConfig"))
         && is_spec(config)
     {
-        specs.push((None, spec_value(node)?));
+        specs.push((None, spec_value(node, &merge_keys)?));
     }
     Ok(Some(ResourceList {
         api_version: api_version.to_owned(),
@@ -177,13 +175,27 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
     }))
 }
 
-fn spec_value(node: &yaml::Node) -> Result<Value, Error> {
-    crate::load::to_json(node).map_err(|err| {
-        Error::input_one(Diagnostic::new(format!(
-            "standard input: {} (line {}, column {})",
-            err.message, err.pos.line, err.pos.col
-        )))
-    })
+/// A spec item as JSON, read as strictly as a spec file: no tags, no merge keys.
+fn spec_value(node: &yaml::Node, merge_keys: &[yaml::Pos]) -> Result<Value, Error> {
+    let fail = |message: &str, pos: yaml::Pos, help: &str| {
+        Error::input_one(
+            Diagnostic::new(format!(
+                "standard input: {message} (line {}, column {})",
+                pos.line, pos.col
+            ))
+            .with_help(help),
+        )
+    };
+    let inside = |pos: &&yaml::Pos| (node.start.offset..node.end.offset).contains(&pos.offset);
+    if let Some(pos) = merge_keys.iter().find(inside) {
+        return Err(fail(
+            "YAML merge keys (`<<`) are not supported in a cluster spec",
+            *pos,
+            "write the merged keys out in full",
+        ));
+    }
+    crate::load::to_json(node)
+        .map_err(|err| fail(&err.message, err.pos, err.help.as_deref().unwrap_or_default()))
 }
 
 /// Whether an item is a cluster spec (any kind of ours, so a misspelt kind is reported).
@@ -643,11 +655,26 @@ impl Serialize for Written<'_, Item<'_>> {
 
 impl Serialize for Written<'_, Node> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let node = |item| Written { item, verbatim: self.verbatim };
-        match &self.item.kind {
+        match &self.item.tag {
+            Some(tag) => {
+                serde_saphyr::Tagged(Untagged(self), Some(tag.clone())).serialize(serializer)
+            }
+            None => Untagged(self).serialize(serializer),
+        }
+    }
+}
+
+/// A node without its tag.
+struct Untagged<'a, 'b>(&'a Written<'b, Node>);
+
+impl Serialize for Untagged<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Written { item, verbatim } = self.0;
+        let node = |item| Written { item, verbatim };
+        match &item.kind {
             // A multi-line plain scalar's text is its folded value: written as a string.
             NodeKind::Scalar { text, plain: true } if !text.contains('\n') => {
-                serializer.serialize_str(&self.verbatim.placeholder(text))
+                serializer.serialize_str(&verbatim.placeholder(text))
             }
             NodeKind::Scalar { text, .. } => yaml::Text(text).serialize(serializer),
             NodeKind::Seq(items) => serializer.collect_seq(items.iter().map(node)),

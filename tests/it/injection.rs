@@ -896,7 +896,7 @@ fn set_renders_what_the_file_renders() {
 /// venv's), else the venv `scripts/test` creates (`${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-flink/
 /// venv`, which installs `pyyaml`). Outside `CI` only, `python3` on `PATH` stands in for a
 /// missing venv. The second value says where it came from, for the messages.
-fn pyyaml_python() -> (PathBuf, String) {
+pub fn pyyaml_python() -> (PathBuf, String) {
     if let Some(python) = std::env::var_os("PYYAML_PYTHON") {
         return (python.into(), "PYYAML_PYTHON".into());
     }

@@ -122,3 +122,41 @@ fn package_specs_validate_against_the_schema() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 17: kpt writes every item a function returns back to the package, so a file the
+/// function does not own (merge keys, tags, `.inf`, integers beyond 64 bits, a key over 1,024
+/// characters) must read the same afterwards, to kpt and to a YAML 1.1 reader; a second
+/// render changes nothing.
+#[test]
+fn kpt_fn_render_keeps_the_meaning_of_files_it_does_not_own() {
+    if !kpt() {
+        return;
+    }
+    let (sandbox, work) = package();
+    let pkg = work.join("my-pkg");
+    let fixture =
+        std::fs::read_to_string(root().join("tests/fixtures/krm/foreign-yaml/input.yaml")).unwrap();
+    let (start, end) = (
+        fixture.find("- apiVersion: v1").unwrap(),
+        fixture.find("- apiVersion: kubectl-flink/").unwrap(),
+    );
+    let foreign: String = fixture[start..end]
+        .lines()
+        .filter(|line| {
+            !line.contains("internal.config.kubernetes.io")
+                && !line.trim_end().ends_with("annotations:")
+        })
+        .fold(String::new(), |mut text, line| {
+            text.push_str(line.get(2..).unwrap_or_default());
+            text.push('\n');
+            text
+        });
+    std::fs::write(pkg.join("foreign.yaml"), &foreign).unwrap();
+    success(&sandbox.shell(RENDER, &work), RENDER);
+    let written = std::fs::read_to_string(pkg.join("foreign.yaml")).unwrap();
+    let Some(before) = crate::krm::pyyaml_reading(&foreign) else { return };
+    assert_eq!(crate::krm::pyyaml_reading(&written).unwrap(), before, "{written}");
+    let first = dump_dir(&pkg);
+    success(&sandbox.shell(RENDER, &work), RENDER);
+    assert_eq!(dump_dir(&pkg), first, "a second render changes nothing");
+}

@@ -22,7 +22,7 @@ const INDEX: &str = "internal.config.kubernetes.io/index";
 
 fn parse(text: &str) -> Value {
     let documents = yaml::parse_documents_with(text, Limits::PACKAGE).expect("YAML");
-    documents.into_iter().find_map(|d| d.root).expect("a document").to_json().expect("JSON")
+    documents.into_iter().find_map(|d| d.root).expect("a document").to_json_lenient()
 }
 
 fn items(list: &Value) -> Vec<Value> {
@@ -234,4 +234,101 @@ fn issue_17_alias_bombs_in_a_resource_list_hit_the_spec_alias_limits() {
         "{stderr}"
     );
     assert_eq!(Limits::PACKAGE.alias_bytes, yaml::MAX_ALIAS_BYTES);
+}
+
+/// What `PyYAML` (a YAML 1.1 reader, as kubectl's and kpt's go-yaml are) reads in `text`, in key
+/// order: tags it does not know are kept with their value. `None` where `PyYAML` is missing outside CI.
+pub fn pyyaml_reading(text: &str) -> Option<String> {
+    const READ: &str = r#"
+import sys, yaml
+class Loader(yaml.SafeLoader): pass
+def unknown(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode): value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode): value = loader.construct_sequence(node, deep=True)
+    else: value = loader.construct_mapping(node, deep=True)
+    return ("tagged", node.tag, value)
+Loader.add_multi_constructor("!", unknown)
+Loader.add_multi_constructor("tag:", unknown)
+def norm(value):
+    if isinstance(value, dict): return sorted((repr(k), norm(v)) for k, v in value.items())
+    if isinstance(value, (set, frozenset)): return ("set", sorted(map(repr, value)))
+    if isinstance(value, (list, tuple)): return [norm(v) for v in value]
+    return repr(value)
+print(norm(yaml.load(sys.stdin.read(), Loader=Loader)))
+"#;
+    let (python, from) = crate::injection::pyyaml_python();
+    let mut child = match std::process::Command::new(&python)
+        .args(["-c", READ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(err) => {
+            assert!(std::env::var_os("CI").is_none(), "{} ({from}): {err}", python.display());
+            eprintln!("SKIPPED: no {} ({from}): {err}", python.display());
+            return None;
+        }
+    };
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No module named 'yaml'") {
+        assert!(std::env::var_os("CI").is_none(), "{} ({from}) has no PyYAML", python.display());
+        eprintln!("SKIPPED: {} ({from}) has no PyYAML", python.display());
+        return None;
+    }
+    assert!(out.status.success(), "PyYAML could not read:\n{text}\n{stderr}");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// The input items of a list as their own YAML document.
+fn items_text(list: &str) -> String {
+    let start = list.find("\nitems:\n").expect("items") + 1;
+    let end =
+        list[start..].find("\n- apiVersion: kubectl-flink/").map_or(list.len(), |e| start + e + 1);
+    list[start..end].to_owned()
+}
+
+/// Issue 17: items that are not ours may hold any YAML (merge keys, tags, `.inf`, integers
+/// beyond 64 bits, keys over 1,024 characters); they come back meaning the same to a YAML 1.1
+/// reader, while the spec item beside them renders.
+#[test]
+fn issue_17_fn_passes_through_yaml_it_does_not_own() {
+    let input = fixture("foreign-yaml");
+    let out = run(&["fn"], Some(input.as_bytes()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let output = String::from_utf8(out.stdout).unwrap();
+    let Some(before) = pyyaml_reading(&items_text(&input)) else { return };
+    let after = pyyaml_reading(&items_text(&output)).unwrap();
+    assert_eq!(after, before, "{output}");
+    for kept in ["high: .inf\n", "big: 123456789012345678901234567890\n", "local: !Ref bucket\n"] {
+        assert!(output.contains(kept), "{kept:?} not kept as written:\n{output}");
+    }
+}
+
+/// A spec item stays as strict as a spec file: merge keys and tags are refused there, with
+/// the line.
+#[test]
+fn issue_17_spec_items_still_refuse_merge_keys_and_tags() {
+    let spec = "- apiVersion: kubectl-flink/v1alpha1\n  kind: FlinkJobCluster\n  metadata: {name: wc}\n  spec:\n    image: flink:1.20\n    flinkVersion: \"1.20\"\n";
+    for (extra, message) in [
+        (
+            "    taskManager:\n      <<: {replicas: 2}\n",
+            "merge keys (`<<`) are not supported in a cluster spec (line 14",
+        ),
+        (
+            "    taskManager:\n      replicas: !!int 2\n",
+            "YAML tag `!!int` is not supported (line 14",
+        ),
+    ] {
+        let input = format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: other}}\n{spec}{extra}"
+        );
+        let out = run(&["fn"], Some(input.as_bytes()));
+        assert_eq!(out.status.code(), Some(1), "{input}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+    }
 }
