@@ -135,8 +135,13 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
 
 /// Parses every document of `text` under other limits.
 pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Document>, YamlError> {
+    check_input_size(text, limits)?;
+    Builder::new(text, limits, None).documents()
+}
+
+fn check_input_size(text: &str, limits: Limits) -> Result<(), YamlError> {
     if text.len() > limits.input_bytes {
-        return Err(YamlError::new(
+        Err(YamlError::new(
             format!(
                 "input is {} bytes, over the limit of {} bytes",
                 text.len(),
@@ -144,21 +149,30 @@ pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Document>,
             ),
             Pos { line: 1, col: 1, offset: 0 },
         )
-        .help("a cluster spec is a few kilobytes; split the input or check that the right file is given"));
+        .help("a cluster spec is a few kilobytes; split the input or check that the right file is given"))
+    } else {
+        Ok(())
     }
-    let mut builder = Builder {
-        parser: Parser::new_from_str(text),
-        anchors: Vec::new(),
-        nodes: 0,
-        alias_bytes: 0,
-        alias_nodes: 0,
-        merge_keys: Vec::new(),
-        limits,
-    };
-    builder.documents()
 }
 
-struct Builder<'a> {
+/// Receives each item of a streamed sequence, with the places of the merge keys expanded in it.
+pub type OnItem<'f> = dyn FnMut(Node, &[Pos]) + 'f;
+
+/// [`parse_documents_with`], except that the items of the sequence under the root mapping's
+/// key `key` go to `on_item` as they are read and are not kept (that sequence is empty in the
+/// result): a package of thousands of objects is never held as one tree. A sequence with an
+/// anchor or a tag is kept whole.
+pub fn parse_streaming(
+    text: &str,
+    limits: Limits,
+    key: &str,
+    on_item: &mut OnItem<'_>,
+) -> Result<Vec<Document>, YamlError> {
+    check_input_size(text, limits)?;
+    Builder::new(text, limits, Some((key, on_item))).documents()
+}
+
+struct Builder<'a, 'f> {
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
     anchors: Vec<(usize, Node)>,
     nodes: usize,
@@ -166,6 +180,7 @@ struct Builder<'a> {
     alias_nodes: usize,
     merge_keys: Vec<Pos>,
     limits: Limits,
+    stream: Option<(&'f str, &'f mut OnItem<'f>)>,
 }
 
 /// The resolved tag of a merge key (`!!merge <<`).
@@ -186,7 +201,20 @@ fn scan_error(err: &ScanError, depth: usize) -> YamlError {
     YamlError::new(format!("invalid YAML: {}", err.info()), pos_of(err.marker()))
 }
 
-impl<'a> Builder<'a> {
+impl<'a, 'f> Builder<'a, 'f> {
+    fn new(text: &'a str, limits: Limits, stream: Option<(&'f str, &'f mut OnItem<'f>)>) -> Self {
+        Self {
+            parser: Parser::new_from_str(text),
+            anchors: Vec::new(),
+            nodes: 0,
+            alias_bytes: 0,
+            alias_nodes: 0,
+            merge_keys: Vec::new(),
+            limits,
+            stream,
+        }
+    }
+
     fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
         match self.parser.next() {
             Some(Ok(event)) => Ok(event),
@@ -342,7 +370,14 @@ impl<'a> Builder<'a> {
                 .help("remove one of the two entries"));
             }
             let (event, span) = self.next()?;
-            let value = self.node(event, span, depth + 1)?;
+            let streamed = depth == 0
+                && self.stream.as_ref().is_some_and(|(streamed, _)| *streamed == key.name)
+                && matches!(&event, Event::SequenceStart(_, 0, None));
+            let value = if streamed {
+                self.stream_items(pos_of(&span.start), depth + 1)?
+            } else {
+                self.node(event, span, depth + 1)?
+            };
             if is_merge {
                 self.merge_keys.push(key.start);
                 merged = Some((entries.len(), value));
@@ -357,6 +392,24 @@ impl<'a> Builder<'a> {
         let node = Node { kind: NodeKind::Map(entries), start, end, tag };
         self.remember(anchor, &node);
         Ok(node)
+    }
+
+    /// The items of a sequence, each given to the stream's receiver; an empty sequence.
+    fn stream_items(&mut self, start: Pos, depth: usize) -> Result<Node, YamlError> {
+        self.count(start, 1)?;
+        let end = loop {
+            let (event, span) = self.next()?;
+            if matches!(event, Event::SequenceEnd) {
+                break pos_of(&span.end);
+            }
+            let merges_before = self.merge_keys.len();
+            let item = self.node(event, span, depth + 1)?;
+            if let Some((_, on_item)) = self.stream.as_mut() {
+                on_item(item, &self.merge_keys[merges_before..]);
+            }
+            self.merge_keys.truncate(merges_before);
+        };
+        Ok(Node { kind: NodeKind::Seq(Vec::new()), start, end, tag: None })
     }
 
     /// A mapping key, and whether it is a merge key.

@@ -62,9 +62,10 @@ pub struct FnOptions<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceList {
     pub api_version: String,
+    /// What identifies each input item: its `apiVersion`, `kind` and `metadata`.
     pub items: Vec<Value>,
-    /// The items as read, written back as they were.
-    item_nodes: Vec<Node>,
+    /// Each input item as it goes out again, an entry of the output's `items`.
+    item_texts: Vec<String>,
     pub function_config: Option<Value>,
     /// The spec form of each `kubectl-flink/…` item (by index), and of `functionConfig`:
     /// `flinkConfiguration` values keep the text they were written with.
@@ -116,8 +117,16 @@ pub fn read_stdin(stdin: &mut dyn Read) -> Result<Input, Error> {
 }
 
 /// Parses `text` as a `ResourceList`; `Ok(None)` when it is YAML but not a `ResourceList`.
+///
+/// Items are read one at a time ([`yaml::parse_streaming`]): each is written out again at
+/// once and only what identifies it is kept, so a package of thousands of objects never
+/// stands in memory as trees.
 pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
-    let documents = yaml::parse_documents_with(text, Limits::PACKAGE).map_err(|err| {
+    let mut read = Vec::new();
+    let documents = yaml::parse_streaming(text, Limits::PACKAGE, "items", &mut |node, merges| {
+        read.push(ReadItem::new(&node, merges));
+    })
+    .map_err(|err| {
         Error::input_one(
             Diagnostic::new(format!("standard input is not a ResourceList: {}", err.message))
                 .with_help(format!("line {}, column {}", err.pos.line, err.pos.col)),
@@ -127,10 +136,11 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
     let Some(yaml::Document { root: Some(root), merge_keys, .. }) = documents.next() else {
         return Ok(None);
     };
-    // Items that are not ours may hold any YAML; only specs are read strictly.
-    let value = root.to_json_lenient();
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    if value.get("kind").and_then(Value::as_str) != Some("ResourceList")
+    let field = |key: &str| root.find(&[PathSegment::Key(key.into())]).map(|(n, _)| n);
+    let text_of = |key: &str| field(key).map(Node::to_json_lenient);
+    let api_version = text_of("apiVersion").and_then(|v| v.as_str().map(str::to_owned));
+    let api_version = api_version.unwrap_or_default();
+    if text_of("kind").as_ref().and_then(Value::as_str) != Some("ResourceList")
         || !api_version.starts_with("config.kubernetes.io/")
     {
         return Ok(None);
@@ -140,39 +150,65 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
             "standard input holds more than one YAML document; a KRM function reads one ResourceList",
         )));
     }
-    let items = match value.get("items") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.clone(),
+    match field("items").map(|n| &n.kind) {
+        None | Some(NodeKind::Seq(_)) => {}
+        Some(NodeKind::Scalar { text, plain: true })
+            if yaml::resolve_plain(text) == Ok(Value::Null) => {}
         Some(_) => {
             return Err(Error::input_one(Diagnostic::new(
                 "ResourceList `items` must be a list of objects",
             )));
         }
-    };
-    let function_config = value.get("functionConfig").filter(|v| !v.is_null()).cloned();
-    let mut specs = Vec::new();
-    let field = |key: &str| root.find(&[PathSegment::Key(key.into())]).map(|(n, _)| n);
-    let item_nodes = match field("items").map(|n| &n.kind) {
-        Some(NodeKind::Seq(nodes)) => nodes.clone(),
-        _ => Vec::new(),
-    };
-    for (index, node) in item_nodes.iter().enumerate() {
-        if is_spec(&items[index]) {
-            specs.push((Some(index), spec_value(node, &merge_keys)?));
-        }
     }
+    // A list with an anchor or a tag is not streamed: its items are in the tree.
+    if let Some(NodeKind::Seq(nodes)) = field("items").map(|n| &n.kind) {
+        read.extend(nodes.iter().map(|node| ReadItem::new(node, &merge_keys)));
+    }
+    let mut items = Vec::with_capacity(read.len());
+    let mut item_texts = Vec::with_capacity(read.len());
+    let mut specs = Vec::new();
+    for (index, item) in read.into_iter().enumerate() {
+        if let Some(spec) = item.spec {
+            specs.push((Some(index), spec?));
+        }
+        items.push(item.head);
+        item_texts.push(item.text);
+    }
+    let function_config =
+        field("functionConfig").map(Node::to_json_lenient).filter(|v| !v.is_null());
     if let (Some(config), Some(node)) = (&function_config, field("functionConfig"))
         && is_spec(config)
     {
         specs.push((None, spec_value(node, &merge_keys)?));
     }
-    Ok(Some(ResourceList {
-        api_version: api_version.to_owned(),
-        items,
-        item_nodes,
-        function_config,
-        specs,
-    }))
+    Ok(Some(ResourceList { api_version, items, item_texts, function_config, specs }))
+}
+
+/// An input item as read: what identifies it, its text for the output, and for a spec item
+/// its spec form (or why it cannot be read).
+struct ReadItem {
+    head: Value,
+    text: String,
+    spec: Option<Result<Value, Error>>,
+}
+
+impl ReadItem {
+    fn new(node: &Node, merge_keys: &[yaml::Pos]) -> Self {
+        let head = match &node.kind {
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .filter(|(key, _)| {
+                        matches!(key.name.as_str(), "apiVersion" | "kind" | "metadata")
+                    })
+                    .map(|(key, value)| (key.name.clone(), value.to_json_lenient()))
+                    .collect(),
+            ),
+            _ => node.to_json_lenient(),
+        };
+        let spec = is_spec(&head).then(|| spec_value(node, merge_keys));
+        Self { head, text: input_entry(node), spec }
+    }
 }
 
 /// A spec item as JSON, read as strictly as a spec file: no tags, no merge keys.
@@ -266,21 +302,22 @@ pub fn run(list: &ResourceList, options: &FnOptions) -> Result<Outcome, Error> {
     let output_dir = output_dir.unwrap_or_else(|| DEFAULT_OUTPUT_DIR.to_owned());
     let generated: Vec<ObjectId> =
         clusters.iter().flat_map(|c| c.objects.iter().map(object_id)).collect();
-    let mut items: Vec<Item> = list
-        .items
-        .iter()
-        .zip(&list.item_nodes)
-        .filter(|(item, _)| !is_earlier_output(item, &output_dir, &generated))
-        .map(|(_, node)| Item::Input(node))
-        .collect();
+    let mut new_entries = Vec::new();
     for cluster in clusters {
         let path = cluster.file(&output_dir);
         for (index, mut object) in cluster.objects.into_iter().enumerate() {
             annotate(&mut object, &path, index);
-            items.push(Item::New(object));
+            new_entries.push(new_entry(&object));
         }
     }
-    let stdout = encode(&list.api_version, &items, &results.entries);
+    let kept = list
+        .items
+        .iter()
+        .zip(&list.item_texts)
+        .filter(|(item, _)| !is_earlier_output(item, &output_dir, &generated))
+        .map(|(_, text)| text.as_str());
+    let entries: Vec<&str> = kept.chain(new_entries.iter().map(String::as_str)).collect();
+    let stdout = encode(&list.api_version, &entries, &results.entries);
     Ok(Outcome { stdout, ..Outcome::default() })
 }
 
@@ -581,40 +618,77 @@ impl Results {
     fn into_failure(self, list: &ResourceList) -> Outcome {
         let kind = if self.kind >= 3 { ErrorKind::Internal } else { ErrorKind::Input };
         let failure = Error { kind, diagnostics: self.diagnostics };
-        let items: Vec<Item> = list.item_nodes.iter().map(Item::Input).collect();
+        let items: Vec<&str> = list.item_texts.iter().map(String::as_str).collect();
         let stdout = encode(&list.api_version, &items, &self.entries);
         Outcome { stdout, failure: Some(failure), ..Outcome::default() }
     }
 }
 
-/// The output list, written by the one YAML writer: the input items from their node trees
-/// (keys in the order they were written, plain scalars in their own text: [`Verbatim`]), the
-/// new objects after them.
-fn encode(api_version: &str, items: &[Item<'_>], results: &[Value]) -> Vec<u8> {
+/// The output list: the entries of `items` (each already written: [`input_entry`],
+/// [`new_entry`]), then the results, all by the one YAML writer.
+fn encode(api_version: &str, entries: &[&str], results: &[Value]) -> Vec<u8> {
     #[derive(Serialize)]
-    struct Output<'a> {
+    struct Head<'a> {
         #[serde(rename = "apiVersion")]
-        api_version: &'a str,
+        api_version: yaml::Text<'a>,
         kind: &'static str,
-        items: Vec<Written<'a, Item<'a>>>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
+    }
+    #[derive(Serialize)]
+    struct Results<'a> {
         results: Vec<yaml::Json<'a>>,
     }
-    // The placeholders' prefix must occur nowhere in what is written. A package may hold any
+    let size = entries.iter().map(|e| e.len()).sum::<usize>();
+    let mut out = String::with_capacity(size + 256);
+    let head = Head { api_version: yaml::Text(api_version), kind: "ResourceList" };
+    yaml::write_serialized(&head, &mut out);
+    if entries.is_empty() {
+        out.push_str("items: []\n");
+    } else {
+        out.push_str("items:\n");
+        for entry in entries {
+            out.push_str(entry);
+        }
+    }
+    if !results.is_empty() {
+        let results = Results { results: results.iter().map(yaml::Json).collect() };
+        yaml::write_serialized(&results, &mut out);
+    }
+    out.into_bytes()
+}
+
+/// A document written by the one YAML writer as an entry of a block sequence at the root
+/// mapping's indentation (`items:`): `- ` before its first line, two spaces before every
+/// other line that is not empty, as the writer indents a mapping inside a sequence.
+fn as_entry(document: &str) -> String {
+    let mut entry = String::with_capacity(document.len() + document.len() / 16 + 2);
+    for (index, line) in document.split_inclusive('\n').enumerate() {
+        if index == 0 {
+            entry.push_str("- ");
+        } else if line != "\n" {
+            entry.push_str("  ");
+        }
+        entry.push_str(line);
+    }
+    entry
+}
+
+/// A new object as an entry of the output's `items`.
+fn new_entry(object: &Value) -> String {
+    as_entry(&yaml::to_string(object))
+}
+
+/// An input item as an entry of the output's `items`, from its node tree: keys in the order
+/// they were written, plain scalars in their own text ([`Verbatim`]), tags kept.
+fn input_entry(node: &Node) -> String {
+    // The placeholders' prefix must occur nowhere in what is written. An item may hold any
     // fixed prefix, but not one derived from a hash of everything written with it.
     let mut salt = String::from("0");
     for _ in 0..3 {
         let verbatim = Verbatim::new(&salt);
-        let list = Output {
-            api_version,
-            kind: "ResourceList",
-            items: items.iter().map(|item| Written { item, verbatim: &verbatim }).collect(),
-            results: results.iter().map(yaml::Json).collect(),
-        };
         let mut out = String::new();
-        yaml::write_serialized(&list, &mut out);
+        yaml::write_serialized(&Written { item: node, verbatim: &verbatim }, &mut out);
         if let Some(out) = verbatim.restore(&out) {
-            return out.into_bytes();
+            return as_entry(&out);
         }
         salt = hex_digest(&out);
     }
@@ -630,27 +704,10 @@ fn hex_digest(text: &str) -> String {
     })
 }
 
-/// An item of the output list: an input item as read, or a new object.
-enum Item<'a> {
-    Input(&'a Node),
-    New(Value),
-}
-
-/// An item or a node of one, with the placeholders of its plain scalars.
+/// A node of an input item, with the placeholders of its plain scalars.
 struct Written<'a, T> {
     item: &'a T,
     verbatim: &'a Verbatim,
-}
-
-impl Serialize for Written<'_, Item<'_>> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.item {
-            Item::Input(node) => {
-                Written { item: *node, verbatim: self.verbatim }.serialize(serializer)
-            }
-            Item::New(value) => yaml::Json(value).serialize(serializer),
-        }
-    }
 }
 
 impl Serialize for Written<'_, Node> {
@@ -725,7 +782,9 @@ impl Verbatim {
             let token = self.token(index);
             let (before, after) = (&rest[..at], &rest[at..]);
             let after = after.strip_prefix(&token).filter(|a| a.starts_with('\n'))?;
-            let before = before.strip_suffix(' ')?;
+            // A value, or a document that is one scalar.
+            let before =
+                if before.is_empty() && out.is_empty() { "" } else { before.strip_suffix(' ')? };
             out.push_str(before);
             if !text.is_empty() {
                 out.push(' ');
@@ -780,8 +839,9 @@ mod tests {
             &"long ".repeat(40),
         ];
         let items: Vec<Value> = strings.iter().map(|s| json!({ "data": { "s": s } })).collect();
-        let new: Vec<Item> = items.iter().cloned().map(Item::New).collect();
-        let text = String::from_utf8(encode("config.kubernetes.io/v1", &new, &[])).unwrap();
+        let new: Vec<String> = items.iter().map(new_entry).collect();
+        let text =
+            String::from_utf8(encode("config.kubernetes.io/v1", &entries(&new), &[])).unwrap();
         assert!(text.contains("s: |"), "{text}");
         let back = yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
         assert_eq!(back["items"], Value::Array(items), "{text}");
@@ -792,8 +852,7 @@ mod tests {
     fn input_holding_the_placeholder_prefix_is_written_verbatim() {
         let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n  data:\n    kubectl-flink-verbatim-0-00000000: \"kubectl-flink-verbatim-0-00000001\"\n    b: 0.50\n";
         let list = parse(input).unwrap().expect("a ResourceList");
-        let items: Vec<Item> = list.item_nodes.iter().map(Item::Input).collect();
-        let text = String::from_utf8(encode(&list.api_version, &items, &[])).unwrap();
+        let text = written_back(&list);
         assert!(
             text.contains("kubectl-flink-verbatim-0-00000000: kubectl-flink-verbatim-0-00000001\n"),
             "{text}"
@@ -811,10 +870,24 @@ mod tests {
             .unwrap()
     }
 
+    fn entries(texts: &[String]) -> Vec<&str> {
+        texts.iter().map(String::as_str).collect()
+    }
+
     /// The input items as text, written back from their node trees.
     fn written_back(list: &ResourceList) -> String {
-        let items: Vec<Item> = list.item_nodes.iter().map(Item::Input).collect();
-        String::from_utf8(encode(&list.api_version, &items, &[])).unwrap()
+        String::from_utf8(encode(&list.api_version, &entries(&list.item_texts), &[])).unwrap()
+    }
+
+    /// The items of a list as JSON, every field.
+    fn items_of(text: &str) -> Value {
+        yaml::parse_documents_with(text, Limits::PACKAGE)
+            .unwrap()
+            .remove(0)
+            .root
+            .unwrap()
+            .to_json_lenient()["items"]
+            .clone()
     }
 
     #[test]
@@ -827,7 +900,7 @@ mod tests {
         assert!(text.contains("- kind: ConfigMap\n  apiVersion: v1\n  data:\n    z: 0.50\n    a: 0x10\n    b: on\n    c: \"0\"\n    d: x y\n"), "{text}");
         assert!(text.contains("- kind: X\n  empty: ~\n  list:\n"), "{text}");
         assert!(text.contains("  text: |\n    two\n    lines\n"), "{text}");
-        assert_eq!(reparse(&text)["items"], Value::Array(list.items.clone()), "{text}");
+        assert_eq!(reparse(&text)["items"], items_of(input), "{text}");
         // Written back, the items are written the same again (kpt's second run).
         assert_eq!(written_back(&parse(&text).unwrap().unwrap()), text);
     }
@@ -845,13 +918,39 @@ mod tests {
         /// A new object, and the same object read back as an input item, write what they are.
         #[test]
         fn any_json_round_trips(value in json_value()) {
-            let new = vec![Item::New(value.clone())];
-            let text = String::from_utf8(encode("config.kubernetes.io/v1", &new, &[])).unwrap();
+            let new = vec![new_entry(&value)];
+            let text = String::from_utf8(encode("config.kubernetes.io/v1", &entries(&new), &[])).unwrap();
             let list = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [value]});
             proptest::prop_assert_eq!(reparse(&text), list.clone(), "{}", text);
             let again = written_back(&parse(&text).unwrap().unwrap());
             proptest::prop_assert_eq!(reparse(&again), list, "{}", again);
         }
+    }
+
+    proptest::proptest! {
+        /// Objects written one by one are what the one writer writes for the whole list, byte
+        /// for byte. (A scalar item, which no KRM list holds, may be indented otherwise.)
+        #[test]
+        fn entries_are_what_the_writer_writes_in_a_list(values in proptest::collection::vec(object(), 0..4)) {
+            #[derive(Serialize)]
+            struct List<'a> {
+                #[serde(rename = "apiVersion")]
+                api_version: &'static str,
+                kind: &'static str,
+                items: Vec<yaml::Json<'a>>,
+            }
+            let new: Vec<String> = values.iter().map(new_entry).collect();
+            let text = String::from_utf8(encode("config.kubernetes.io/v1", &entries(&new), &[])).unwrap();
+            let list = List { api_version: "config.kubernetes.io/v1", kind: "ResourceList", items: values.iter().map(yaml::Json).collect() };
+            let mut whole = String::new();
+            yaml::write_serialized(&list, &mut whole);
+            proptest::prop_assert_eq!(text, whole);
+        }
+    }
+
+    fn object() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        json_value().prop_map(|v| if v.is_object() { v } else { json!({ "k": v }) })
     }
 
     fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
