@@ -51,7 +51,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => {
             report_warnings(&outcome.warnings);
-            let code = emit(&outcome.stdout);
+            let code = emit(outcome.spooled, &outcome.stdout);
             match outcome.failure {
                 Some(err) => {
                     let _ = write!(io::stderr().lock(), "{err}");
@@ -91,19 +91,36 @@ fn report_bug(info: &PanicHookInfo<'_>) {
     );
 }
 
-/// One write of the whole output; a reader that went away (`| head`) is not an error.
-fn emit(bytes: &[u8]) -> ExitCode {
+/// Writes the whole output, once everything has rendered: what waited in a temporary file,
+/// then `bytes`. A reader that went away (`| head`) is not an error.
+fn emit(spooled: Option<std::fs::File>, bytes: &[u8]) -> ExitCode {
     if stdout_was_closed() {
         let _ = writeln!(io::stderr().lock(), "error: cannot write the output: stdout is closed");
         return ExitCode::from(1);
     }
     let mut stdout = io::stdout().lock();
-    match write_all_waiting(&mut stdout, bytes).and_then(|()| stdout.flush()) {
+    let written = copy_spooled(spooled, &mut stdout)
+        .and_then(|()| write_all_waiting(&mut stdout, bytes))
+        .and_then(|()| stdout.flush());
+    match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
             let _ = writeln!(io::stderr().lock(), "error: cannot write the output: {err}");
             ExitCode::from(1)
+        }
+    }
+}
+
+fn copy_spooled(spooled: Option<std::fs::File>, out: &mut impl Write) -> io::Result<()> {
+    use std::io::{Read as _, Seek as _};
+    let Some(mut file) = spooled else { return Ok(()) };
+    file.rewind()?;
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        match file.read(&mut buffer)? {
+            0 => return Ok(()),
+            n => write_all_waiting(out, &buffer[..n])?,
         }
     }
 }

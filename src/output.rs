@@ -1,13 +1,16 @@
 //! Checked objects → the bytes written to stdout: a YAML stream or one JSON `v1 List`.
 //!
-//! Everything is encoded in memory; `main` writes the result once, so a failure anywhere
-//! leaves stdout empty. YAML is written by [`yaml::write`], the one writer: strings such as
+//! Everything is encoded before anything is written; `main` writes the result once every spec
+//! has rendered, so a failure anywhere leaves stdout empty. Output beyond [`SPOOL_BYTES`] waits
+//! in an unnamed temporary file rather than in memory. YAML is written by [`yaml::write`], the one writer: strings such as
 //! `on`, `yes`, `no`, `0x10`, `1e3` or `~` are quoted, so kubectl reads them as strings.
+
+use std::io::Write as _;
 
 use serde_json::{Value, json};
 
 use crate::check::Object;
-use crate::error::Error;
+use crate::error::{Diagnostic, Error};
 use crate::yaml;
 
 /// Output format (`-o`).
@@ -39,13 +42,53 @@ pub fn encode(objects: &[Object], format: Format) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// Encodes objects batch by batch into one buffer of text, as they come, so a large batch
-/// holds output text rather than object trees: YAML documents, or the items of the JSON
-/// `List`, which [`Encoder::finish`] closes.
+/// Output text beyond this many bytes moves to an unnamed temporary file (where the system
+/// gives one), so a batch of thousands of clusters is not held in memory until it is written.
+pub const SPOOL_BYTES: usize = 32 * 1024 * 1024;
+
+/// The bytes for stdout: the start of them in a temporary file when there were many, then
+/// `tail`.
+#[derive(Debug, Default)]
+pub struct Encoded {
+    pub spooled: Option<std::fs::File>,
+    pub tail: Vec<u8>,
+}
+
+impl Encoded {
+    /// All the bytes in memory (what `apply` hands kubectl).
+    pub fn into_bytes(self) -> Result<Vec<u8>, Error> {
+        use std::io::{Read as _, Seek as _};
+        let Some(mut file) = self.spooled else { return Ok(self.tail) };
+        let mut bytes = Vec::new();
+        file.rewind().and_then(|()| file.read_to_end(&mut bytes)).map_err(|err| {
+            Error::input_one(Diagnostic::new(format!(
+                "cannot read the temporary output file: {err}"
+            )))
+        })?;
+        bytes.extend_from_slice(&self.tail);
+        Ok(bytes)
+    }
+}
+
+/// Encodes objects batch by batch, as they come, so a large batch holds output text rather
+/// than object trees: YAML documents, or the items of the JSON `List`, which
+/// [`Encoder::finish`] closes.
 pub struct Encoder {
     format: Format,
     text: String,
     items: usize,
+    spool: Spool,
+    spool_at: usize,
+}
+
+/// Where text beyond [`SPOOL_BYTES`] goes.
+enum Spool {
+    NotYet,
+    File(std::fs::File),
+    /// No temporary file could be made: everything stays in memory.
+    Unavailable,
+    /// Writing the temporary file failed (a full disk): the output is incomplete.
+    Failed(std::io::Error),
 }
 
 impl Encoder {
@@ -54,7 +97,7 @@ impl Encoder {
             Format::Yaml => String::new(),
             Format::Json => "{\n  \"apiVersion\": \"v1\",\n  \"items\": [".to_owned(),
         };
-        Self { format, text, items: 0 }
+        Self { format, text, items: 0, spool: Spool::NotYet, spool_at: SPOOL_BYTES }
     }
 
     /// Adds objects after those pushed before.
@@ -65,6 +108,22 @@ impl Encoder {
                 for object in objects {
                     self.push_json_item(&object.value);
                 }
+            }
+        }
+        if self.text.len() >= self.spool_at {
+            self.spill();
+        }
+    }
+
+    /// Moves the text to the temporary file.
+    fn spill(&mut self) {
+        if let Spool::NotYet = self.spool {
+            self.spool = tempfile::tempfile().map_or(Spool::Unavailable, Spool::File);
+        }
+        if let Spool::File(file) = &mut self.spool {
+            match file.write_all(self.text.as_bytes()) {
+                Ok(()) => self.text.clear(),
+                Err(err) => self.spool = Spool::Failed(err),
             }
         }
     }
@@ -85,16 +144,27 @@ impl Encoder {
     }
 
     /// The bytes for stdout.
-    pub fn finish(self) -> Result<Vec<u8>, Error> {
-        match self.format {
-            Format::Yaml => Ok(self.text.into_bytes()),
-            Format::Json => {
-                let mut text = self.text;
-                text.push_str(if self.items == 0 { "]" } else { "\n  ]" });
-                text.push_str(",\n  \"kind\": \"List\",\n  \"metadata\": {}\n}\n");
-                Ok(text.into_bytes())
-            }
+    pub fn finish(self) -> Result<Encoded, Error> {
+        let mut text = self.text;
+        if self.format == Format::Json {
+            text.push_str(if self.items == 0 { "]" } else { "\n  ]" });
+            text.push_str(",\n  \"kind\": \"List\",\n  \"metadata\": {}\n}\n");
         }
+        let spooled = match self.spool {
+            Spool::File(file) => Some(file),
+            Spool::NotYet | Spool::Unavailable => None,
+            Spool::Failed(err) => {
+                return Err(Error::input_one(
+                    Diagnostic::new(format!("cannot write the output to a temporary file: {err}"))
+                        .with_help(format!(
+                            "output beyond {} MiB waits in a temporary file in {} until every spec has rendered; free space there, set TMPDIR, or render fewer specs at a time",
+                            SPOOL_BYTES >> 20,
+                            std::env::temp_dir().display()
+                        )),
+                ));
+            }
+        };
+        Ok(Encoded { spooled, tail: text.into_bytes() })
     }
 }
 
@@ -130,8 +200,34 @@ mod tests {
             encoder.push(&objects[..n.min(1)]);
             encoder.push(&objects[n.min(1)..]);
             assert_eq!(
-                String::from_utf8(encoder.finish().unwrap()).unwrap(),
+                String::from_utf8(encoder.finish().unwrap().tail).unwrap(),
                 String::from_utf8(encode(&objects, Format::Json).unwrap()).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn output_beyond_the_spool_size_waits_in_a_file_and_comes_back_whole() {
+        let objects: Vec<Object> = (0..50)
+            .map(|i| Object { value: json!({"kind": "ConfigMap", "data": {"i": i, "s": "x\ny"}}) })
+            .collect();
+        for format in [Format::Yaml, Format::Json] {
+            let mut encoder = Encoder::new(format);
+            encoder.spool_at = 300;
+            for chunk in objects.chunks(7) {
+                encoder.push(chunk);
+            }
+            let output = encoder.finish().unwrap();
+            assert!(output.spooled.is_some(), "{format:?}: nothing was spooled");
+            assert!(
+                output.tail.len() < 600,
+                "{format:?}: the tail holds {} bytes",
+                output.tail.len()
+            );
+            assert_eq!(
+                output.into_bytes().unwrap(),
+                encode(&objects, format).unwrap(),
+                "{format:?}"
             );
         }
     }

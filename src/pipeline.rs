@@ -31,7 +31,7 @@ pub struct RenderOptions<'a> {
 /// What a render produced: the bytes for stdout and warnings for stderr.
 #[derive(Debug, Default)]
 pub struct Rendered {
-    pub stdout: Vec<u8>,
+    pub stdout: output::Encoded,
     pub warnings: Vec<String>,
 }
 

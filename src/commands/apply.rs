@@ -149,8 +149,8 @@ pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> 
     let warnings = pipeline::render_specs(&loaded, &renderer, &native::Options::default(), |o| {
         encoder.push(&o);
     })?;
-    let first = encoder.finish()?;
-    let mut outcome = Outcome { stdout: Vec::new(), warnings, failure: None };
+    let first = encoder.finish()?.into_bytes()?;
+    let mut outcome = Outcome { warnings, ..Outcome::default() };
 
     let names: Vec<String> = loaded.iter().map(|l| l.valid.cluster.metadata.name.clone()).collect();
     let (what, state) = if loaded.iter().any(|l| native::is_native(&l.valid)) {

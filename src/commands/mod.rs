@@ -17,6 +17,8 @@ use crate::validate::Policy;
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub stdout: Vec<u8>,
+    /// The start of stdout, before `stdout`, when it was too large to keep in memory.
+    pub spooled: Option<std::fs::File>,
     pub warnings: Vec<String>,
     /// A failure that still has output: KRM function mode writes the ResourceList with its
     /// error results, then fails with this error's exit code.

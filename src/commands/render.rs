@@ -35,5 +35,10 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             },
         },
     )?;
-    Ok(Outcome { stdout: rendered.stdout, warnings: rendered.warnings, failure: None })
+    Ok(Outcome {
+        stdout: rendered.stdout.tail,
+        spooled: rendered.stdout.spooled,
+        warnings: rendered.warnings,
+        failure: None,
+    })
 }

@@ -13,7 +13,11 @@ use crate::support::examples;
 fn render(text: &str, format: Format) -> Vec<u8> {
     let input = Input { origin: "example.yaml".into(), text: text.into() };
     let options = RenderOptions { format, ..RenderOptions::default() };
-    kubectl_flink::render(&[input], &options).expect("the example renders").stdout
+    kubectl_flink::render(&[input], &options)
+        .expect("the example renders")
+        .stdout
+        .into_bytes()
+        .unwrap()
 }
 
 #[test]

@@ -47,7 +47,8 @@ fn check_render(inputs: &[Input], overrides: &[Override]) -> Result<(), TestCase
             prop_assert!(!err.to_string().is_empty());
         }
         Ok(outcome) => {
-            let text = String::from_utf8(outcome.stdout).expect("output is UTF-8");
+            let text =
+                String::from_utf8(outcome.stdout.into_bytes().unwrap()).expect("output is UTF-8");
             let documents = yaml::parse_documents(&text)
                 .map_err(|e| TestCaseError::fail(format!("output is not YAML: {e:?}\n{text}")))?;
             prop_assert!(!documents.is_empty());
@@ -61,7 +62,8 @@ fn check_render(inputs: &[Input], overrides: &[Override]) -> Result<(), TestCase
             let options = RenderOptions { format: Format::Json, ..options };
             let list =
                 kubectl_flink::render(inputs, &options).expect("YAML rendered, so JSON does");
-            let list: Value = serde_json::from_slice(&list.stdout).expect("one JSON document");
+            let list: Value = serde_json::from_slice(&list.stdout.into_bytes().unwrap())
+                .expect("one JSON document");
             prop_assert_eq!(&list["items"], &Value::Array(objects));
         }
     }

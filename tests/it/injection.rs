@@ -629,7 +629,7 @@ type Rendered = Result<Vec<u8>, kubectl_flink::Error>;
 fn render(text: &str, overrides: &[Override]) -> Rendered {
     let input = Input { origin: "inject.yaml".into(), text: text.into() };
     let options = RenderOptions { format: Format::Yaml, overrides, ..RenderOptions::default() };
-    kubectl_flink::render(&[input], &options).map(|o| o.stdout)
+    kubectl_flink::render(&[input], &options).map(|o| o.stdout.into_bytes().expect("in memory"))
 }
 
 /// Reads a YAML stream back with kubectl-flink's own (YAML 1.2) reader.

@@ -31,7 +31,7 @@ fn render_json(spec: &Value, format: Format) -> Result<Vec<u8>, kubectl_flink::E
     // JSON is YAML: the spec text itself cannot be broken by the value.
     let input = Input { origin: "prop.yaml".into(), text: spec.to_string() };
     let options = RenderOptions { format, ..RenderOptions::default() };
-    render(&[input], &options).map(|o| o.stdout)
+    render(&[input], &options).map(|o| o.stdout.into_bytes().expect("in memory"))
 }
 
 /// The output's shape: every string replaced, so only keys and lengths remain.
@@ -155,7 +155,7 @@ proptest! {
             };
             let input = Input { origin: "prop.yaml".into(), text: spec.to_owned() };
             let options = RenderOptions { format: Format::Json, substitution: Some(&substitution), ..RenderOptions::default() };
-            render(&[input], &options).map(|o| o.stdout)
+            render(&[input], &options).map(|o| o.stdout.into_bytes().expect("in memory"))
         };
         let harmless: Value = serde_json::from_slice(&render_with("harmless").expect("harmless renders")).unwrap();
         match render_with(&value) {

@@ -225,7 +225,7 @@ fn rendered(path: &std::path::Path, format: Format) -> Vec<u8> {
     let text = std::fs::read_to_string(path).unwrap();
     let input = Input { origin: path.display().to_string(), text };
     let options = RenderOptions { format, ..RenderOptions::default() };
-    render(&[input], &options).expect("the example renders").stdout
+    render(&[input], &options).expect("the example renders").stdout.into_bytes().unwrap()
 }
 
 /// `-o yaml` holds exactly the objects `-o json` lists, for every example.
