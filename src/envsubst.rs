@@ -136,6 +136,59 @@ pub fn gnu(input: &[u8], vars: &dyn Vars, shell_format: Option<&str>) -> Vec<u8>
     expand(input, vars, &options, &mut Found::default()).output
 }
 
+/// [`gnu`] as GNU runs it, reading and writing as it goes: memory stays a few pieces of
+/// input whatever its size, and the output is the same bytes. Input is taken in pieces, each
+/// ending where no reference can go on: before a `$` whose reference may continue in the next
+/// piece (no reference spans a later `$`).
+pub fn gnu_stream(
+    input: &mut dyn std::io::Read,
+    output: &mut dyn std::io::Write,
+    vars: &dyn Vars,
+    shell_format: Option<&str>,
+) -> std::io::Result<()> {
+    const PIECE: usize = 64 * 1024;
+    let options = match shell_format {
+        Some(format) => Options::default().restrict_to(format),
+        None => Options::default(),
+    };
+    let mut buffer = Vec::with_capacity(2 * PIECE);
+    loop {
+        let filled = buffer.len();
+        buffer.resize(filled + PIECE, 0);
+        let read = loop {
+            match input.read(&mut buffer[filled..]) {
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                result => {
+                    break result.map_err(|err| context(&err, "cannot read standard input"))?;
+                }
+            }
+        };
+        buffer.truncate(filled + read);
+        let complete =
+            if read == 0 { buffer.len() } else { complete_prefix(&buffer, options.syntax) };
+        let expanded = expand(&buffer[..complete], vars, &options, &mut Found::default()).output;
+        output.write_all(&expanded).map_err(|err| context(&err, "cannot write the output"))?;
+        buffer.drain(..complete);
+        if read == 0 {
+            return Ok(());
+        }
+    }
+}
+
+fn context(err: &std::io::Error, what: &str) -> std::io::Error {
+    std::io::Error::new(err.kind(), format!("{what}: {err}"))
+}
+
+/// How much of `text` substitutes the same whatever follows it: all of it, unless the
+/// reference at its last `$` may go on (`$NAM` could be `$NAME`).
+fn complete_prefix(text: &[u8], syntax: Syntax) -> usize {
+    let Some(last) = text.iter().rposition(|&b| b == b'$') else { return text.len() };
+    let tail = &text[last..];
+    let first = Scanner { input: tail, at: 0, syntax }.next();
+    let end = first.map_or(0, |token| token.span().end);
+    if end < tail.len() { text.len() } else { last }
+}
+
 /// Substitutes in raw text (bytes, so any input GNU accepts is accepted).
 ///
 /// Fails, listing every problem with its line and column, on a `${NAME:?message}` whose
@@ -527,6 +580,17 @@ enum Token<'a> {
     /// Extended syntax: `${NAME:-` or `${NAME:?` with a `$` or the end of input before `}`.
     /// Copied like [`Token::Verbatim`]; `span` covers `${NAME`.
     Unclosed { name: &'a str, span: Range<usize> },
+}
+
+impl Token<'_> {
+    fn span(&self) -> Range<usize> {
+        match self {
+            Token::Text(span)
+            | Token::Ref { span, .. }
+            | Token::Verbatim { span, .. }
+            | Token::Unclosed { span, .. } => span.clone(),
+        }
+    }
 }
 
 /// Splits input into tokens the way GNU's `subst_from_stdin` reads it.
@@ -1004,8 +1068,55 @@ second: ${V:-default}
         prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
     }
 
+    /// A reader that hands out its text in pieces of the given sizes, then the rest.
+    struct Trickle<'a> {
+        text: &'a [u8],
+        sizes: std::vec::IntoIter<usize>,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+            let size = self.sizes.next().unwrap_or(usize::MAX).max(1);
+            let n = size.min(buffer.len()).min(self.text.len());
+            buffer[..n].copy_from_slice(&self.text[..n]);
+            self.text = &self.text[n..];
+            Ok(n)
+        }
+    }
+
+    fn reference_soup() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"$".to_vec()),
+            Just(b"${".to_vec()),
+            Just(b"}".to_vec()),
+            Just(b"A".to_vec()),
+            Just(b"AB".to_vec()),
+            Just(b"_1".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b":-".to_vec()),
+            Just("é".as_bytes().to_vec()),
+            prop::collection::vec(any::<u8>(), 0..4),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Streamed in pieces of any size, GNU's substitution writes the same bytes.
+        #[test]
+        fn streaming_writes_what_substituting_the_whole_input_writes(
+            text in reference_soup(),
+            sizes in prop::collection::vec(1usize..6, 0..30),
+            restricted in any::<bool>(),
+        ) {
+            let env = vars(&[("A", "alpha"), ("AB", ""), ("_1", "$A")]);
+            let format = restricted.then_some("$A ${_1}");
+            let mut out = Vec::new();
+            gnu_stream(&mut Trickle { text: &text, sizes: sizes.into_iter() }, &mut out, &env, format).unwrap();
+            prop_assert_eq!(out, gnu(&text, &env, format));
+        }
 
         #[test]
         fn text_without_dollar_is_unchanged(text in "[^$]*", bytes in prop::collection::vec(any::<u8>(), 0..64)) {

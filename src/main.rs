@@ -51,7 +51,10 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => {
             report_warnings(&outcome.warnings);
-            let code = emit(outcome.spooled, &outcome.stdout);
+            let code = match outcome.stream {
+                Some(stream) => emit_stream(stream),
+                None => emit(outcome.spooled, &outcome.stdout),
+            };
             match outcome.failure {
                 Some(err) => {
                     let _ = write!(io::stderr().lock(), "{err}");
@@ -109,6 +112,36 @@ fn emit(spooled: Option<std::fs::File>, bytes: &[u8]) -> ExitCode {
             let _ = writeln!(io::stderr().lock(), "error: cannot write the output: {err}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Runs a command that writes while it reads (`envsubst`, as GNU's).
+fn emit_stream(stream: kubectl_flink::commands::Stream) -> ExitCode {
+    if stdout_was_closed() {
+        let _ = writeln!(io::stderr().lock(), "error: cannot write the output: stdout is closed");
+        return ExitCode::from(1);
+    }
+    let mut stdout = Waiting(io::stdout().lock());
+    match stream.run(&mut io::stdin().lock(), &mut stdout).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr().lock(), "error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A writer whose `write_all` waits on a non-blocking stdout ([`write_all_waiting`]).
+struct Waiting<W>(W);
+
+impl<W: Write> Write for Waiting<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        write_all_waiting(&mut self.0, bytes).map(|()| bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 

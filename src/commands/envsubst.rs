@@ -1,10 +1,14 @@
-//! `kubectl-flink envsubst`: GNU envsubst on stdin, byte for byte (`--strict` adds a check).
+//! `kubectl-flink envsubst`: GNU envsubst on stdin, byte for byte and streaming as GNU's does
+//! (`--strict` adds a check, and holds the input to report every problem first).
 
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use super::Outcome;
+use super::{Outcome, Stream};
 use crate::error::{Diagnostic, Error};
+
+/// Most input `--strict` holds to report every problem before it writes anything.
+pub const MAX_STRICT_INPUT_BYTES: usize = 64 * 1024 * 1024;
 
 /// `envsubst`'s arguments, as GNU's.
 #[derive(Debug, Default)]
@@ -37,13 +41,27 @@ pub fn run(
         }
         return Ok(Outcome { stdout: stdout.into_bytes(), ..Outcome::default() });
     }
+    if !args.strict {
+        let (env, shell_format) = (env.clone(), args.shell_format.clone());
+        let stream = Stream::new(move |stdin, stdout| {
+            crate::envsubst::gnu_stream(stdin, stdout, &env, shell_format.as_deref())
+        });
+        return Ok(Outcome { stream: Some(stream), ..Outcome::default() });
+    }
+    // Every problem is reported before anything is written, so the input is held: up to a limit.
     let mut input = Vec::new();
-    stdin.read_to_end(&mut input).map_err(|err| {
+    let limit = u64::try_from(MAX_STRICT_INPUT_BYTES).unwrap_or(u64::MAX);
+    stdin.take(limit + 1).read_to_end(&mut input).map_err(|err| {
         Error::input_one(Diagnostic::new(format!("cannot read standard input: {err}")))
     })?;
-    if !args.strict {
-        let stdout = crate::envsubst::gnu(&input, env, args.shell_format.as_deref());
-        return Ok(Outcome { stdout, ..Outcome::default() });
+    if input.len() > MAX_STRICT_INPUT_BYTES {
+        return Err(Error::input_one(
+            Diagnostic::new(format!(
+                "standard input is larger than --strict's limit of {} MiB",
+                MAX_STRICT_INPUT_BYTES >> 20
+            ))
+            .with_help("--strict reads all of it to report every problem before writing anything; without --strict envsubst streams any size, as GNU's does"),
+        ));
     }
     let mut options =
         crate::envsubst::Options { strict: true, ..crate::envsubst::Options::default() };

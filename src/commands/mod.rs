@@ -7,6 +7,8 @@ pub mod envsubst;
 pub mod krm;
 pub mod render;
 
+use std::io::{Read, Write};
+
 use crate::error::Error;
 use crate::load::Substitution;
 use crate::load::input::Input;
@@ -23,6 +25,34 @@ pub struct Outcome {
     /// A failure that still has output: KRM function mode writes the ResourceList with its
     /// error results, then fails with this error's exit code.
     pub failure: Option<Error>,
+    /// Output written while stdin is read, after `stdout` (`envsubst`, as GNU's).
+    pub stream: Option<Stream>,
+}
+
+/// Output written while the input is read, by a command for which nothing can fail once the
+/// first byte is out but reading and writing: `main` runs it with stdin and stdout.
+pub struct Stream(Box<StreamRun>);
+
+/// What a [`Stream`] runs: stdin in, stdout out.
+type StreamRun = dyn FnOnce(&mut dyn Read, &mut dyn Write) -> std::io::Result<()>;
+
+impl Stream {
+    pub fn new(
+        run: impl FnOnce(&mut dyn Read, &mut dyn Write) -> std::io::Result<()> + 'static,
+    ) -> Self {
+        Self(Box::new(run))
+    }
+
+    /// Copies stdin to stdout through the command.
+    pub fn run(self, stdin: &mut dyn Read, stdout: &mut dyn Write) -> std::io::Result<()> {
+        (self.0)(stdin, stdout)
+    }
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream")
+    }
 }
 
 impl Outcome {

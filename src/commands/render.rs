@@ -39,6 +39,6 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         stdout: rendered.stdout.tail,
         spooled: rendered.stdout.spooled,
         warnings: rendered.warnings,
-        failure: None,
+        ..Outcome::default()
     })
 }

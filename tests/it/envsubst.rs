@@ -185,3 +185,46 @@ fn which_gnu_envsubst() -> Result<String, ()> {
     let out = Command::new(&candidate).arg("--version").output().map_err(|_| ())?;
     if String::from_utf8_lossy(&out.stdout).contains("GNU") { Ok(candidate) } else { Err(()) }
 }
+
+/// Issue 17: `envsubst` streams as GNU's does: a line comes out while stdin is still open
+/// (the old command read to the end first, holding the whole input and its output).
+#[test]
+fn issue_17_envsubst_writes_while_it_reads() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::support::bin())
+        .arg("envsubst")
+        .env_clear()
+        .env("JOB", "wordcount")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"job: ${JOB}\n").unwrap();
+    stdin.flush().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = stdout.read_line(&mut line);
+        let _ = sender.send(line);
+    });
+    let first = receiver.recv_timeout(std::time::Duration::from_secs(30));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(first.as_deref(), Ok("job: wordcount\n"), "no output before stdin closed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `--strict` reports every problem before writing, so it holds the input: up to a named limit.
+#[test]
+fn issue_17_envsubst_strict_names_its_input_limit() {
+    let big = vec![b'x'; kubectl_flink::commands::envsubst::MAX_STRICT_INPUT_BYTES + 1];
+    let out = run_with_env(&["envsubst", "--strict"], &[], &big);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("larger than --strict's limit of 64 MiB"), "{stderr}");
+}
