@@ -14,6 +14,8 @@
 //!
 //! Nothing below `main` writes to stdout or exits the process.
 
+#![forbid(unsafe_code)]
+
 pub mod check;
 pub mod cli;
 pub mod commands;

@@ -8,11 +8,10 @@ use clap::{CommandFactory, Parser};
 use kubectl_flink::cli::Cli;
 use kubectl_flink::cli::integrations;
 
-// musl's own allocator is slow for the many small allocations of a render (README, Performance);
-// scripts/bench measures the musl binary without it too (the default `mimalloc` feature).
-#[cfg(all(feature = "mimalloc", target_env = "musl", target_pointer_width = "64"))]
+mod alloc;
+
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::Reporting = alloc::Reporting::new();
 
 fn main() -> ExitCode {
     panic::set_hook(Box::new(report_bug));

@@ -260,3 +260,39 @@ sys.stderr.buffer.write(err)
         expected.stdout.len()
     );
 }
+
+/// Issue 17: under an address-space limit, an allocation that fails is an error that says what
+/// to do (exit 1, nothing on stdout), not Rust's abort (`memory allocation … failed`, 134).
+#[test]
+fn issue_17_allocation_failure_is_an_error_not_an_abort() {
+    let input = vec![b'x'; 50_000_000];
+    let run = |limit: &str| {
+        let mut child = Command::new("sh")
+            .args(["-c", &format!("{limit} exec \"$0\" envsubst --strict"), bin()])
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.clone();
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+        let out = child.wait_with_output().unwrap();
+        let _ = writer.join();
+        out
+    };
+    let unlimited = run("");
+    assert!(unlimited.status.success(), "{}", stderr(&unlimited));
+    assert_eq!(unlimited.stdout.len(), input.len());
+    let limited = run("ulimit -v 120000;");
+    assert_eq!(limited.status.code(), Some(1), "{:?}: {}", limited.status, stderr(&limited));
+    assert!(limited.stdout.is_empty());
+    // Where the allocator fails first depends on the platform's realloc: in the allocator
+    // (exit with the message) or in a fallible read (the read's error).
+    let message = stderr(&limited);
+    let in_allocator = message.starts_with("error: out of memory: could not allocate ")
+        && message.contains("ulimit -v");
+    let in_read = message.starts_with("error: cannot read standard input: memory allocation");
+    assert!(in_allocator || in_read, "{message}");
+}
