@@ -96,31 +96,26 @@ fn report_bug(info: &PanicHookInfo<'_>) {
 /// Writes the whole output, once everything has rendered: what waited in a temporary file,
 /// then `bytes`. A reader that went away (`| head`) is not an error.
 fn emit(spooled: Option<std::fs::File>, bytes: &[u8]) -> ExitCode {
-    if stdout_was_closed() {
-        let _ = writeln!(io::stderr().lock(), "error: cannot write the output: stdout is closed");
-        return ExitCode::from(1);
-    }
-    let mut stdout = io::stdout().lock();
+    let mut stdout = match stdout() {
+        Ok(stdout) => stdout,
+        Err(err) => return cannot_write(&err),
+    };
     let written = copy_spooled(spooled, &mut stdout)
         .and_then(|()| write_all_waiting(&mut stdout, bytes))
         .and_then(|()| stdout.flush());
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(err) => {
-            let _ = writeln!(io::stderr().lock(), "error: cannot write the output: {err}");
-            ExitCode::from(1)
-        }
+        Err(err) => cannot_write(&err),
     }
 }
 
 /// Runs a command that writes while it reads (`envsubst`, as GNU's).
 fn emit_stream(stream: kubectl_flink::commands::Stream) -> ExitCode {
-    if stdout_was_closed() {
-        let _ = writeln!(io::stderr().lock(), "error: cannot write the output: stdout is closed");
-        return ExitCode::from(1);
-    }
-    let mut stdout = Waiting(io::stdout().lock());
+    let mut stdout = match stdout() {
+        Ok(stdout) => Waiting(stdout),
+        Err(err) => return cannot_write(&err),
+    };
     match stream.run(&mut io::stdin().lock(), &mut stdout).and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -157,6 +152,18 @@ fn copy_spooled(spooled: Option<std::fs::File>, out: &mut impl Write) -> io::Res
     }
 }
 
+/// Stdout as a file of its own. Rust's `io::stdout()` reports a write that fails with EBADF
+/// (stdout opened read-only, `1</dev/null`) as done, so the output would vanish with exit 0.
+fn stdout() -> io::Result<std::fs::File> {
+    use std::os::fd::AsFd;
+    io::stdout().as_fd().try_clone_to_owned().map(std::fs::File::from)
+}
+
+fn cannot_write(err: &io::Error) -> ExitCode {
+    let _ = writeln!(io::stderr().lock(), "error: cannot write the output: {err}");
+    ExitCode::from(1)
+}
+
 /// `write_all` that waits when stdout is non-blocking (a pipe a parent set `O_NONBLOCK` on)
 /// and full, as a blocking write would, instead of failing with part of the output written.
 fn write_all_waiting(out: &mut impl Write, mut bytes: &[u8]) -> io::Result<()> {
@@ -173,36 +180,3 @@ fn write_all_waiting(out: &mut impl Write, mut bytes: &[u8]) -> io::Result<()> {
     }
     Ok(())
 }
-
-/// Whether the shell closed stdout (`>&-`). The Rust runtime then opens `/dev/null` read-write
-/// on fd 1 before `main`, so writes would vanish without an error. A shell's `>/dev/null` opens
-/// it write-only; a daemon that gives a process `/dev/null` read-write does so for stderr too
-/// (and nobody would read the message), so only a visible stderr counts. Linux only.
-fn stdout_was_closed() -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::{AsFd, BorrowedFd};
-        use std::os::unix::fs::{FileTypeExt, MetadataExt};
-        // fstat of a duplicate, cheaper than reading the link in /proc/self/fd.
-        let is_dev_null = |fd: BorrowedFd<'_>| {
-            fd.try_clone_to_owned()
-                .map(std::fs::File::from)
-                .and_then(|file| file.metadata())
-                .is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == DEV_NULL)
-        };
-        let read_write = || {
-            std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
-                info.lines()
-                    .filter_map(|l| l.strip_prefix("flags:"))
-                    .any(|flags| u32::from_str_radix(flags.trim(), 8).is_ok_and(|f| f & 0o3 == 0o2))
-            })
-        };
-        is_dev_null(io::stdout().as_fd()) && !is_dev_null(io::stderr().as_fd()) && read_write()
-    }
-    #[cfg(not(target_os = "linux"))]
-    false
-}
-
-/// `/dev/null`'s device number on Linux: character device 1:3.
-#[cfg(target_os = "linux")]
-const DEV_NULL: u64 = 0x103;
