@@ -154,17 +154,18 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     ]
 }
 
+/// Each bomb is stopped by a count (nodes, depth, bytes, problems) that its message names; no
+/// clock is read here (timing belongs to the benchmarks): a bomb that got past its count would
+/// hang or exhaust memory and fail the run that way.
 #[test]
-fn generated_resource_bombs_fail_fast_with_the_limit_named() {
+fn generated_resource_bombs_fail_with_the_limit_named() {
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for (name, bytes, want) in generated() {
         let path = dir.path().join(format!("{name}.yaml"));
         std::fs::write(&path, &bytes).unwrap();
-        let started = std::time::Instant::now();
         let from_file = run(&["render", "-f", path.to_str().unwrap()], None);
         let from_stdin = run(&["render", "-f", "-"], Some(&bytes));
-        let elapsed = started.elapsed();
         for (how, out) in [("file", &from_file), ("stdin", &from_stdin)] {
             if name == "a-megabyte-comment-line" {
                 // Within the limits: it renders.
@@ -181,7 +182,6 @@ fn generated_resource_bombs_fail_fast_with_the_limit_named() {
                 failures.push(format!("{name} ({how}): {} bytes on stderr", out.stderr.len()));
             }
         }
-        assert!(elapsed.as_secs() < 10, "{name} took {elapsed:?}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
