@@ -71,6 +71,8 @@ pub struct Document {
 pub struct Renderer {
     env: Environment<'static>,
     user_dir: Option<PathBuf>,
+    /// The built-in templates the user's directory replaces, looked up once.
+    replaced: Vec<&'static str>,
 }
 
 impl Renderer {
@@ -98,7 +100,15 @@ impl Renderer {
         env.set_formatter(yaml_safe_formatter);
         let dir = user_dir.map(Path::to_path_buf);
         env.set_loader(move |name| load(dir.as_deref(), name));
-        Ok(Self { env, user_dir: user_dir.map(Path::to_path_buf) })
+        let replaced = match user_dir {
+            Some(dir) => BUILTIN
+                .iter()
+                .map(|(name, _)| *name)
+                .filter(|name| !matches!(user_entry(dir, name), UserEntry::Absent))
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(Self { env, user_dir: user_dir.map(Path::to_path_buf), replaced })
     }
 
     /// Whether the user's directory has an entry for `name` (usable or not).
@@ -111,7 +121,7 @@ impl Renderer {
     /// Whether what `name` prints comes from a user's file: the template itself or the
     /// macros the built-in templates import.
     fn printed_by_user(&self, name: &str) -> bool {
-        [name, "_macros.j2", "native/_macros.j2"].iter().any(|name| self.is_user(name))
+        [name, "_macros.j2", "native/_macros.j2"].iter().any(|name| self.replaced.contains(name))
     }
 
     /// Renders every template the model asks for.
