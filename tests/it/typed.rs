@@ -1,7 +1,8 @@
-//! The typed check, cheap by design: it skips the round trip (k8s-openapi type → JSON →
-//! compare) for the built-in templates because they print exactly what their k8s-openapi
-//! types serialize, which is proven here for every example (native ones in both phases),
-//! every native scenario, every injection payload and generated specs. And a misspelt field
+//! The typed check, cheap by design: at run time it reads only what a user wrote (their
+//! templates, a pod template merged into a built-in one) through its k8s-openapi type,
+//! because the built-in templates print exactly what their types serialize, which is proven
+//! here for every example (native ones in both phases), every native scenario, every
+//! injection payload and generated specs. And a misspelt field
 //! at any depth of a user template is an error naming its path, never silently dropped.
 
 use std::fmt::Write as _;
