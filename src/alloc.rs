@@ -5,7 +5,10 @@
 //! allocation of N bytes failed`, SIGABRT, exit 134), and has no stable hook to change that.
 //! Allocation fails under an address-space limit (`ulimit -v`, some CI sandboxes); the user
 //! should then read what happened and what to do, and get exit 1 like any refused input.
-//! Nothing has reached stdout by then: output is written once everything has rendered.
+//! `render`, `apply` and `fn` have written nothing to stdout by then (output is written once
+//! everything has rendered); `envsubst`, which streams as GNU's does, may have written part.
+//! A fallible allocation (`try_reserve`) ends the run the same way: the process has no memory
+//! to go on with either way.
 //!
 //! This is the only `unsafe` code of the project (the library forbids it): a `GlobalAlloc`
 //! must be an `unsafe impl`, and each method only forwards to the inner allocator.
@@ -85,9 +88,8 @@ fn out_of_memory(size: usize) -> ! {
     let _ = stderr.write_all(b"error: out of memory: could not allocate ");
     let _ = stderr.write_all(&digits[at..]);
     let _ = stderr.write_all(
-        b" bytes; nothing was written to stdout\n  = help: the input needs more memory than this \
-          process may use (`ulimit -v`, a container or CI memory limit): raise the limit, or \
-          render fewer specs at a time\n",
+        b" bytes\n  = help: the run needs more memory than this process may use (`ulimit -v`, a \
+          container or CI memory limit): raise the limit, or give it less input at a time\n",
     );
     std::process::exit(1)
 }

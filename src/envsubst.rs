@@ -152,6 +152,8 @@ pub fn gnu_stream(
         None => Options::default(),
     };
     let mut buffer = Vec::with_capacity(2 * PIECE);
+    // Whether what is held back is a name that may go on.
+    let mut open_name = false;
     loop {
         let filled = buffer.len();
         buffer.resize(filled + PIECE, 0);
@@ -164,15 +166,28 @@ pub fn gnu_stream(
             }
         };
         buffer.truncate(filled + read);
+        // A name that goes on (`$AAAA…` read in pieces) is looked at only where it grew.
+        if read > 0 && open_name && buffer[filled..].iter().all(|&b| is_name_byte(b)) {
+            continue;
+        }
         let complete =
             if read == 0 { buffer.len() } else { complete_prefix(&buffer, options.syntax) };
         let expanded = expand(&buffer[..complete], vars, &options, &mut Found::default()).output;
         output.write_all(&expanded).map_err(|err| context(&err, "cannot write the output"))?;
         buffer.drain(..complete);
+        open_name = is_open_name(&buffer);
         if read == 0 {
             return Ok(());
         }
     }
+}
+
+/// Whether `text` is a reference whose name has begun and may go on: `$N…` or `${N…`.
+fn is_open_name(text: &[u8]) -> bool {
+    let name = text.strip_prefix(b"$").map(|rest| rest.strip_prefix(b"{").unwrap_or(rest));
+    name.is_some_and(|name| {
+        name.first().is_some_and(|&b| is_name_start(b)) && name.iter().all(|&b| is_name_byte(b))
+    })
 }
 
 fn context(err: &std::io::Error, what: &str) -> std::io::Error {

@@ -35,8 +35,8 @@ pub struct Limits {
     /// `nodes` is reached first and this limit matters for packages).
     pub alias_nodes: usize,
     /// Whether YAML a spec may not hold is read: tags other than `!!str`, `!!map` and `!!seq`
-    /// (kept on their node) and YAML 1.1 merge keys (expanded, their places kept in
-    /// [`Document::merge_keys`]). A package carries objects that are not ours.
+    /// (kept on their node) and YAML 1.1 merge keys (expanded, the mapping marked
+    /// [`Node::merged`]). A package carries objects that are not ours.
     pub foreign_yaml: bool,
 }
 
@@ -81,6 +81,9 @@ pub struct Node {
     /// The node's resolved tag (`tag:yaml.org,2002:binary`, `!local`): only under
     /// [`Limits::foreign_yaml`]; `!!str`, `!!map` and `!!seq` are never kept.
     pub tag: Option<String>,
+    /// Whether this mapping had a merge key (`<<`), expanded: only under
+    /// [`Limits::foreign_yaml`]. An alias of it is marked too.
+    pub merged: bool,
 }
 
 /// What a node holds. Mapping keys are always strings.
@@ -97,6 +100,8 @@ pub struct Key {
     pub name: String,
     pub start: Pos,
     pub end: Pos,
+    /// Written without quotes: `1`, `true` or `~` as a plain key is not a string to YAML.
+    pub plain: bool,
 }
 
 /// A parsed document: its root node, or `None` for an empty document.
@@ -104,8 +109,6 @@ pub struct Key {
 pub struct Document {
     pub root: Option<Node>,
     pub start: Pos,
-    /// Where merge keys (`<<`) were expanded: only under [`Limits::foreign_yaml`].
-    pub merge_keys: Vec<Pos>,
 }
 
 /// What went wrong while reading YAML, and where.
@@ -155,8 +158,8 @@ fn check_input_size(text: &str, limits: Limits) -> Result<(), YamlError> {
     }
 }
 
-/// Receives each item of a streamed sequence, with the places of the merge keys expanded in it.
-pub type OnItem<'f> = dyn FnMut(Node, &[Pos]) + 'f;
+/// Receives each item of a streamed sequence.
+pub type OnItem<'f> = dyn FnMut(Node) + 'f;
 
 /// [`parse_documents_with`], except that the items of the sequence under the root mapping's
 /// key `key` go to `on_item` as they are read and are not kept (that sequence is empty in the
@@ -178,7 +181,6 @@ struct Builder<'a, 'f> {
     nodes: usize,
     alias_bytes: usize,
     alias_nodes: usize,
-    merge_keys: Vec<Pos>,
     limits: Limits,
     stream: Option<(&'f str, &'f mut OnItem<'f>)>,
 }
@@ -209,7 +211,6 @@ impl<'a, 'f> Builder<'a, 'f> {
             nodes: 0,
             alias_bytes: 0,
             alias_nodes: 0,
-            merge_keys: Vec::new(),
             limits,
             stream,
         }
@@ -241,8 +242,7 @@ impl<'a, 'f> Builder<'a, 'f> {
                         debug_assert!(matches!(end, Event::DocumentEnd));
                         if is_empty_scalar(&node) { None } else { Some(node) }
                     };
-                    let merge_keys = std::mem::take(&mut self.merge_keys);
-                    documents.push(Document { root, start, merge_keys });
+                    documents.push(Document { root, start });
                 }
                 _ => {}
             }
@@ -282,6 +282,7 @@ impl<'a, 'f> Builder<'a, 'f> {
                     start,
                     end: pos_of(&span.end),
                     tag,
+                    merged: false,
                 };
                 self.remember(anchor, &node);
                 Ok(node)
@@ -296,7 +297,7 @@ impl<'a, 'f> Builder<'a, 'f> {
                     }
                     items.push(self.node(event, span, depth + 1)?);
                 };
-                let node = Node { kind: NodeKind::Seq(items), start, end, tag };
+                let node = Node { kind: NodeKind::Seq(items), start, end, tag, merged: false };
                 self.remember(anchor, &node);
                 Ok(node)
             }
@@ -348,14 +349,14 @@ impl<'a, 'f> Builder<'a, 'f> {
     ) -> Result<Node, YamlError> {
         let tag = self.collection_tag(tag, "map", start)?;
         let mut entries: Vec<(Key, Node)> = Vec::new();
-        let mut merged: Option<(usize, Node)> = None;
+        let mut merge_source: Option<(usize, Node)> = None;
         let end = loop {
             let (event, span) = self.next()?;
             if matches!(event, Event::MappingEnd) {
                 break pos_of(&span.end);
             }
             let (key, is_merge) = self.key(event, span, depth)?;
-            if is_merge && merged.is_some() {
+            if is_merge && merge_source.is_some() {
                 return Err(YamlError::new("duplicate merge key `<<`", key.start)
                     .help("give one `<<` a list of the mappings to merge"));
             }
@@ -379,17 +380,16 @@ impl<'a, 'f> Builder<'a, 'f> {
                 self.node(event, span, depth + 1)?
             };
             if is_merge {
-                self.merge_keys.push(key.start);
-                merged = Some((entries.len(), value));
+                merge_source = Some((entries.len(), value));
             } else {
                 entries.push((key, value));
             }
         };
-        let entries = match merged {
-            Some((at, value)) => merge(entries, at, value)?,
-            None => entries,
+        let (entries, merged) = match merge_source {
+            Some((at, value)) => (merge(entries, at, value)?, true),
+            None => (entries, false),
         };
-        let node = Node { kind: NodeKind::Map(entries), start, end, tag };
+        let node = Node { kind: NodeKind::Map(entries), start, end, tag, merged };
         self.remember(anchor, &node);
         Ok(node)
     }
@@ -402,14 +402,12 @@ impl<'a, 'f> Builder<'a, 'f> {
             if matches!(event, Event::SequenceEnd) {
                 break pos_of(&span.end);
             }
-            let merges_before = self.merge_keys.len();
             let item = self.node(event, span, depth + 1)?;
             if let Some((_, on_item)) = self.stream.as_mut() {
-                on_item(item, &self.merge_keys[merges_before..]);
+                on_item(item);
             }
-            self.merge_keys.truncate(merges_before);
         };
-        Ok(Node { kind: NodeKind::Seq(Vec::new()), start, end, tag: None })
+        Ok(Node { kind: NodeKind::Seq(Vec::new()), start, end, tag: None, merged: false })
     }
 
     /// A mapping key, and whether it is a merge key.
@@ -427,21 +425,32 @@ impl<'a, 'f> Builder<'a, 'f> {
         let is_merge = match node.tag.as_deref() {
             None => plain && text == "<<",
             Some(MERGE_TAG) if text == "<<" => true,
-            Some(_) => return Err(YamlError::new("tags on mapping keys are not supported", start)),
+            Some(_) => {
+                return Err(YamlError::new("tags on mapping keys are not supported", start)
+                    .help("remove the tag from the key"));
+            }
         };
         if is_merge && !self.limits.foreign_yaml {
             return Err(YamlError::new("YAML merge keys (`<<`) are not supported", start)
                 .help("write the merged keys out in full"));
         }
-        Ok((Key { name: text, start: node.start, end: node.end }, is_merge))
+        Ok((Key { name: text, start: node.start, end: node.end, plain }, is_merge))
     }
 
     /// A scalar's tag, kept under [`Limits::foreign_yaml`] and refused otherwise.
     fn kept_tag(&self, tag: &Tag, pos: Pos) -> Result<String, YamlError> {
-        if self.limits.foreign_yaml {
-            Ok(format!("{}{}", tag.handle(), tag.suffix()))
+        if !self.limits.foreign_yaml {
+            return Err(unsupported_tag(tag.original_handle(), tag.suffix(), pos));
+        }
+        let resolved = format!("{}{}", tag.handle(), tag.suffix());
+        if can_write_tag(&resolved) {
+            Ok(resolved)
         } else {
-            Err(unsupported_tag(tag.original_handle(), tag.suffix(), pos))
+            Err(YamlError::new(
+                format!("YAML tag `{}` cannot be written back", short_tag(&resolved)),
+                pos,
+            )
+            .help("use a local tag (`!name`) or a `tag:` URI without `#`: kpt and kubectl read no other"))
         }
     }
 
@@ -463,6 +472,18 @@ impl<'a, 'f> Builder<'a, 'f> {
             self.anchors.push((anchor, node.clone()));
         }
     }
+}
+
+/// Whether the one writer can write `resolved` back in a form go-yaml (kpt, kubectl) reads:
+/// the writer refuses a global tag that is not an absolute URI, and go-yaml a `#` in one.
+fn can_write_tag(resolved: &str) -> bool {
+    let mut out = String::new();
+    !resolved.contains('#')
+        && serde_saphyr::to_fmt_writer(
+            &mut out,
+            &serde_saphyr::Tagged((), Some(resolved.to_owned())),
+        )
+        .is_ok()
 }
 
 /// A resolved tag as it is usually written: `!!binary`, `!local`, `!<tag:example.com:x>`.
@@ -494,7 +515,8 @@ fn merge(
             return Err(YamlError::new(
                 "a merge key (`<<`) takes a mapping or a list of mappings",
                 value.start,
-            ));
+            )
+            .help("write `<<: *anchor` or `<<: [*first, *second]`"));
         }
     };
     let mut taken: std::collections::HashSet<String> =
@@ -557,6 +579,10 @@ impl Node {
     /// Converts the tree to JSON, resolving plain scalars by the YAML 1.2 core schema; a
     /// tagged node is an error.
     pub fn to_json(&self) -> Result<Value, YamlError> {
+        if self.merged {
+            return Err(YamlError::new("YAML merge keys (`<<`) are not supported", self.start)
+                .help("write the merged keys out in full"));
+        }
         if let Some(tag) = &self.tag {
             return Err(YamlError::new(
                 format!("YAML tag `{}` is not supported", short_tag(tag)),
@@ -619,7 +645,7 @@ pub fn to_string(value: &Value) -> String {
 
 /// [`write`] for any value whose strings reach the serializer as [`Text`] (through [`Json`]
 /// for JSON values), never as a bare `&str`: a KRM `ResourceList`.
-pub(crate) fn write_serialized<T: Serialize>(value: &T, out: &mut String) {
+pub(crate) fn write_serialized<T: Serialize + ?Sized>(value: &T, out: &mut String) {
     let options = serde_saphyr::ser_options! {
         yaml_12: false,
         prefer_block_scalars: true,
@@ -628,7 +654,7 @@ pub(crate) fn write_serialized<T: Serialize>(value: &T, out: &mut String) {
     };
     // Writing to a `String` cannot fail, and what is written is JSON-shaped: string keys,
     // finite numbers, no tags or anchors.
-    serde_saphyr::to_fmt_writer_with_options(out, value, options)
+    serde_saphyr::to_fmt_writer_with_options(out, &value, options)
         .expect("a JSON-shaped value always serializes");
     if !out.ends_with('\n') {
         // A document that is one scalar ends without a line break.
@@ -851,8 +877,9 @@ mod tests {
         };
         let merged = doc.root.as_ref().unwrap().find(&[PathSegment::Key("m".into())]).unwrap().0;
         assert_eq!(keys(merged), ["y", "x", "w", "z"]);
-        assert_eq!(merged.to_json().unwrap(), serde_json::json!({"y": 2, "x": 1, "w": 3, "z": 5}));
-        assert_eq!(doc.merge_keys.iter().map(|p| p.line).collect::<Vec<_>>(), [4]);
+        assert_eq!(merged.to_json_lenient(), serde_json::json!({"y": 2, "x": 1, "w": 3, "z": 5}));
+        assert!(merged.merged);
+        assert!(merged.to_json().unwrap_err().message.contains("merge keys"));
         for bad in ["a:\n  <<: 1\n", "a:\n  <<: [1]\n", "a:\n  <<: {x: 1}\n  <<: {y: 1}\n"] {
             assert!(package(bad).unwrap_err().message.contains("merge"), "{bad}");
         }
@@ -871,6 +898,11 @@ mod tests {
         assert_eq!(err.message, "YAML tag `!!binary` is not supported");
         assert_eq!(root.to_json_lenient()["b"], "x");
         assert!(package("!Ref k: v\n").unwrap_err().message.contains("tags on mapping keys"));
+        // Tags the writer or go-yaml (kpt) could not take back are refused where they stand.
+        for text in ["a: !<x> v\n", "a: !<tag:ex,2000:a%23b> v\n"] {
+            let err = package(text).unwrap_err();
+            assert!(err.message.contains("cannot be written back"), "{text}: {err:?}");
+        }
     }
 
     /// As the README says: `!!map` and `!!seq` are read where they name what the node is.

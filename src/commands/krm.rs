@@ -123,17 +123,12 @@ pub fn read_stdin(stdin: &mut dyn Read) -> Result<Input, Error> {
 /// stands in memory as trees.
 pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
     let mut read = Vec::new();
-    let documents = yaml::parse_streaming(text, Limits::PACKAGE, "items", &mut |node, merges| {
-        read.push(ReadItem::new(&node, merges));
+    let documents = yaml::parse_streaming(text, Limits::PACKAGE, "items", &mut |node| {
+        read.push(ReadItem::new(&node));
     })
-    .map_err(|err| {
-        Error::input_one(
-            Diagnostic::new(format!("standard input is not a ResourceList: {}", err.message))
-                .with_help(format!("line {}, column {}", err.pos.line, err.pos.col)),
-        )
-    })?;
+    .map_err(|err| yaml_error(&err))?;
     let mut documents = documents.into_iter().filter(|d| d.root.is_some());
-    let Some(yaml::Document { root: Some(root), merge_keys, .. }) = documents.next() else {
+    let Some(yaml::Document { root: Some(root), .. }) = documents.next() else {
         return Ok(None);
     };
     let field = |key: &str| root.find(&[PathSegment::Key(key.into())]).map(|(n, _)| n);
@@ -150,9 +145,9 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
             "standard input holds more than one YAML document; a KRM function reads one ResourceList",
         )));
     }
-    match field("items").map(|n| &n.kind) {
-        None | Some(NodeKind::Seq(_)) => {}
-        Some(NodeKind::Scalar { text, plain: true })
+    match field("items").map(|n| (&n.kind, &n.tag)) {
+        None | Some((NodeKind::Seq(_), None)) => {}
+        Some((NodeKind::Scalar { text, plain: true }, None))
             if yaml::resolve_plain(text) == Ok(Value::Null) => {}
         Some(_) => {
             return Err(Error::input_one(Diagnostic::new(
@@ -162,7 +157,7 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
     }
     // A list with an anchor or a tag is not streamed: its items are in the tree.
     if let Some(NodeKind::Seq(nodes)) = field("items").map(|n| &n.kind) {
-        read.extend(nodes.iter().map(|node| ReadItem::new(node, &merge_keys)));
+        read.extend(nodes.iter().map(ReadItem::new));
     }
     let mut items = Vec::with_capacity(read.len());
     let mut item_texts = Vec::with_capacity(read.len());
@@ -174,12 +169,16 @@ pub fn parse(text: &str) -> Result<Option<ResourceList>, Error> {
         items.push(item.head);
         item_texts.push(item.text);
     }
-    let function_config =
-        field("functionConfig").map(Node::to_json_lenient).filter(|v| !v.is_null());
+    // Our own settings: read as strictly as a spec.
+    let function_config = match field("functionConfig") {
+        Some(node) => Some(node.to_json().map_err(|err| yaml_error(&err))?),
+        None => None,
+    };
+    let function_config = function_config.filter(|v| !v.is_null());
     if let (Some(config), Some(node)) = (&function_config, field("functionConfig"))
         && is_spec(config)
     {
-        specs.push((None, spec_value(node, &merge_keys)?));
+        specs.push((None, spec_value(node)?));
     }
     Ok(Some(ResourceList { api_version, items, item_texts, function_config, specs }))
 }
@@ -193,7 +192,7 @@ struct ReadItem {
 }
 
 impl ReadItem {
-    fn new(node: &Node, merge_keys: &[yaml::Pos]) -> Self {
+    fn new(node: &Node) -> Self {
         let head = match &node.kind {
             NodeKind::Map(entries) => Value::Object(
                 entries
@@ -206,32 +205,25 @@ impl ReadItem {
             ),
             _ => node.to_json_lenient(),
         };
-        let spec = is_spec(&head).then(|| spec_value(node, merge_keys));
+        let spec = is_spec(&head).then(|| spec_value(node));
         Self { head, text: input_entry(node), spec }
     }
 }
 
 /// A spec item as JSON, read as strictly as a spec file: no tags, no merge keys.
-fn spec_value(node: &yaml::Node, merge_keys: &[yaml::Pos]) -> Result<Value, Error> {
-    let fail = |message: &str, pos: yaml::Pos, help: &str| {
-        Error::input_one(
-            Diagnostic::new(format!(
-                "standard input: {message} (line {}, column {})",
-                pos.line, pos.col
-            ))
-            .with_help(help),
-        )
-    };
-    let inside = |pos: &&yaml::Pos| (node.start.offset..node.end.offset).contains(&pos.offset);
-    if let Some(pos) = merge_keys.iter().find(inside) {
-        return Err(fail(
-            "YAML merge keys (`<<`) are not supported in a cluster spec",
-            *pos,
-            "write the merged keys out in full",
-        ));
-    }
-    crate::load::to_json(node)
-        .map_err(|err| fail(&err.message, err.pos, err.help.as_deref().unwrap_or_default()))
+fn spec_value(node: &yaml::Node) -> Result<Value, Error> {
+    crate::load::to_json(node).map_err(|err| yaml_error(&err))
+}
+
+fn yaml_error(err: &yaml::YamlError) -> Error {
+    let diagnostic = Diagnostic::new(format!(
+        "standard input: {} (line {}, column {})",
+        err.message, err.pos.line, err.pos.col
+    ));
+    Error::input_one(match &err.help {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
+    })
 }
 
 /// Whether an item is a cluster spec (any kind of ours, so a misspelt kind is reported).
@@ -624,8 +616,8 @@ impl Results {
     }
 }
 
-/// The output list: the entries of `items` (each already written: [`input_entry`],
-/// [`new_entry`]), then the results, all by the one YAML writer.
+/// The output list: the entries of `items` (each already written as a list of one:
+/// [`input_entry`], [`new_entry`]), then the results, all by the one YAML writer.
 fn encode(api_version: &str, entries: &[&str], results: &[Value]) -> Vec<u8> {
     #[derive(Serialize)]
     struct Head<'a> {
@@ -656,25 +648,11 @@ fn encode(api_version: &str, entries: &[&str], results: &[Value]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// A document written by the one YAML writer as an entry of a block sequence at the root
-/// mapping's indentation (`items:`): `- ` before its first line, two spaces before every
-/// other line that is not empty, as the writer indents a mapping inside a sequence.
-fn as_entry(document: &str) -> String {
-    let mut entry = String::with_capacity(document.len() + document.len() / 16 + 2);
-    for (index, line) in document.split_inclusive('\n').enumerate() {
-        if index == 0 {
-            entry.push_str("- ");
-        } else if line != "\n" {
-            entry.push_str("  ");
-        }
-        entry.push_str(line);
-    }
-    entry
-}
-
 /// A new object as an entry of the output's `items`.
 fn new_entry(object: &Value) -> String {
-    as_entry(&yaml::to_string(object))
+    let mut entry = String::new();
+    yaml::write_serialized(std::slice::from_ref(&yaml::Json(object)), &mut entry);
+    entry
 }
 
 /// An input item as an entry of the output's `items`, from its node tree: keys in the order
@@ -685,10 +663,12 @@ fn input_entry(node: &Node) -> String {
     let mut salt = String::from("0");
     for _ in 0..3 {
         let verbatim = Verbatim::new(&salt);
+        // A list of one: the writer indents it as it does the output's `items`.
         let mut out = String::new();
-        yaml::write_serialized(&Written { item: node, verbatim: &verbatim }, &mut out);
+        let entry = Written { item: node, verbatim: &verbatim };
+        yaml::write_serialized(std::slice::from_ref(&entry), &mut out);
         if let Some(out) = verbatim.restore(&out) {
-            return as_entry(&out);
+            return out;
         }
         salt = hex_digest(&out);
     }
@@ -735,11 +715,16 @@ impl Serialize for Untagged<'_, '_> {
             }
             NodeKind::Scalar { text, .. } => yaml::Text(text).serialize(serializer),
             NodeKind::Seq(items) => serializer.collect_seq(items.iter().map(node)),
-            NodeKind::Map(entries) => {
-                serializer.collect_map(entries.iter().map(|(key, value)| (&key.name, node(value))))
-            }
+            NodeKind::Map(entries) => serializer
+                .collect_map(entries.iter().map(|(key, value)| (verbatim.key(key), node(value)))),
         }
     }
+}
+
+/// A word YAML 1.1 reads as a boolean or null (`on`, `No`, `~`): kubectl's go-yaml does.
+fn is_yaml_11_word(word: &str) -> bool {
+    const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// The text of the input items' plain scalars. serde-saphyr writes a value its own way
@@ -763,6 +748,21 @@ impl Verbatim {
         format!("{}{index:08}", self.prefix)
     }
 
+    /// A mapping key as written: a plain key that YAML would not read as the same string if
+    /// the writer quoted it (`1`, `true`, `~`, `0x10`) is a placeholder for its own text.
+    fn key<'k>(&self, key: &'k yaml::Key) -> std::borrow::Cow<'k, str> {
+        let name = key.name.as_str();
+        let ordinary = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
+            && !is_yaml_11_word(name);
+        if key.plain && !ordinary && !name.is_empty() && name.len() <= 1024 && !name.contains('\n')
+        {
+            std::borrow::Cow::Owned(self.placeholder(name))
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        }
+    }
+
     /// The placeholder for a plain scalar's text.
     fn placeholder(&self, text: &str) -> String {
         let mut texts = self.texts.borrow_mut();
@@ -781,10 +781,10 @@ impl Verbatim {
             let at = rest.find(&self.prefix)?;
             let token = self.token(index);
             let (before, after) = (&rest[..at], &rest[at..]);
-            let after = after.strip_prefix(&token).filter(|a| a.starts_with('\n'))?;
-            // A value, or a document that is one scalar.
-            let before =
-                if before.is_empty() && out.is_empty() { "" } else { before.strip_suffix(' ')? };
+            // A value (`: token` or `- token` ending its line), or a key (`token:`).
+            let after =
+                after.strip_prefix(&token).filter(|a| a.starts_with('\n') || a.starts_with(':'))?;
+            let before = before.strip_suffix(' ')?;
             out.push_str(before);
             if !text.is_empty() {
                 out.push(' ');
@@ -928,10 +928,10 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Objects written one by one are what the one writer writes for the whole list, byte
-        /// for byte. (A scalar item, which no KRM list holds, may be indented otherwise.)
+        /// Items written one by one are what the one writer writes for the whole list, byte
+        /// for byte.
         #[test]
-        fn entries_are_what_the_writer_writes_in_a_list(values in proptest::collection::vec(object(), 0..4)) {
+        fn entries_are_what_the_writer_writes_in_a_list(values in proptest::collection::vec(json_value(), 0..4)) {
             #[derive(Serialize)]
             struct List<'a> {
                 #[serde(rename = "apiVersion")]
@@ -946,11 +946,6 @@ mod tests {
             yaml::write_serialized(&list, &mut whole);
             proptest::prop_assert_eq!(text, whole);
         }
-    }
-
-    fn object() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        json_value().prop_map(|v| if v.is_object() { v } else { json!({ "k": v }) })
     }
 
     fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {

@@ -308,24 +308,41 @@ fn issue_17_fn_passes_through_yaml_it_does_not_own() {
     }
 }
 
-/// A spec item stays as strict as a spec file: merge keys and tags are refused there, with
-/// the line.
+/// A spec item, and the function's own settings, stay as strict as a spec file: merge keys
+/// (written there, or brought in by an alias of another item's) and tags are refused there,
+/// with the line.
 #[test]
 fn issue_17_spec_items_still_refuse_merge_keys_and_tags() {
+    let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n";
+    let other = "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: other}\n  data: &tm {<<: {replicas: 2}}\n";
     let spec = "- apiVersion: kubectl-flink/v1alpha1\n  kind: FlinkJobCluster\n  metadata: {name: wc}\n  spec:\n    image: flink:1.20\n    flinkVersion: \"1.20\"\n";
-    for (extra, message) in [
+    let items = format!("items:\n{other}{spec}");
+    for (input, message) in [
         (
-            "    taskManager:\n      <<: {replicas: 2}\n",
-            "merge keys (`<<`) are not supported in a cluster spec (line 14",
+            format!("{list}{items}    taskManager:\n      <<: {{replicas: 2}}\n"),
+            "YAML merge keys (`<<`) are not supported (line 15",
         ),
         (
-            "    taskManager:\n      replicas: !!int 2\n",
-            "YAML tag `!!int` is not supported (line 14",
+            format!("{list}{items}    taskManager: *tm\n"),
+            "YAML merge keys (`<<`) are not supported (line 14",
+        ),
+        (
+            format!("{list}{items}    taskManager:\n      replicas: !!int 2\n"),
+            "YAML tag `!!int` is not supported (line 15",
+        ),
+        (
+            format!(
+                "{list}functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data: {{<<: {{spec.image: evil}}}}\n"
+            ),
+            "YAML merge keys (`<<`) are not supported (line 6",
+        ),
+        (
+            format!(
+                "{list}functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data: {{spec.image: !Evil flink}}\n"
+            ),
+            "YAML tag `!Evil` is not supported (line 6",
         ),
     ] {
-        let input = format!(
-            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: other}}\n{spec}{extra}"
-        );
         let out = run(&["fn"], Some(input.as_bytes()));
         assert_eq!(out.status.code(), Some(1), "{input}");
         let stderr = String::from_utf8_lossy(&out.stderr);
