@@ -20,7 +20,14 @@ fn main() -> ExitCode {
     let args = integrations::exec_plugin_args(&args, std::path::Path::is_file).unwrap_or(args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(err) if !err.use_stderr() => err.exit(),
+        // `--help`, `--version`: written like any output, so a stdout that cannot take it is
+        // an error, not a silent exit 0.
+        Err(err) if !err.use_stderr() => {
+            let text = err.render();
+            let text =
+                if io::stdout().is_terminal() { text.ansi().to_string() } else { text.to_string() };
+            return emit(None, text.as_bytes());
+        }
         Err(err) => {
             let _ =
                 write!(io::stderr().lock(), "{}", kubectl_flink::cli::usage_message(&err, &args));

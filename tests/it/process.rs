@@ -91,7 +91,7 @@ fn a_full_disk_is_a_clear_error() {
 /// Stdout on `/dev/null`: written-only (`>/dev/null`) or read-write (Python's
 /// `subprocess.DEVNULL`, and what Rust's runtime gives a closed stdout, `>&-`: the two cannot
 /// be told apart) is a choice, and the run succeeds. Opened read-only, every write fails: an
-/// error, exit 1, and nothing else.
+/// error, exit 1, and nothing else (for `--help` too).
 #[test]
 fn stdout_on_dev_null_succeeds_and_read_only_stdout_is_an_error() {
     let spec = root().join("examples/seed-ha.yaml");
@@ -116,6 +116,14 @@ fn stdout_on_dev_null_succeeds_and_read_only_stdout_is_an_error() {
     let out = render(Stdio::from(open(true, false)));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("error: cannot write the output: "), "{}", stderr(&out));
+    // clap's help is output like any other.
+    let help = Command::new(bin())
+        .arg("--help")
+        .stdout(Stdio::from(open(true, false)))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(1), "{}", stderr(&help));
 }
 
 /// A panic (a bug) prints a short report instead of Rust's message, exits 3, and writes
