@@ -200,8 +200,9 @@ fn check_semantics(value: &Value, kind: &str) -> Result<(), String> {
 }
 
 fn check_pod(template: &Value, at: &str) -> Result<(), String> {
-    // `template` is part of the typed object just serialized, so it is a valid
-    // `PodTemplateSpec` whenever it is there; it is missing when the workload has no spec.
+    // `template` is a valid `PodTemplateSpec` whenever it is there (read through its type
+    // when a user wrote it, printed as its type does by a built-in template); it is missing
+    // when the workload has no spec.
     if !template.is_object() {
         return Err(format!("{at} is missing"));
     }

@@ -24,8 +24,7 @@ fn main() -> ExitCode {
         // an error, not a silent exit 0.
         Err(err) if !err.use_stderr() => {
             let text = err.render();
-            let text =
-                if io::stdout().is_terminal() { text.ansi().to_string() } else { text.to_string() };
+            let text = if colored() { text.ansi().to_string() } else { text.to_string() };
             return emit(None, text.as_bytes());
         }
         Err(err) => {
@@ -81,6 +80,19 @@ fn report_warnings(warnings: &[String]) {
     for warning in warnings {
         let _ = writeln!(stderr, "warning: {}", kubectl_flink::escape_for_terminal(warning));
     }
+}
+
+/// Whether help goes out in colour, as clap decides it: on a terminal, unless `NO_COLOR`,
+/// `CLICOLOR=0` or `TERM=dumb` say otherwise; always with `CLICOLOR_FORCE`.
+fn colored() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if set("CLICOLOR_FORCE") {
+        return true;
+    }
+    let plain = set("NO_COLOR")
+        || std::env::var_os("CLICOLOR").is_some_and(|v| v == "0")
+        || std::env::var_os("TERM").is_some_and(|v| v == "dumb");
+    !plain && io::stdout().is_terminal()
 }
 
 /// Replaces Rust's panic message (and its `RUST_BACKTRACE` hint) with a short bug report.

@@ -25,6 +25,16 @@ pub fn exact<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Diagn
     }
 }
 
+/// `value` as `T` reads it: nulls and unknown fields holding nothing (`junk: {}`) removed, as
+/// the API server would drop them. Left as it is when `T` cannot read it (validation says
+/// why).
+pub fn normalize<T: DeserializeOwned + Serialize>(value: &mut Value) {
+    let mut normalized = value.clone();
+    if typed::<T>(&mut normalized, RoundTrip::Skip).is_ok() {
+        *value = normalized;
+    }
+}
+
 /// Whether an object must also serialize back to the tree it was read from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum RoundTrip {

@@ -14,7 +14,12 @@ use serde_json::Value;
 
 use crate::envsubst;
 use crate::error::{Diagnostic, Location, sort_by_place};
-use crate::spec::{self, FlinkCluster};
+use k8s_openapi::api::core::v1::{
+    Affinity, EnvFromSource, EnvVar, PodSecurityContext, Toleration, Volume, VolumeMount,
+};
+
+use crate::k8s::typed::normalize;
+use crate::spec::{self, ClusterSpec, FlinkCluster};
 use crate::yaml::{self, Node, NodeKind, PathSegment};
 use input::Input;
 use overrides::Override;
@@ -146,11 +151,28 @@ fn load_document(
     spec::check_header(&document).map_err(|p| vec![locate(p)])?;
     overrides::apply(&mut document, &config_overrides_as_text(overrides))
         .map_err(|e| e.diagnostics)?;
-    spec::deserialize_all(document).map_err(|problems| {
+    let mut cluster = spec::deserialize_all(document).map_err(|problems| {
         let mut diagnostics: Vec<Diagnostic> = problems.into_iter().map(locate).collect();
         sort_by_place(&mut diagnostics, &input.origin);
         diagnostics
-    })
+    })?;
+    normalize_fragments(&mut cluster.spec);
+    Ok(cluster)
+}
+
+/// The Kubernetes fragments a spec passes into its pods, as their types read them: nulls and
+/// unknown fields holding nothing dropped (`tolerationSeconds: null`, `junk: {}`), which the
+/// API server would refuse or drop. The built-in templates print them as they are, and their
+/// documents are not read through their types again (`check`). A pod template is merged into
+/// the rendered object and read with it.
+fn normalize_fragments(spec: &mut ClusterSpec) {
+    spec.tolerations.iter_mut().for_each(normalize::<Toleration>);
+    spec.affinity.iter_mut().for_each(normalize::<Affinity>);
+    spec.env.iter_mut().for_each(normalize::<EnvVar>);
+    spec.env_from.iter_mut().for_each(normalize::<EnvFromSource>);
+    spec.volumes.iter_mut().for_each(normalize::<Volume>);
+    spec.volume_mounts.iter_mut().for_each(normalize::<VolumeMount>);
+    spec.security_context.iter_mut().for_each(normalize::<PodSecurityContext>);
 }
 
 /// Converts a document to JSON; `flinkConfiguration` values keep the text the user wrote

@@ -134,6 +134,49 @@ fn injection_payloads_print_what_their_types_serialize() {
     assert!(rendered * 4 >= specs * 3, "only {rendered} of {specs} specs rendered");
 }
 
+/// The Kubernetes fragments a spec passes into its pods may carry what their types drop:
+/// nulls, and unknown fields that hold nothing but empty mappings and nulls (an unknown field
+/// holding `null` or a list is refused). They come out as their types print them, in both
+/// modes (the built-in documents are not read through their types at run time).
+#[test]
+fn fragments_with_nulls_and_empty_unknown_fields_print_what_their_types_serialize() {
+    for junk in [json!({}), json!({"a": null}), json!({"a": {"b": null}})] {
+        let toleration = json!({"key": "dedicated", "operator": "Equal", "value": "flink",
+            "effect": "NoSchedule", "tolerationSeconds": null, "junk": junk});
+        let env = json!({"name": "FOO", "value": "bar", "valueFrom": null, "junk": junk});
+        let standalone = json!({
+            "apiVersion": "kubectl-flink/v1alpha1", "kind": "FlinkJobCluster",
+            "metadata": {"name": "fragments"},
+            "spec": {
+                "image": "flink:2.2", "flinkVersion": "2.2",
+                "tolerations": [toleration], "env": [env],
+                "affinity": {"nodeAffinity": null, "junk": junk},
+                "securityContext": {"runAsUser": 9999, "fsGroup": null, "junk": junk},
+                "envFrom": [{"configMapRef": {"name": "c", "optional": null}, "junk": junk}],
+                "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": null}, "secret": null, "junk": junk}],
+                "volumeMounts": [{"name": "scratch", "mountPath": "/tmp/flink", "readOnly": null, "junk": junk}],
+            },
+        });
+        let native = json!({
+            "apiVersion": "kubectl-flink/v1alpha1", "kind": "FlinkJobCluster",
+            "metadata": {"name": "fragments"},
+            "spec": {
+                "image": "flink:2.2", "flinkVersion": "2.2", "mode": "native",
+                "job": {"jarURI": "local:///opt/flink/usrlib/job.jar"},
+                "tolerations": [toleration], "env": [env],
+            },
+        });
+        for spec in [standalone, native] {
+            let origin = format!("fragments with `junk: {junk}`");
+            let documents = documents(&origin, spec.to_string()).expect("renders");
+            for document in &documents {
+                assert_round_trip(&origin, document);
+                assert!(!document.text.contains("junk"), "{origin}: {}", document.text);
+            }
+        }
+    }
+}
+
 fn cases() -> u32 {
     std::env::var("KUBECTL_FLINK_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(128)
 }
