@@ -113,29 +113,28 @@ fn report_bug(info: &PanicHookInfo<'_>) {
 }
 
 /// Writes the whole output, once everything has rendered: what waited in a temporary file,
-/// then `bytes`. A reader that went away (`| head`) is not an error.
+/// then `bytes`.
 fn emit(spooled: Option<std::fs::File>, bytes: &[u8]) -> ExitCode {
-    let mut stdout = match stdout() {
-        Ok(stdout) => stdout,
-        Err(err) => return cannot_write(&err),
-    };
-    let written = copy_spooled(spooled, &mut stdout)
-        .and_then(|()| write_all_waiting(&mut stdout, bytes))
-        .and_then(|()| stdout.flush());
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(err) => cannot_write(&err),
-    }
+    write_stdout(|stdout| {
+        copy_spooled(spooled, stdout)
+            .and_then(|()| stdout.write_all(bytes))
+            .map_err(|err| io::Error::new(err.kind(), format!("cannot write the output: {err}")))
+    })
 }
 
-/// Runs a command that writes while it reads (`envsubst`, as GNU's).
+/// Runs a command that writes while it reads (`envsubst`, as GNU's); its errors say which
+/// side failed.
 fn emit_stream(stream: kubectl_flink::commands::Stream) -> ExitCode {
+    write_stdout(|stdout| stream.run(&mut io::stdin().lock(), stdout))
+}
+
+/// Runs `write` on stdout. A reader that went away (`| head`) is not an error.
+fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> ExitCode {
     let mut stdout = match stdout() {
         Ok(stdout) => Waiting(stdout),
         Err(err) => return cannot_write(&err),
     };
-    match stream.run(&mut io::stdin().lock(), &mut stdout).and_then(|()| stdout.flush()) {
+    match write(&mut stdout).and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
@@ -158,17 +157,11 @@ impl<W: Write> Write for Waiting<W> {
     }
 }
 
-fn copy_spooled(spooled: Option<std::fs::File>, out: &mut impl Write) -> io::Result<()> {
-    use std::io::{Read as _, Seek as _};
+fn copy_spooled(spooled: Option<std::fs::File>, out: &mut dyn Write) -> io::Result<()> {
+    use std::io::Seek as _;
     let Some(mut file) = spooled else { return Ok(()) };
     file.rewind()?;
-    let mut buffer = vec![0; 1 << 20];
-    loop {
-        match file.read(&mut buffer)? {
-            0 => return Ok(()),
-            n => write_all_waiting(out, &buffer[..n])?,
-        }
-    }
+    io::copy(&mut file, out).map(drop)
 }
 
 /// Stdout as a file of its own. Rust's `io::stdout()` reports a write that fails with EBADF
