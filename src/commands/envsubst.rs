@@ -6,6 +6,7 @@ use std::io::Read;
 
 use super::{Outcome, Stream};
 use crate::error::{Diagnostic, Error};
+use crate::load::input::read_at_most;
 
 /// Most input `--strict` holds to report every problem before it writes anything.
 pub const MAX_STRICT_INPUT_BYTES: usize = 64 * 1024 * 1024;
@@ -49,12 +50,10 @@ pub fn run(
         return Ok(Outcome { stream: Some(stream), ..Outcome::default() });
     }
     // Every problem is reported before anything is written, so the input is held: up to a limit.
-    let mut input = Vec::new();
-    let limit = u64::try_from(MAX_STRICT_INPUT_BYTES).unwrap_or(u64::MAX);
-    stdin.take(limit + 1).read_to_end(&mut input).map_err(|err| {
+    let input = read_at_most(stdin, MAX_STRICT_INPUT_BYTES).map_err(|err| {
         Error::input_one(Diagnostic::new(format!("cannot read standard input: {err}")))
     })?;
-    if input.len() > MAX_STRICT_INPUT_BYTES {
+    let Some(input) = input else {
         return Err(Error::input_one(
             Diagnostic::new(format!(
                 "standard input is larger than --strict's limit of {} MiB",
@@ -62,7 +61,7 @@ pub fn run(
             ))
             .with_help("--strict reads all of it to report every problem before writing anything; without --strict envsubst streams any size, as GNU's does"),
         ));
-    }
+    };
     let mut options =
         crate::envsubst::Options { strict: true, ..crate::envsubst::Options::default() };
     if let Some(format) = &args.shell_format {

@@ -104,15 +104,14 @@ pub fn detected(stdin: &mut dyn Read) -> Result<Outcome, Error> {
 /// Reads a `ResourceList` from standard input (a whole package: larger than a spec file).
 pub fn read_stdin(stdin: &mut dyn Read) -> Result<Input, Error> {
     let limit = Limits::PACKAGE.input_bytes;
-    let mut bytes = Vec::new();
-    stdin.take(u64::try_from(limit).unwrap_or(u64::MAX) + 1).read_to_end(&mut bytes).map_err(
-        |err| Error::input_one(Diagnostic::new(format!("cannot read standard input: {err}"))),
-    )?;
-    if bytes.len() > limit {
+    let bytes = input::read_at_most(stdin, limit).map_err(|err| {
+        Error::input_one(Diagnostic::new(format!("cannot read standard input: {err}")))
+    })?;
+    let Some(bytes) = bytes else {
         return Err(Error::input_one(Diagnostic::new(format!(
             "standard input is larger than the limit of {limit} bytes"
         ))));
-    }
+    };
     input::decode("<stdin>".to_owned(), bytes)
 }
 

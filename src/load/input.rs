@@ -37,20 +37,27 @@ pub fn read(path: &Path, stdin: &mut dyn Read) -> Result<Input, Error> {
     decode(origin, bytes)
 }
 
-fn read_bounded(reader: &mut dyn Read, origin: &str) -> Result<Vec<u8>, Error> {
+/// All of `reader`, or `None` once it holds more than `limit` bytes (reading stops there).
+pub fn read_at_most(reader: &mut dyn Read, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
-    let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX) + 1;
-    reader.take(limit).read_to_end(&mut bytes).map_err(|err| {
+    reader
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= limit).then_some(bytes))
+}
+
+fn read_bounded(reader: &mut dyn Read, origin: &str) -> Result<Vec<u8>, Error> {
+    let bytes = read_at_most(reader, MAX_INPUT_BYTES).map_err(|err| {
         Error::input_one(Diagnostic::new(format!("cannot read `{origin}`: {err}")))
     })?;
-    if bytes.len() > MAX_INPUT_BYTES {
+    let Some(bytes) = bytes else {
         return Err(Error::input_one(
             Diagnostic::new(format!(
                 "`{origin}` is larger than the limit of {MAX_INPUT_BYTES} bytes"
             ))
             .with_help("a cluster spec is a few kilobytes; check that the right file is given"),
         ));
-    }
+    };
     Ok(bytes)
 }
 
