@@ -185,6 +185,17 @@ struct Builder<'a, 'f> {
     stream: Option<(&'f str, &'f mut OnItem<'f>)>,
 }
 
+/// Adds `added` to `total`; past `limit`, the error `refusal` makes of the limit.
+fn add_within(
+    total: &mut usize,
+    added: usize,
+    limit: usize,
+    refusal: impl FnOnce(usize) -> YamlError,
+) -> Result<(), YamlError> {
+    *total += added;
+    if *total > limit { Err(refusal(limit)) } else { Ok(()) }
+}
+
 /// The resolved tag of a merge key (`!!merge <<`).
 const MERGE_TAG: &str = "tag:yaml.org,2002:merge";
 
@@ -250,15 +261,10 @@ impl<'a, 'f> Builder<'a, 'f> {
     }
 
     fn count(&mut self, pos: Pos, added: usize) -> Result<(), YamlError> {
-        self.nodes += added;
-        if self.nodes > self.limits.nodes {
-            return Err(YamlError::new(
-                format!("input expands to more than {} YAML nodes", self.limits.nodes),
-                pos,
-            )
-            .help("a cluster spec has a few hundred nodes at most; aliases (`*name`) that expand exponentially are the usual cause"));
-        }
-        Ok(())
+        add_within(&mut self.nodes, added, self.limits.nodes, |limit| {
+            YamlError::new(format!("input expands to more than {limit} YAML nodes"), pos)
+                .help("a cluster spec has a few hundred nodes at most; aliases (`*name`) that expand exponentially are the usual cause")
+        })
     }
 
     fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Node, YamlError> {
@@ -312,25 +318,17 @@ impl<'a, 'f> Builder<'a, 'f> {
                 let target = &self.anchors[index].1;
                 let (size, bytes) = (target.size(), target.text_bytes());
                 self.count(start, size)?;
-                self.alias_nodes += size;
-                if self.alias_nodes > self.limits.alias_nodes {
-                    return Err(YamlError::new(
-                        format!("aliases expand to more than {} YAML nodes", self.limits.alias_nodes),
+                add_within(&mut self.alias_nodes, size, self.limits.alias_nodes, |limit| {
+                    YamlError::new(format!("aliases expand to more than {limit} YAML nodes"), start)
+                        .help("an alias copies its anchor's whole value; aliases that expand exponentially are the usual cause")
+                })?;
+                add_within(&mut self.alias_bytes, bytes, self.limits.alias_bytes, |limit| {
+                    YamlError::new(
+                        format!("aliases expand to more than {limit} bytes of text"),
                         start,
                     )
-                    .help("an alias copies its anchor's whole value; aliases that expand exponentially are the usual cause"));
-                }
-                self.alias_bytes += bytes;
-                if self.alias_bytes > self.limits.alias_bytes {
-                    return Err(YamlError::new(
-                        format!(
-                            "aliases expand to more than {} bytes of text",
-                            self.limits.alias_bytes
-                        ),
-                        start,
-                    )
-                    .help("an alias copies its anchor's whole value; write long values out once"));
-                }
+                    .help("an alias copies its anchor's whole value; write long values out once")
+                })?;
                 let mut copy = self.anchors[index].1.clone();
                 copy.start = start;
                 copy.end = pos_of(&span.end);
