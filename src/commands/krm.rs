@@ -859,14 +859,13 @@ mod tests {
         assert!(text.contains("b: 0.50\n"), "{text}");
     }
 
+    /// The first document of a package.
+    fn root_of(text: &str) -> yaml::Node {
+        yaml::parse_documents_with(text, Limits::PACKAGE).unwrap().remove(0).root.unwrap()
+    }
+
     fn reparse(text: &str) -> Value {
-        yaml::parse_documents_with(text, Limits::PACKAGE)
-            .unwrap()
-            .remove(0)
-            .root
-            .unwrap()
-            .to_json()
-            .unwrap()
+        root_of(text).to_json().unwrap()
     }
 
     fn entries(texts: &[String]) -> Vec<&str> {
@@ -880,13 +879,7 @@ mod tests {
 
     /// The items of a list as JSON, every field.
     fn items_of(text: &str) -> Value {
-        yaml::parse_documents_with(text, Limits::PACKAGE)
-            .unwrap()
-            .remove(0)
-            .root
-            .unwrap()
-            .to_json_lenient()["items"]
-            .clone()
+        root_of(text).to_json_lenient()["items"].clone()
     }
 
     #[test]

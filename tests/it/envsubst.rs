@@ -6,19 +6,9 @@ use std::process::{Command, Stdio};
 use crate::support::{root, run};
 
 fn run_with_env(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(crate::support::bin())
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .current_dir(root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    let mut command = Command::new(crate::support::bin());
+    command.args(args).env_clear().envs(env.iter().copied()).current_dir(root());
+    crate::support::output(&mut command, Some(stdin))
 }
 
 const SPEC: &str = "examples/envsubst/cluster.yaml";

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{bin, examples, render_file, root, run};
+use crate::support::{bin, examples, output, render_file, root, run};
 
 /// `count` clusters in one stream: well over a pipe's 64 KiB buffer.
 fn many_clusters(count: usize) -> String {
@@ -278,20 +278,8 @@ sys.stderr.buffer.write(err)
 fn issue_17_allocation_failure_is_an_error_not_an_abort() {
     let input = vec![b'x'; 50_000_000];
     let run = |limit: &str| {
-        let mut child = Command::new("sh")
-            .args(["-c", &format!("{limit} exec \"$0\" envsubst --strict"), bin()])
-            .env_clear()
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.clone();
-        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
-        let out = child.wait_with_output().unwrap();
-        let _ = writer.join();
-        out
+        let script = format!("{limit} exec \"$0\" envsubst --strict");
+        output(Command::new("sh").args(["-c", &script, bin()]).env_clear(), Some(&input))
     };
     let unlimited = run("");
     assert!(unlimited.status.success(), "{}", stderr(&unlimited));

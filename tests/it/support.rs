@@ -21,11 +21,18 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(root())
+        .current_dir(root());
+    output(&mut command, stdin)
+}
+
+/// Runs `command` with `stdin` written to it from a thread (so a large input cannot block
+/// against a full stdout pipe), stdout and stderr captured.
+pub fn output(command: &mut Command, stdin: Option<&[u8]>) -> Output {
+    command
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the binary starts");
+    let mut child = command.spawn().expect("the command starts");
     if let Some(bytes) = stdin {
         let mut pipe = child.stdin.take().expect("stdin is piped");
         let bytes = bytes.to_vec();
@@ -33,7 +40,7 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
             let _ = pipe.write_all(&bytes);
         });
     }
-    child.wait_with_output().expect("the binary runs")
+    child.wait_with_output().expect("the command runs")
 }
 
 /// Renders one spec file and returns stdout, asserting success.
