@@ -92,6 +92,10 @@ pub enum ErrorKind {
     Usage,
     /// A built-in template or invariant is broken: a bug in kubectl-flink (exit 3).
     Internal,
+    /// `status`: the cluster is there, its job is not RUNNING (exit 4).
+    NotRunning,
+    /// `status`: no object of the cluster was found (exit 5).
+    NotFound,
 }
 
 /// One or more problems that stopped the run; nothing was written to stdout.
@@ -137,12 +141,19 @@ impl Error {
         }
     }
 
+    /// The first problem's message, for a one-line account of a failure.
+    pub fn first_message(&self) -> String {
+        self.diagnostics.first().map(|d| d.message.clone()).unwrap_or_default()
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self.kind {
             ErrorKind::Input => 1,
             ErrorKind::Usage => 2,
             ErrorKind::Internal => 3,
+            ErrorKind::NotRunning => 4,
+            ErrorKind::NotFound => 5,
         }
     }
 }

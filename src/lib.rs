@@ -56,9 +56,46 @@ pub fn run(
         Command::Render(args) => commands::render::run(&cli::options::render(args, stdin, env)?),
         Command::Apply(args) => commands::apply::run(
             &cli::options::apply(args, stdin, env)?,
-            &mut commands::apply::SystemKubectl {
-                timeout: std::time::Duration::from_secs(args.timeout),
+            &mut system_kubectl(args.timeout),
+        ),
+        Command::Status(args) => commands::status::run(
+            &cli::options::cluster(&args.cluster, args.name.as_ref(), stdin, env)?,
+            match args.output {
+                cli::StatusFormat::Text => commands::status::Format::Text,
+                cli::StatusFormat::Json => commands::status::Format::Json,
             },
+            &mut system_kubectl(args.cluster.timeout),
+            &mut std::io::stderr(),
+        ),
+        Command::Savepoint(args) => commands::savepoint::run(
+            &commands::savepoint::Options {
+                cluster: cli::options::cluster(&args.cluster, args.name.as_ref(), stdin, env)?,
+                dir: args.dir.clone(),
+            },
+            &mut system_kubectl(args.cluster.timeout),
+            &mut std::io::stderr(),
+        ),
+        Command::Upgrade(args) => commands::upgrade::run(
+            &cli::options::upgrade(args, stdin, env)?,
+            &mut system_kubectl(args.cluster.timeout),
+            &mut std::io::stderr(),
+        ),
+        Command::Scale(args) => commands::upgrade::scale(
+            &commands::upgrade::ScaleOptions {
+                cluster: cli::options::cluster(&args.cluster, None, stdin, env)?,
+                taskmanagers: args.taskmanagers,
+                parallelism: args.parallelism,
+            },
+            &mut system_kubectl(args.cluster.timeout),
+            &mut std::io::stderr(),
+        ),
+        Command::Delete(args) => commands::delete::run(
+            &commands::delete::Options {
+                cluster: cli::options::cluster(&args.cluster, args.name.as_ref(), stdin, env)?,
+                keep_ha: args.keep_ha,
+            },
+            &mut system_kubectl(args.cluster.timeout),
+            &mut std::io::stderr(),
         ),
         Command::Envsubst(args) => {
             commands::envsubst::run(&cli::options::envsubst(args), stdin, env)
@@ -81,4 +118,9 @@ pub fn run(
         }
         Command::Complete(args) => Ok(Outcome::stdout(cli::integrations::complete(&args.words))),
     }
+}
+
+/// The `kubectl` on `PATH`, each call stopped after `timeout` seconds.
+fn system_kubectl(timeout: u64) -> commands::kubectl::SystemKubectl {
+    commands::kubectl::SystemKubectl { timeout: std::time::Duration::from_secs(timeout) }
 }

@@ -44,6 +44,19 @@ pub enum Command {
     /// Render and `kubectl apply` cluster specs; in native mode the JobManager Deployment first,
     /// then, with its uid, the objects it owns
     Apply(ApplyArgs),
+    /// Show a cluster's objects, pods, job, last checkpoint and savepoint (exit 0: the job
+    /// is RUNNING, 4: it is not, 5: no object of the cluster was found)
+    Status(StatusArgs),
+    /// Take a savepoint of a cluster's job; prints its path, and nothing else, on stdout
+    Savepoint(SavepointArgs),
+    /// Move a running job cluster to its spec's new version: stop with a savepoint and resume
+    /// from it (default), recover the last checkpoint through HA, or start without state
+    Upgrade(UpgradeArgs),
+    /// Change the TaskManager count (reactive clusters: live) or the job's parallelism
+    /// (through a savepoint upgrade)
+    Scale(ScaleArgs),
+    /// Delete every object of a cluster, and Kubernetes HA's ConfigMaps unless --keep-ha
+    Delete(DeleteArgs),
     /// Print the JSON Schema of the spec (for editors and CI validation)
     Schema,
     /// GNU `envsubst` drop-in: substitute `$VAR` and `${VAR}` from the environment, stdin to stdout
@@ -179,6 +192,123 @@ pub struct ApplyArgs {
     /// the step it was doing named
     #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "kubectl")]
     pub timeout: u64,
+}
+
+// Which running cluster, and how to reach it: what every lifecycle command takes.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// The cluster's spec file (one cluster); `-` reads standard input
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filename: Option<PathBuf>,
+    /// Set a spec value before validation, as `render --set`. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "filename")]
+    pub set: Vec<Override>,
+    /// Directory of templates overriding the built-in ones by file name
+    #[arg(long, value_name = "DIR", requires = "filename")]
+    pub templates: Option<PathBuf>,
+    /// Render `job.fromSavepoint` without high availability (as `render`)
+    #[arg(long)]
+    pub allow_savepoint_without_ha: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Passed to kubectl: the kubeconfig context
+    #[arg(long, value_name = "NAME", help_heading = "kubectl")]
+    pub context: Option<String>,
+    /// Passed to kubectl: the cluster's namespace (default: the spec's, else the context's)
+    #[arg(short = 'n', long, value_name = "NAMESPACE", help_heading = "kubectl")]
+    pub namespace: Option<String>,
+    /// Passed to kubectl: the kubeconfig file
+    #[arg(long, value_name = "FILE", help_heading = "kubectl")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Longest each wait (and each kubectl call) may take, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "kubectl")]
+    pub timeout: u64,
+}
+
+// `status` arguments.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The cluster's name (metadata.name), instead of -f
+    #[arg(value_name = "NAME", conflicts_with = "filename")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = StatusFormat::Text)]
+    pub output: StatusFormat,
+}
+
+/// How `status` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+}
+
+// `savepoint` arguments.
+#[derive(Debug, Args)]
+pub struct SavepointArgs {
+    /// The cluster's name (metadata.name), instead of -f
+    #[arg(value_name = "NAME", conflicts_with = "filename")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Where to write the savepoint (default: the spec's savepointDir, else Flink's
+    /// `execution.checkpointing.savepoint-dir`)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<String>,
+}
+
+// `upgrade` arguments.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// How the job's state crosses the upgrade
+    #[arg(long, value_enum, default_value_t = UpgradeModeArg::Savepoint)]
+    pub mode: UpgradeModeArg,
+    /// Print the plan (stderr) and the objects it would apply (stdout); change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `upgrade --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UpgradeModeArg {
+    /// Stop with a savepoint, resume from it
+    Savepoint,
+    /// Replace the objects; the new JobManager recovers the last checkpoint through HA
+    LastState,
+    /// Replace the objects; the job starts without state
+    Stateless,
+}
+
+// `scale` arguments.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("to").required(true).multiple(true).args(["taskmanagers", "parallelism"])))]
+pub struct ScaleArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The number of TaskManagers
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub taskmanagers: Option<u32>,
+    /// The job's parallelism (not for reactive clusters, whose job uses every slot)
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..=32_768))]
+    pub parallelism: Option<u32>,
+}
+
+// `delete` arguments.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The cluster's name (metadata.name), instead of -f
+    #[arg(value_name = "NAME", conflicts_with = "filename")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Keep Kubernetes HA's ConfigMaps: a cluster started again with this name recovers
+    /// its job from them
+    #[arg(long)]
+    pub keep_ha: bool,
 }
 
 /// kubectl's `--dry-run` strategies.

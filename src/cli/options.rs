@@ -8,7 +8,10 @@ use clap::ValueEnum;
 use clap::builder::PossibleValue;
 use serde_json::Value;
 
-use super::{ApplyArgs, DryRun, EnvsubstArgs, RenderArgs, SpecArgs, VarArgs};
+use super::{
+    ApplyArgs, ClusterArgs, DryRun, EnvsubstArgs, RenderArgs, SpecArgs, UpgradeArgs,
+    UpgradeModeArg, VarArgs,
+};
 use crate::commands::{self, Specs};
 use crate::envsubst;
 use crate::error::{Diagnostic, Error};
@@ -45,14 +48,62 @@ pub fn apply(
     Ok(commands::apply::Options {
         specs: read_specs(&args.spec, stdin, env)?,
         templates: args.spec.templates.clone(),
-        context: args.context.clone(),
+        connection: commands::kubectl::Connection {
+            context: args.context.clone(),
+            kubeconfig: args.kubeconfig.clone(),
+        },
         namespace: args.namespace.clone(),
-        kubeconfig: args.kubeconfig.clone(),
         dry_run: match args.dry_run {
             None | Some(DryRun::None) => None,
             Some(DryRun::Client) => Some("client"),
             Some(DryRun::Server) => Some("server"),
         },
+    })
+}
+
+/// What every lifecycle command takes.
+pub fn cluster(
+    args: &ClusterArgs,
+    name: Option<&String>,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<commands::cluster::Options, Error> {
+    let inputs = match &args.filename {
+        Some(path) => vec![input::read(path, stdin)?],
+        None => Vec::new(),
+    };
+    Ok(commands::cluster::Options {
+        specs: Specs {
+            inputs,
+            substitution: substitution(&args.vars, env)?,
+            policy: Policy { allow_savepoint_without_ha: args.allow_savepoint_without_ha },
+            overrides: args.set.clone(),
+        },
+        name: name.cloned(),
+        templates: args.templates.clone(),
+        connection: commands::kubectl::Connection {
+            context: args.context.clone(),
+            kubeconfig: args.kubeconfig.clone(),
+        },
+        namespace: args.namespace.clone(),
+        wait: std::time::Duration::from_secs(args.timeout),
+    })
+}
+
+/// `upgrade`'s options.
+pub fn upgrade(
+    args: &UpgradeArgs,
+    stdin: &mut dyn Read,
+    env: &BTreeMap<String, String>,
+) -> Result<commands::upgrade::Options, Error> {
+    Ok(commands::upgrade::Options {
+        cluster: cluster(&args.cluster, None, stdin, env)?,
+        mode: match args.mode {
+            UpgradeModeArg::Savepoint => commands::upgrade::UpgradeMode::Savepoint,
+            UpgradeModeArg::LastState => commands::upgrade::UpgradeMode::LastState,
+            UpgradeModeArg::Stateless => commands::upgrade::UpgradeMode::Stateless,
+        },
+        dry_run: args.dry_run,
     })
 }
 

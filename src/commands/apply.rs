@@ -7,13 +7,11 @@
 //! is rendered and checked before kubectl runs; the first kubectl failure stops the run.
 //! kubectl's stdout is collected into the outcome, its stderr goes straight to the terminal.
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use super::kubectl::{Connection, Kubectl, failed, start_failure};
 use super::{Outcome, Specs};
-use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::error::{Diagnostic, Error};
 use crate::k8s::names;
 use crate::load::Substitution;
 use crate::load::input::Input;
@@ -31,104 +29,16 @@ use crate::yaml::PathSegment;
 pub struct Options {
     pub specs: Specs,
     pub templates: Option<PathBuf>,
-    /// kubectl's `--context`.
-    pub context: Option<String>,
+    /// kubectl's `--context` and `--kubeconfig`.
+    pub connection: Connection,
     /// kubectl's `--namespace`, also the namespace of specs that name none.
     pub namespace: Option<String>,
-    /// kubectl's `--kubeconfig`.
-    pub kubeconfig: Option<PathBuf>,
     /// kubectl's `--dry-run` strategy (`client`, `server`), if any.
     pub dry_run: Option<&'static str>,
 }
 
 /// The uid the owned objects reference in a dry run when the Deployment does not exist yet.
 pub const DRY_RUN_UID: &str = "00000000-0000-0000-0000-000000000000";
-
-/// What one kubectl run gave back.
-#[derive(Debug, Clone, Default)]
-pub struct KubectlOutput {
-    pub success: bool,
-    /// The exit code, if kubectl exited (rather than being killed).
-    pub code: Option<i32>,
-    pub stdout: Vec<u8>,
-    /// Empty when stderr went to the terminal.
-    pub stderr: Vec<u8>,
-}
-
-/// Runs kubectl.
-pub trait Kubectl {
-    /// Runs `kubectl ARGS` with `stdin`; `capture_stderr` keeps its stderr (else it goes to
-    /// the terminal). An error means kubectl could not be started.
-    fn run(
-        &mut self,
-        args: &[String],
-        stdin: &[u8],
-        capture_stderr: bool,
-    ) -> std::io::Result<KubectlOutput>;
-}
-
-/// The `kubectl` on `PATH`, each call stopped after `timeout`.
-#[derive(Debug)]
-pub struct SystemKubectl {
-    pub timeout: Duration,
-}
-
-impl Kubectl for SystemKubectl {
-    fn run(
-        &mut self,
-        args: &[String],
-        stdin: &[u8],
-        capture_stderr: bool,
-    ) -> std::io::Result<KubectlOutput> {
-        let mut child = Command::new("kubectl")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(if capture_stderr { Stdio::piped() } else { Stdio::inherit() })
-            .spawn()?;
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        let bytes = stdin.to_vec();
-        // Written and read from threads: kubectl may fill its stdout before reading all of
-        // stdin, and the wait below must be able to give up.
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&bytes);
-        });
-        let stdout = read_all(child.stdout.take());
-        let stderr = read_all(child.stderr.take());
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("it did not finish within {} s (--timeout)", self.timeout.as_secs()),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        Ok(KubectlOutput {
-            success: status.success(),
-            code: status.code(),
-            stdout: stdout.join().unwrap_or_default(),
-            stderr: stderr.join().unwrap_or_default(),
-        })
-    }
-}
-
-/// Reads a child's pipe to its end on a thread (nothing when it is not piped).
-fn read_all(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    })
-}
 
 /// Runs `kubectl-flink apply`.
 pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> {
@@ -243,36 +153,6 @@ fn namespace_override(
     })
 }
 
-/// `--context` and `--kubeconfig`, for every kubectl call.
-fn connection(args: &Options) -> Vec<String> {
-    let mut flags = Vec::new();
-    if let Some(context) = &args.context {
-        flags.extend(["--context".to_owned(), context.clone()]);
-    }
-    if let Some(kubeconfig) = &args.kubeconfig {
-        flags.extend(["--kubeconfig".to_owned(), kubeconfig.display().to_string()]);
-    }
-    flags
-}
-
-fn failed(message: String, help: impl Into<String>) -> Error {
-    Error { kind: ErrorKind::Input, diagnostics: vec![Diagnostic::new(message).with_help(help)] }
-}
-
-/// kubectl could not be started, or was stopped by `--timeout`, while doing `step`.
-fn start_failure(err: &std::io::Error, step: &str) -> Error {
-    if err.kind() == std::io::ErrorKind::TimedOut {
-        return failed(
-            format!("`kubectl` was stopped while {step}: {err}"),
-            "check the cluster is reachable (`kubectl cluster-info`), or give it longer with --timeout",
-        );
-    }
-    failed(
-        format!("cannot run `kubectl` (while {step}): {err}"),
-        "install kubectl and put it on PATH (https://kubernetes.io/docs/tasks/tools/)",
-    )
-}
-
 fn kubectl_apply(
     kubectl: &mut dyn Kubectl,
     args: &Options,
@@ -289,7 +169,7 @@ fn kubectl_apply(
     if let Some(namespace) = &args.namespace {
         command.extend(["--namespace".to_owned(), namespace.clone()]);
     }
-    command.extend(connection(args));
+    command.extend(args.connection.flags());
     let output = kubectl
         .run(&command, yaml, false)
         .map_err(|err| start_failure(&err, &format!("applying {what} for {clusters}")))?;
@@ -323,7 +203,7 @@ fn read_uid(
         "-o".to_owned(),
         "jsonpath={.metadata.uid}".to_owned(),
     ];
-    command.extend(connection(args));
+    command.extend(args.connection.flags());
     let output = kubectl.run(&command, &[], true).map_err(|err| {
         start_failure(&err, &format!("reading the uid of deployment/{name} in {namespace}"))
     })?;
@@ -359,6 +239,7 @@ fn read_uid(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::kubectl::KubectlOutput;
 
     /// Records calls and answers like a cluster that assigns one uid.
     struct Fake {
@@ -404,7 +285,11 @@ mod tests {
         let mut fake = Fake { calls: Vec::new(), fail_on: None };
         let outcome = run_with(
             &mut fake,
-            Options { context: Some("kind".into()), dry_run: Some("server"), ..Options::default() },
+            Options {
+                connection: Connection { context: Some("kind".into()), kubeconfig: None },
+                dry_run: Some("server"),
+                ..Options::default()
+            },
         );
         assert!(outcome.failure.is_none());
         assert_eq!(String::from_utf8(outcome.stdout).unwrap(), "applied 1\napplied 3\n");

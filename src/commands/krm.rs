@@ -556,7 +556,8 @@ struct Results {
 /// Orders error kinds by exit code, so the worst wins.
 fn rank(kind: ErrorKind) -> u8 {
     match kind {
-        ErrorKind::Usage | ErrorKind::Input => 1,
+        // `fn` meets no cluster: the two `status` kinds cannot arise here.
+        ErrorKind::Usage | ErrorKind::Input | ErrorKind::NotRunning | ErrorKind::NotFound => 1,
         ErrorKind::Internal => 3,
     }
 }

@@ -3,9 +3,17 @@
 //! the terminal.
 
 pub mod apply;
+pub mod cluster;
+pub mod delete;
 pub mod envsubst;
 pub mod krm;
+pub mod kubectl;
 pub mod render;
+pub mod savepoint;
+pub mod status;
+#[cfg(test)]
+mod testing;
+pub mod upgrade;
 
 use std::io::{Read, Write};
 

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod native;
+pub mod rest;
 pub mod version;
 
 /// Where the official Flink images keep Flink's configuration (`$FLINK_HOME/conf`).
