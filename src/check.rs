@@ -16,6 +16,7 @@
 use serde_json::Value;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
@@ -150,6 +151,7 @@ fn check_type(
         ("rbac.authorization.k8s.io/v1", "Role") => typed::<Role>,
         ("rbac.authorization.k8s.io/v1", "RoleBinding") => typed::<RoleBinding>,
         ("networking.k8s.io/v1", "Ingress") => typed::<Ingress>,
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => typed::<HorizontalPodAutoscaler>,
         (api_version, kind) => {
             return Err(fail(document, format!("unsupported object {api_version} {kind}")));
         }

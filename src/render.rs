@@ -26,6 +26,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/jobmanager-rest-service.yaml.j2"),
     ),
     ("taskmanager-deployment.yaml.j2", include_str!("../templates/taskmanager-deployment.yaml.j2")),
+    ("taskmanager-hpa.yaml.j2", include_str!("../templates/taskmanager-hpa.yaml.j2")),
     ("jobmanager-deployment.yaml.j2", include_str!("../templates/jobmanager-deployment.yaml.j2")),
     ("jobmanager-ingress.yaml.j2", include_str!("../templates/jobmanager-ingress.yaml.j2")),
     ("flink-configmap.yaml.j2", include_str!("../templates/flink-configmap.yaml.j2")),

@@ -246,6 +246,13 @@ impl FlinkVersion {
         self.at_least(1, 15)
     }
 
+    /// Whether reactive mode exists: `scheduler-mode: reactive` (FLIP-159, Flink 1.13), which
+    /// only the standalone application entrypoint (`standalone-job`) accepts; an older
+    /// version ignores the key.
+    pub fn has_reactive_mode(self) -> bool {
+        self.at_least(1, 13)
+    }
+
     /// Whether Kubernetes HA services exist (FLIP-144, Flink 1.12).
     pub fn has_kubernetes_ha(self) -> bool {
         self.at_least(1, 12)

@@ -1,6 +1,7 @@
 //! Rules the API server's validation code enforces and the `OpenAPI` schema does not carry, for
-//! the objects kubectl-flink writes (pods, Services, Ingresses, ConfigMaps). Each names the
-//! Kubernetes function it follows (`pkg/apis/core/validation`, `apimachinery/.../validation`).
+//! the objects kubectl-flink writes (pods, Services, Ingresses, ConfigMaps, autoscalers). Each
+//! names the Kubernetes function it follows (`pkg/apis/core/validation`,
+//! `apimachinery/.../validation`).
 //!
 //! The checks read objects as JSON (as rendered, or as the fragment a spec carries) and return
 //! the first rule broken, with its JSON path relative to what they were given.
@@ -378,8 +379,37 @@ pub fn check_object(kind: &str, object: &Value) -> Result<(), Diagnostic> {
             }
             Ok(())
         }
+        "HorizontalPodAutoscaler" => check_autoscaler(&object["spec"]),
         _ => Ok(()),
     }
+}
+
+/// `validateHorizontalPodAutoscalerSpec` (`pkg/apis/autoscaling/validation`): `minReplicas` ≥ 1
+/// (0 only behind the alpha `HPAScaleToZero` gate), `maxReplicas` ≥ 1 and ≥ `minReplicas`,
+/// and a utilization target above 0.
+fn check_autoscaler(spec: &Value) -> Result<(), Diagnostic> {
+    let min = spec.get("minReplicas").and_then(Value::as_i64);
+    if let Some(min) = min.filter(|min| *min < 1) {
+        return Err(broken("spec.minReplicas", format!("must be ≥ 1 (got {min})")));
+    }
+    let max = spec.get("maxReplicas").and_then(Value::as_i64).unwrap_or_default();
+    if max < min.unwrap_or(1) {
+        let bound = min.map_or_else(|| "1".to_owned(), |min| format!("minReplicas ({min})"));
+        return Err(broken("spec.maxReplicas", format!("must be ≥ {bound} (got {max})")));
+    }
+    for (i, metric) in items(spec, "metrics").iter().enumerate() {
+        let Some(kind) = metric.get("type").and_then(Value::as_str) else { continue };
+        let source = if kind == "ContainerResource" { "containerResource" } else { "resource" };
+        let utilization =
+            metric[source]["target"].get("averageUtilization").and_then(Value::as_i64);
+        if let Some(utilization) = utilization.filter(|u| *u < 1) {
+            return Err(broken(
+                &format!("spec.metrics[{i}].{source}.target.averageUtilization"),
+                format!("must be ≥ 1 (got {utilization})"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -589,6 +619,24 @@ mod tests {
             refused(check_object("Ingress", &ingress))
                 .starts_with("spec.rules[0].http.paths[0].path: ")
         );
+        let hpa = |spec: serde_json::Value| json!({"metadata": {}, "spec": spec});
+        let cpu = |u: i64| json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": u}}}]);
+        let kind = "HorizontalPodAutoscaler";
+        assert!(check_object(kind, &hpa(json!({"maxReplicas": 1, "metrics": cpu(80)}))).is_ok());
+        for (spec, want) in [
+            (json!({"minReplicas": 0, "maxReplicas": 2}), "spec.minReplicas: must be ≥ 1 (got 0)"),
+            (json!({"maxReplicas": 0}), "spec.maxReplicas: must be ≥ 1 (got 0)"),
+            (
+                json!({"minReplicas": 3, "maxReplicas": 2}),
+                "spec.maxReplicas: must be ≥ minReplicas (3) (got 2)",
+            ),
+            (
+                json!({"maxReplicas": 2, "metrics": cpu(0)}),
+                "spec.metrics[0].resource.target.averageUtilization: must be ≥ 1 (got 0)",
+            ),
+        ] {
+            assert_eq!(refused(check_object(kind, &hpa(spec.clone()))), want, "{spec}");
+        }
         let service = json!({"metadata": {}, "spec": {"ports": [{"name": "Web", "port": 1}]}});
         assert!(refused(check_object("Service", &service)).starts_with("spec.ports[0].name: "));
         let annotated =

@@ -54,6 +54,8 @@ pub struct Model {
     pub rbac: Option<Rbac>,
     /// The web UI Ingress.
     pub ingress: Option<Ingress>,
+    /// `<name>-taskmanager`: the TaskManagers' `HorizontalPodAutoscaler`.
+    pub autoscaler: Option<Autoscaler>,
     /// Templates to render, in output order.
     #[serde(skip)]
     pub templates: Vec<&'static str>,
@@ -71,8 +73,10 @@ pub struct Workload {
     pub labels: BTreeMap<String, String>,
     /// The stable subset used by selectors.
     pub selector: BTreeMap<String, String>,
-    /// Pods: the Deployment's replicas, or the JobManager Job's parallelism.
-    pub replicas: u32,
+    /// Pods: the Deployment's replicas, or the JobManager Job's parallelism; none when a
+    /// `HorizontalPodAutoscaler` sets them (a Deployment that named them would reset the
+    /// autoscaler's count on every `kubectl apply`).
+    pub replicas: Option<u32>,
     /// The JobManager Job's backoff limit.
     pub backoff_limit: Option<i64>,
     pub pod: Pod,
@@ -158,6 +162,19 @@ pub struct Rbac {
     pub rules: Vec<Value>,
 }
 
+/// The TaskManagers' `HorizontalPodAutoscaler` (`autoscaling/v2`), on CPU utilization.
+#[derive(Debug, Clone, Serialize)]
+pub struct Autoscaler {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// The Deployment it scales.
+    pub target: String,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    /// Average CPU use aimed at, in percent of the request.
+    pub cpu_utilization: u32,
+}
+
 /// The web UI Ingress.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ingress {
@@ -205,7 +222,7 @@ pub fn build(valid: &Valid) -> Model {
         name: jm_name.clone(),
         labels: labels(&cluster.metadata.labels, &jm_selector),
         selector: jm_selector.clone(),
-        replicas: positive(spec.job_manager.replicas),
+        replicas: Some(positive(spec.job_manager.replicas)),
         backoff_limit: (!cluster.is_session())
             .then(|| spec.job_manager.backoff_limit.unwrap_or(BACKOFF_LIMIT)),
         pod: pods.pod(),
@@ -232,7 +249,11 @@ pub fn build(valid: &Valid) -> Model {
         name: format!("{name}-taskmanager"),
         labels: labels(&cluster.metadata.labels, &tm_selector),
         selector: tm_selector,
-        replicas: positive(spec.task_manager.replicas),
+        replicas: spec
+            .task_manager
+            .autoscaling
+            .is_none()
+            .then(|| positive(spec.task_manager.replicas)),
         backoff_limit: None,
         pod: pods.pod(),
         container: Container {
@@ -249,9 +270,15 @@ pub fn build(valid: &Valid) -> Model {
     };
     let (service, rest_service) = services(valid, &jobmanager, jm_ports);
     let ingress = ingress(valid, &jobmanager);
+    let autoscaler = autoscaler(valid, &taskmanager);
 
-    let (templates, pod_templates) =
-        templates(valid, config_map.is_some(), rbac.as_ref(), ingress.is_some());
+    let (templates, pod_templates) = templates(
+        valid,
+        config_map.is_some(),
+        rbac.as_ref(),
+        ingress.is_some(),
+        autoscaler.is_some(),
+    );
 
     Model {
         name,
@@ -263,6 +290,7 @@ pub fn build(valid: &Valid) -> Model {
         config_map,
         rbac,
         ingress,
+        autoscaler,
         templates,
         pod_templates,
     }
@@ -309,6 +337,20 @@ fn ingress(valid: &Valid, jobmanager: &Workload) -> Option<Ingress> {
     })
 }
 
+/// The TaskManagers' `HorizontalPodAutoscaler`, named and labelled like their Deployment.
+fn autoscaler(valid: &Valid, taskmanager: &Workload) -> Option<Autoscaler> {
+    let autoscaling = valid.cluster.spec.task_manager.autoscaling.as_ref()?;
+    let count = |n: i64| u32::try_from(n).unwrap_or(1);
+    Some(Autoscaler {
+        name: taskmanager.name.clone(),
+        labels: taskmanager.labels.clone(),
+        target: taskmanager.name.clone(),
+        min_replicas: count(autoscaling.min()),
+        max_replicas: count(autoscaling.max_replicas),
+        cpu_utilization: count(autoscaling.target_cpu()),
+    })
+}
+
 /// The templates a cluster needs, in output order, and the pod templates to merge into them.
 #[allow(clippy::type_complexity)]
 fn templates(
@@ -316,6 +358,7 @@ fn templates(
     config_map: bool,
     rbac: Option<&Rbac>,
     ingress: bool,
+    autoscaler: bool,
 ) -> (Vec<&'static str>, BTreeMap<&'static str, (Value, &'static str)>) {
     let spec = &valid.cluster.spec;
     let jm_template = if valid.cluster.is_session() {
@@ -329,6 +372,9 @@ fn templates(
         "jobmanager-rest-service.yaml.j2",
         "taskmanager-deployment.yaml.j2",
     ];
+    if autoscaler {
+        templates.push("taskmanager-hpa.yaml.j2");
+    }
     if config_map {
         templates.push("flink-configmap.yaml.j2");
     }
@@ -940,5 +986,50 @@ fn memory_option(key: MemoryKey, resources: Option<&Resources>) -> Option<Opt> {
         MemoryKey::Heap(key) => {
             Some(opt(key, quantity::flink_memory(quantity::heap_after_cutoff(bytes)?)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::validate::{Policy, validate};
+
+    fn model(spec: &serde_json::Value) -> Model {
+        let document = json!({
+            "apiVersion": "kubectl-flink/v1alpha1",
+            "kind": "FlinkJobCluster",
+            "metadata": {"name": "clicks"},
+            "spec": spec,
+        });
+        let cluster = crate::spec::deserialize(document).expect("reads");
+        build(&validate(cluster, Policy::default()).expect("valid"))
+    }
+
+    #[test]
+    fn an_autoscaler_takes_the_task_manager_count_with_kubectl_autoscale_defaults() {
+        let model = model(&json!({
+            "image": "flink",
+            "flinkConfiguration": {"scheduler-mode": "reactive"},
+            "taskManager": {"resources": {"cpu": "1"}, "autoscaling": {"maxReplicas": 5}},
+        }));
+        assert_eq!(model.taskmanager.replicas, None);
+        let autoscaler = model.autoscaler.expect("an autoscaler");
+        assert_eq!(
+            (autoscaler.min_replicas, autoscaler.max_replicas, autoscaler.cpu_utilization),
+            (1, 5, 80)
+        );
+        assert_eq!(autoscaler.target, model.taskmanager.name);
+        assert_eq!(autoscaler.labels, model.taskmanager.labels);
+        assert!(model.templates.contains(&"taskmanager-hpa.yaml.j2"));
+    }
+
+    #[test]
+    fn without_an_autoscaler_the_deployment_sets_replicas() {
+        let model = model(&json!({"image": "flink", "taskManager": {"replicas": 3}}));
+        assert_eq!(model.taskmanager.replicas, Some(3));
+        assert!(model.autoscaler.is_none());
+        assert!(!model.templates.contains(&"taskmanager-hpa.yaml.j2"));
     }
 }

@@ -448,6 +448,45 @@ pub struct TaskManagerSpec {
     #[serde(deserialize_with = "kubernetes_object")]
     #[schemars(with = "Option<KubernetesObject>")]
     pub pod_template: Option<Value>,
+    /// A `HorizontalPodAutoscaler` `<name>-taskmanager` that scales the TaskManagers on CPU
+    /// (reactive mode only, which then rescales the job); the Deployment carries no replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+}
+
+/// The TaskManagers' `HorizontalPodAutoscaler`, with `kubectl autoscale`'s defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Autoscaling {
+    /// Fewest TaskManagers; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub min_replicas: Option<i64>,
+    /// Most TaskManagers (required).
+    #[schemars(range(min = 1, max = 10000))]
+    pub max_replicas: i64,
+    /// Average CPU use the autoscaler aims at, in percent of the TaskManager's CPU request;
+    /// default 80.
+    #[serde(
+        default,
+        rename = "targetCPUUtilizationPercentage",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(range(min = 1, max = 100))]
+    pub target_cpu_utilization_percentage: Option<i64>,
+}
+
+impl Autoscaling {
+    /// `minReplicas`, or its default.
+    pub fn min(&self) -> i64 {
+        self.min_replicas.unwrap_or(1)
+    }
+
+    /// `targetCPUUtilizationPercentage`, or its default (the autoscaler's own, as with
+    /// `kubectl autoscale` without `--cpu-percent`).
+    pub fn target_cpu(&self) -> i64 {
+        self.target_cpu_utilization_percentage.unwrap_or(80)
+    }
 }
 
 /// CPU and memory, as Kubernetes quantities; set as both request and limit.

@@ -4,6 +4,7 @@
 
 mod native;
 mod pod;
+mod reactive;
 
 use std::collections::BTreeMap;
 
@@ -125,6 +126,7 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diag
     validate_metrics(spec, version, &mut problems);
     // Native mode's own rules (and the refusal of its fields in standalone mode).
     native::validate(&cluster, version, &flink_configuration, &mut problems, &mut warnings);
+    reactive::validate(&cluster, version, &flink_configuration, &mut problems);
     if problems.is_empty() {
         Ok(Valid { cluster, version, flink_configuration, warnings })
     } else {
@@ -241,6 +243,18 @@ fn validate_job(
         warnings.push(
             "spec.job.allowNonRestoredState has no effect without spec.job.fromSavepoint".into(),
         );
+    }
+    if reactive::requested(spec) {
+        // Flink's elastic scaling docs: reactive mode treats the configured parallelism as
+        // infinite, so the job runs on every slot there is.
+        if job.parallelism.is_some() {
+            warnings.push(
+                "spec.job.parallelism is ignored in reactive mode: the job runs on every task \
+                 slot there is (up to its max parallelism)"
+                    .into(),
+            );
+        }
+        return;
     }
     let slots = spec.task_manager.slots.unwrap_or(1) * spec.task_manager.replicas.unwrap_or(1);
     let parallelism = job.parallelism.unwrap_or(1);

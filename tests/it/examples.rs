@@ -32,7 +32,15 @@ fn examples_render_as_a_json_list() {
         );
         for kind in &kinds[4..] {
             assert!(
-                ["ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Ingress"].contains(kind),
+                [
+                    "HorizontalPodAutoscaler",
+                    "ConfigMap",
+                    "ServiceAccount",
+                    "Role",
+                    "RoleBinding",
+                    "Ingress"
+                ]
+                .contains(kind),
                 "{}: unexpected {kind}",
                 path.display()
             );
