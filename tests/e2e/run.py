@@ -709,15 +709,16 @@ def expand_k8s(text, env):
     return "".join(out)
 
 
-def container_env(cont, pod_name):
+def container_env(cont, pod_name, pod_ip=POD_IP, namespace=NAMESPACE):
     """The container's environment as the kubelet builds it from `env`, in order (a value may use
-    $(VAR) of an earlier entry). fieldRef: status.podIP and status.hostIP are 127.0.0.1,
-    metadata.name the pod's name, metadata.namespace "default". Other sources (Secrets,
+    $(VAR) of an earlier entry). fieldRef: status.podIP is `pod_ip` (127.0.0.1 here; the lifecycle
+    tests' kubectl stand-in gives each pod an address of its own), status.hostIP 127.0.0.1,
+    metadata.name the pod's name, metadata.namespace `namespace`. Other sources (Secrets,
     ConfigMaps, envFrom) are not in this test's specs and fail the phase."""
     if cont.get("envFrom"):
         raise PhaseFailed("envFrom is not supported by the e2e harness: %s" % cont["envFrom"])
-    fields = {"status.podIP": POD_IP, "status.hostIP": POD_IP, "metadata.name": pod_name,
-              "metadata.namespace": NAMESPACE}
+    fields = {"status.podIP": pod_ip, "status.hostIP": POD_IP, "metadata.name": pod_name,
+              "metadata.namespace": namespace}
     env = {}
     for e in cont.get("env") or []:
         if "valueFrom" in e:
@@ -810,10 +811,14 @@ def parse_conf_file(file_name, text):
     return out
 
 
-def write_hosts(path, names):
+def write_hosts(path, names, own=None):
+    """A JVM hosts file: `names` (and localhost, this machine's hostname) are 127.0.0.1; `own`, a
+    (pod name, pod IP) pair, adds the pod's own name at its own address (the kubelet's /etc/hosts)."""
     hostname = socket.gethostname()
     with open(path, "w") as f:
         f.write("127.0.0.1 localhost %s %s\n" % (hostname, " ".join(sorted(set(names)))))
+        if own:
+            f.write("%s %s\n" % (own[1], own[0]))
         f.write("::1 localhost ip6-localhost\n")
 
 
