@@ -55,12 +55,21 @@ pub struct Diagnostic {
     /// Boxed: a diagnostic is the error of small checks, and should stay small.
     pub location: Option<Box<Location>>,
     pub help: Option<String>,
+    /// Commands that fix or resume what failed, shown whole, one per line: a command cut
+    /// short could not be copied.
+    pub commands: Vec<String>,
 }
 
 impl Diagnostic {
     /// A problem with a message only.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), path: Vec::new(), location: None, help: None }
+        Self {
+            message: message.into(),
+            path: Vec::new(),
+            location: None,
+            help: None,
+            commands: Vec::new(),
+        }
     }
 
     /// A problem with a field of the spec, at `path`.
@@ -257,6 +266,9 @@ impl fmt::Display for Diagnostic {
         if let Some(help) = &self.help {
             let gutter = self.location.as_ref().map_or(1, |l| l.line.to_string().len());
             writeln!(f, "{:gutter$} = help: {}", "", shorten(help, 400))?;
+        }
+        for command in &self.commands {
+            writeln!(f, "    {}", escape_for_terminal(command))?;
         }
         Ok(())
     }

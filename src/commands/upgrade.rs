@@ -146,6 +146,14 @@ fn scale_reactive(
             .with_help("scale it with --taskmanagers N"),
         ));
     };
+    if valid.cluster.spec.task_manager.autoscaling.is_some() {
+        return Err(Error::usage(
+            Diagnostic::new(
+                "spec.taskManager.autoscaling is set: its HorizontalPodAutoscaler owns the TaskManager count",
+            )
+            .with_help("change autoscaling.minReplicas/maxReplicas in the spec and apply it"),
+        ));
+    }
     let (mut session, target, _) = cluster::open(&options.cluster, kubectl, progress)?;
     let slots = valid.cluster.spec.task_manager.slots.unwrap_or(1);
     let deployment = format!("{}-taskmanager", target.name);
@@ -154,12 +162,14 @@ fn scale_reactive(
     let state = format!("deployments.apps/{deployment} was scaled to {count}");
     session
         .wait_for(&format!("{count} TaskManager(s) and the job at parallelism {want}"), |session| {
-            let live = Live { objects: session.status_objects(&target)? };
-            let (ready, _) = live.taskmanagers_ready();
-            if ready != i64::from(count) {
-                return Ok(Look::Pending(format!("{ready}/{count} TaskManagers ready")));
+            // A TaskManager pod is ready once its process runs; what counts is that it
+            // registered with the JobManager.
+            let registered = session.rest_read::<rest::TaskManagers>(&target, "taskmanagers")?;
+            match registered.map(|t| t.taskmanagers.len()) {
+                Ok(n) if n == count as usize => job_parallelism(session, &target, want),
+                Ok(n) => Ok(Look::Pending(format!("{n}/{count} TaskManagers registered"))),
+                Err(Unanswered(why)) => Ok(Look::Pending(format!("JobManager: {why}"))),
             }
-            job_parallelism(session, &target, want)
         })
         .map_err(|waited| {
             waited.into_error(&state, "see `kubectl flink status` and the JobManager's log")
@@ -615,21 +625,19 @@ impl Resume<'_> {
         words.join(" ")
     }
 
-    /// `err` with the cluster's state and the commands that resume it.
+    /// `err` with the commands that resume the upgrade once its cause is fixed.
     fn attach(&self, mut err: Error, state: &str, from: Option<&str>) -> Error {
         let delete = format!(
             "kubectl flink delete {} -n {} --keep-ha",
             shell_word(&self.target.name),
             shell_word(&self.target.namespace)
         );
-        let help = format!(
-            "{state}. Once the cause is fixed, resume with:\n  {delete}\n  {}",
-            self.command(from)
-        );
-        match err.diagnostics.first_mut() {
-            Some(first) => first.help = Some(help),
-            None => err.diagnostics.push(Diagnostic::new(state.to_owned()).with_help(help)),
+        if err.diagnostics.is_empty() {
+            err.diagnostics.push(Diagnostic::new(state.to_owned()));
         }
+        let first = &mut err.diagnostics[0];
+        first.help = Some("once the cause is fixed, these two commands resume the upgrade:".to_owned());
+        first.commands = vec![delete, self.command(from)];
         err
     }
 }

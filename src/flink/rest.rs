@@ -159,6 +159,13 @@ fn failure_text(cause: &Value) -> String {
     }
 }
 
+/// `GET /taskmanagers`: the TaskManagers registered with the JobManager.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TaskManagers {
+    #[serde(default)]
+    pub taskmanagers: Vec<Value>,
+}
+
 /// The body of `POST /jobs/:jobid/savepoints`: a savepoint, the job keeps running.
 pub fn savepoint_request(target_directory: Option<&str>) -> Value {
     let mut body = json!({"cancel-job": false});

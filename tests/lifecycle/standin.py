@@ -742,15 +742,28 @@ def cmd_proxy(store, method, path, body):
     return "http://%s:%d%s" % (ip, target, rest or "/"), method, body
 
 
+def record(url, method, status, data):
+    """With KUBECTL_STANDIN_RECORD=FILE, appends each proxied answer as a JSON line (what the
+    unit tests of the REST client read as recorded responses)."""
+    path = os.environ.get("KUBECTL_STANDIN_RECORD")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps({"method": method, "path": "/" + url.split("/", 3)[3], "status": status,
+                                "body": data.decode(errors="replace")}, sort_keys=True) + "\n")
+
+
 def http(url, method, body):
     req = urllib.request.Request(url, data=body, method=method,
                                  headers={"Content-Type": "application/json"} if body is not None else {})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
-            sys.stdout.buffer.write(resp.read())
+            data = resp.read()
+            record(url, method, resp.status, data)
+            sys.stdout.buffer.write(data)
             sys.stdout.flush()
     except urllib.error.HTTPError as err:
         data = err.read()
+        record(url, method, err.code, data)
         note("  -> HTTP %d %s" % (err.code, data.decode(errors="replace")[:2000]))
         raise Fail(server_error(err.code, method, data, err.headers.get("Content-Type", "")))
     except (urllib.error.URLError, OSError) as err:
