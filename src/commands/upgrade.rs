@@ -636,7 +636,8 @@ impl Resume<'_> {
             err.diagnostics.push(Diagnostic::new(state.to_owned()));
         }
         let first = &mut err.diagnostics[0];
-        first.help = Some("once the cause is fixed, these two commands resume the upgrade:".to_owned());
+        first.help =
+            Some("once the cause is fixed, these two commands resume the upgrade:".to_owned());
         first.commands = vec![delete, self.command(from)];
         err
     }
