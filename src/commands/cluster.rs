@@ -246,6 +246,31 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// How the JobManager's pods stand, in a few words (`pod x: Running, not ready, 2
+    /// restarts`), for a wait on a JobManager that does not answer.
+    pub fn jobmanager_pods(&mut self, target: &Target) -> Result<String, Error> {
+        let pods = self.objects("pods", &target.selector())?;
+        let states: Vec<String> = pods
+            .iter()
+            .filter(|p| Live::component(p) == Some("jobmanager"))
+            .map(|p| {
+                let restarts: i64 = p["status"]["containerStatuses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c["restartCount"].as_i64())
+                    .sum();
+                format!(
+                    "pod {}: {}, {}, {restarts} restarts",
+                    p["metadata"]["name"].as_str().unwrap_or("?"),
+                    p["status"]["phase"].as_str().unwrap_or("Unknown"),
+                    if pod_ready(p) { "ready" } else { "not ready" }
+                )
+            })
+            .collect();
+        Ok(if states.is_empty() { "no JobManager pod".to_owned() } else { states.join("; ") })
+    }
+
     /// Waits until no pod of the cluster's JobManager and TaskManagers is left.
     pub fn wait_pods_gone(&mut self, target: &Target) -> Result<(), Waited> {
         let selector = target.selector();
@@ -497,7 +522,7 @@ impl Live {
         self.objects.iter().filter(move |o| o["kind"] == kind)
     }
 
-    fn component(object: &Value) -> Option<&str> {
+    pub fn component(object: &Value) -> Option<&str> {
         let labels = &object["metadata"]["labels"];
         labels["app.kubernetes.io/component"].as_str().or_else(|| labels["component"].as_str())
     }
@@ -627,6 +652,14 @@ pub fn open<'a>(
         progress,
         options.wait,
     );
+    if let Some(version) = spec.as_ref().map(|s| s.version)
+        && !rest::PROVEN.contains(&version)
+    {
+        session.say(&format!(
+            "note: these commands are tested against Flink {} and {}; Flink {version} has the same REST endpoints but is not tested here",
+            rest::PROVEN[0], rest::PROVEN[1]
+        ));
+    }
     let (target, objects) = find_target(&mut session, &name, &namespace, spec.as_ref())?;
     Ok((session, target, Live { objects }))
 }

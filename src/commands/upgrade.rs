@@ -221,10 +221,14 @@ fn upgrade(
         None => None,
     };
     let from = if mode == UpgradeMode::Savepoint { saved.as_deref() } else { None };
-    let state = match &saved {
-        Some(path) => format!("the job was stopped with savepoint {path}"),
-        None => "the job was not stopped".to_owned(),
-    };
+    let state = match (&saved, from) {
+        (Some(_), Some(_)) => {
+            "the job was stopped with a savepoint (its path is in the command below)"
+        }
+        (Some(_), None) => "the job was stopped (its savepoint is not used: stateless)",
+        (None, _) => "the job was not stopped",
+    }
+    .to_owned();
     let attach = |err, state: &str| resume.attach(err, state, from);
     session.delete(WORKLOAD_KINDS, &target.selector()).map_err(|err| attach(err, &state))?;
     session.wait_pods_gone(&target).map_err(|w| attach(w.into_error(&state, ""), &state))?;
@@ -356,7 +360,10 @@ fn look_restored(
         Ok(Some(job)) if job.is_running() => job,
         Ok(Some(job)) => return Ok(Look::Pending(format!("job {}", job.state))),
         Ok(None) => return Ok(Look::Pending("JobManager up, no job yet".to_owned())),
-        Err(Unanswered(why)) => return Ok(Look::Pending(format!("JobManager: {why}"))),
+        Err(Unanswered(why)) => {
+            let pods = session.jobmanager_pods(target)?;
+            return Ok(Look::Pending(format!("{pods} (REST: {why})")));
+        }
     };
     let restored = match session
         .rest_read::<rest::Checkpoints>(target, &format!("jobs/{}/checkpoints", job.jid))?
@@ -807,7 +814,10 @@ mod tests {
             message.contains("timed out after 1 s waiting for the job to run again"),
             "{message}"
         );
-        assert!(message.contains(&format!("stopped with savepoint {PATH}")), "{message}");
+        assert!(
+            message.contains("stopped with a savepoint (its path is in the command below)"),
+            "{message}"
+        );
         assert!(
             message.contains(&format!("kubectl flink apply -f orders.yaml --set spec.job.fromSavepoint={PATH} -n streaming")),
             "{message}"
