@@ -17,7 +17,8 @@ Examples:
   cat cluster.yaml | kubectl flink render -f -
   kubectl flink schema > flink-cluster.schema.json
 
-Exit codes: 0 ok; 1 invalid input (spec, template); 2 usage; 3 internal error (a bug).
+Exit codes: 0 ok; 1 invalid input (spec, template) or a failed lifecycle step; 2 usage;
+3 internal error (a bug); `status` only: 4 the job is not RUNNING, 5 no such cluster.
 On any error nothing is written to stdout, except in KRM function mode (`fn`, or no
 command with a ResourceList on stdin), which writes the ResourceList with error results,
 and `apply`, which prints kubectl's output up to the failure.";

@@ -394,7 +394,16 @@ pub fn namespace(
         .run(&argv, &[], true)
         .map_err(|err| start_failure(&err, "reading the current context's namespace"))?;
     let current = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    Ok(if output.success && !current.is_empty() { current } else { "default".to_owned() })
+    if !output.success || current.is_empty() {
+        return Ok("default".to_owned());
+    }
+    names::check_dns_label(&current).map_err(|refusal| {
+        failed(
+            format!("the current context's namespace `{current}`: {}", refusal.message),
+            "pass the cluster's namespace with -n",
+        )
+    })?;
+    Ok(current)
 }
 
 /// The cluster a command is about: from its spec, or by name (standalone first, then native,
@@ -635,7 +644,15 @@ pub fn open<'a>(
     let spec = load_one(options)?;
     let name = match (&spec, &options.name) {
         (Some(valid), _) => valid.cluster.metadata.name.clone(),
-        (None, Some(name)) => name.clone(),
+        (None, Some(name)) => {
+            names::check_dns_label(name).map_err(|refusal| {
+                Error::usage(
+                    Diagnostic::new(format!("cluster name `{name}`: {}", refusal.message))
+                        .with_help("give the cluster's metadata.name, or -f SPEC"),
+                )
+            })?;
+            name.clone()
+        }
         (None, None) => {
             return Err(Error::usage(
                 Diagnostic::new("which cluster? give -f SPEC or its NAME")

@@ -268,6 +268,8 @@ mod tests {
         }
     }
 
+    // A savepoint here completes before the first poll: `IN_PROGRESS` is in no recording (the
+    // scripted unit tests of `savepoint` and `upgrade` poll through it).
     #[test]
     fn every_recorded_answer_of_each_version_reads_into_its_type() {
         for (version, lines) in RECORDED {
@@ -289,7 +291,6 @@ mod tests {
                 "restored checkpoint",
                 "completed",
                 "triggered",
-                "savepoint in progress",
                 "savepoint completed",
                 "savepoint failed",
                 "2 taskmanagers",

@@ -18,6 +18,7 @@ mod krew;
 mod krm;
 mod kube;
 mod kustomize;
+mod lifecycle;
 mod native;
 mod process;
 mod props;

@@ -37,6 +37,7 @@ Environment:
 import datetime
 import fcntl
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -752,25 +753,32 @@ def record(url, method, status, data):
                                 "body": data.decode(errors="replace")}, sort_keys=True) + "\n")
 
 
-def http(url, method, body):
-    req = urllib.request.Request(url, data=body, method=method,
-                                 headers={"Content-Type": "application/json"} if body is not None else {})
+def forward(url, method, body):
+    """Forwards a proxied request as kubectl and the API server pass it on: the body unchanged
+    and no Content-Type (kubectl's `create --raw -f -` sends none; tests/lifecycle/kubectl_raw.py
+    checks that against real kubectl)."""
+    host_port, path = url[len("http://"):].split("/", 1)
+    conn = http.client.HTTPConnection(host_port, timeout=30)
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            data = resp.read()
-            record(url, method, resp.status, data)
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-    except urllib.error.HTTPError as err:
-        data = err.read()
-        record(url, method, err.code, data)
-        note("  -> HTTP %d %s" % (err.code, data.decode(errors="replace")[:2000]))
-        raise Fail(server_error(err.code, method, data, err.headers.get("Content-Type", "")))
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
+        conn.putrequest(method, "/" + path, skip_accept_encoding=True)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        data = resp.read()
+    except OSError as err:
         # the API server's proxy answers 503 with a text/plain body, which kubectl prints
         raise Fail("Error from server (ServiceUnavailable): error trying to reach service: dial tcp %s: %s"
-                   % (url.split("/")[2], reason))
+                   % (host_port, err))
+    finally:
+        conn.close()
+    record(url, method, resp.status, data)
+    if 200 <= resp.status < 300:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    note("  -> HTTP %d %s" % (resp.status, data.decode(errors="replace")[:2000]))
+    raise Fail(server_error(resp.status, method, data, resp.getheader("Content-Type", "")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -871,7 +879,7 @@ def main(argv):
     finally:
         store.close()
     if proxied:                    # the HTTP call runs without the lock
-        http(*proxied)
+        forward(*proxied)
     return 0
 
 
