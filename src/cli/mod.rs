@@ -169,15 +169,11 @@ pub struct RenderArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
-    /// Passed to kubectl: the kubeconfig context
-    #[arg(long, value_name = "NAME", help_heading = "kubectl")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Passed to kubectl; also the namespace of specs that name none
     #[arg(short = 'n', long, value_name = "NAMESPACE", help_heading = "kubectl")]
     pub namespace: Option<String>,
-    /// Passed to kubectl: the kubeconfig file
-    #[arg(long, value_name = "FILE", help_heading = "kubectl")]
-    pub kubeconfig: Option<PathBuf>,
     /// Passed to `kubectl apply`: `server` (or `client`) sends nothing for real
     #[arg(
         long,
@@ -193,6 +189,17 @@ pub struct ApplyArgs {
     /// the step it was doing named
     #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "kubectl")]
     pub timeout: u64,
+}
+
+// kubectl's `--context` and `--kubeconfig`, passed to every kubectl call.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// Passed to kubectl: the kubeconfig context
+    #[arg(long, value_name = "NAME", help_heading = "kubectl")]
+    pub context: Option<String>,
+    /// Passed to kubectl: the kubeconfig file
+    #[arg(long, value_name = "FILE", help_heading = "kubectl")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 // Which running cluster, and how to reach it: what every lifecycle command takes.
@@ -212,15 +219,11 @@ pub struct ClusterArgs {
     pub allow_savepoint_without_ha: bool,
     #[command(flatten)]
     pub vars: VarArgs,
-    /// Passed to kubectl: the kubeconfig context
-    #[arg(long, value_name = "NAME", help_heading = "kubectl")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Passed to kubectl: the cluster's namespace (default: the spec's, else the context's)
     #[arg(short = 'n', long, value_name = "NAMESPACE", help_heading = "kubectl")]
     pub namespace: Option<String>,
-    /// Passed to kubectl: the kubeconfig file
-    #[arg(long, value_name = "FILE", help_heading = "kubectl")]
-    pub kubeconfig: Option<PathBuf>,
     /// Longest each wait (and each kubectl call) may take, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "kubectl")]
     pub timeout: u64,

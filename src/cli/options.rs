@@ -9,8 +9,8 @@ use clap::builder::PossibleValue;
 use serde_json::Value;
 
 use super::{
-    ApplyArgs, ClusterArgs, DryRun, EnvsubstArgs, RenderArgs, SpecArgs, UpgradeArgs,
-    UpgradeModeArg, VarArgs,
+    ApplyArgs, ClusterArgs, ConnectionArgs, DryRun, EnvsubstArgs, RenderArgs, SpecArgs,
+    UpgradeArgs, UpgradeModeArg, VarArgs,
 };
 use crate::commands::{self, Specs};
 use crate::envsubst;
@@ -48,10 +48,7 @@ pub fn apply(
     Ok(commands::apply::Options {
         specs: read_specs(&args.spec, stdin, env)?,
         templates: args.spec.templates.clone(),
-        connection: commands::kubectl::Connection {
-            context: args.context.clone(),
-            kubeconfig: args.kubeconfig.clone(),
-        },
+        connection: connection(&args.connection),
         namespace: args.namespace.clone(),
         dry_run: match args.dry_run {
             None | Some(DryRun::None) => None,
@@ -81,10 +78,7 @@ pub fn cluster(
         },
         name: name.cloned(),
         templates: args.templates.clone(),
-        connection: commands::kubectl::Connection {
-            context: args.context.clone(),
-            kubeconfig: args.kubeconfig.clone(),
-        },
+        connection: connection(&args.connection),
         namespace: args.namespace.clone(),
         wait: std::time::Duration::from_secs(args.timeout),
     })
@@ -105,6 +99,14 @@ pub fn upgrade(
         },
         dry_run: args.dry_run,
     })
+}
+
+/// kubectl's connection flags.
+fn connection(args: &ConnectionArgs) -> commands::kubectl::Connection {
+    commands::kubectl::Connection {
+        context: args.context.clone(),
+        kubeconfig: args.kubeconfig.clone(),
+    }
 }
 
 /// `envsubst`'s options.
