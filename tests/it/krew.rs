@@ -1,5 +1,5 @@
 //! The krew manifest: `scripts/release-krew` fills `plugins/flink.yaml` from release archives,
-//! one per platform, each with the `kubectl-flink` binary at its top level.
+//! one per platform, each with the `kubectl-flink` binary and the LICENSE at its top level.
 
 use std::process::Command;
 
@@ -21,6 +21,7 @@ const TARGETS: [(&str, &str, &str); 4] = [
 fn archives(dist: &std::path::Path) {
     let staging = dist.join("staging");
     std::fs::create_dir_all(&staging).unwrap();
+    std::fs::copy(root().join("LICENSE"), staging.join("LICENSE")).unwrap();
     for (_, _, target) in TARGETS {
         // Distinct contents, so a sha256 put on the wrong platform is caught.
         std::fs::write(staging.join("kubectl-flink"), format!("binary for {target}")).unwrap();
@@ -30,7 +31,7 @@ fn archives(dist: &std::path::Path) {
             .arg(&archive)
             .arg("-C")
             .arg(&staging)
-            .arg("kubectl-flink")
+            .args(["kubectl-flink", "LICENSE"])
             .status()
             .unwrap();
         assert!(status.success());
@@ -69,7 +70,43 @@ fn release_krew_fills_the_manifest_from_the_archives() {
         let uri = platform["uri"].as_str().unwrap();
         assert!(uri.ends_with(&format!("/v0.1.0/kubectl-flink-v0.1.0-{target}.tar.gz")), "{uri}");
         assert_eq!(platform["bin"], "kubectl-flink");
+        assert_eq!(
+            platform["files"],
+            serde_json::json!([{"from": "kubectl-flink", "to": "."}, {"from": "LICENSE", "to": "."}]),
+            "krew-index: the license is installed with the binary"
+        );
     }
+    let caveats = manifest["spec"]["caveats"].as_str().unwrap();
+    assert!(
+        !caveats.contains("\n    kubectl "),
+        "krew-index: no command list in caveats: {caveats}"
+    );
+}
+
+#[test]
+fn release_krew_refuses_an_archive_without_the_license() {
+    let dist = tempfile::tempdir().unwrap();
+    let staging = tempfile::tempdir().unwrap();
+    std::fs::write(staging.path().join("kubectl-flink"), "binary").unwrap();
+    for (_, _, target) in TARGETS {
+        let archive = dist.path().join(format!("kubectl-flink-v0.1.0-{target}.tar.gz"));
+        let status = Command::new("tar")
+            .arg("-czf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(staging.path())
+            .arg("kubectl-flink")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let out = Command::new(root().join("scripts/release-krew"))
+        .args(["0.1.0", dist.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no LICENSE at its top level"));
 }
 
 #[test]
@@ -112,5 +149,7 @@ fn release_krew_packs_a_missing_archive_from_the_dist_profile() {
         let packed = Command::new("tar").arg("-xOzf").arg(&archive).arg("kubectl-flink").output();
         let packed = packed.unwrap().stdout;
         assert_eq!(String::from_utf8_lossy(&packed), format!("dist binary for {target}"));
+        let license = Command::new("tar").arg("-xOzf").arg(&archive).arg("LICENSE").output();
+        assert_eq!(license.unwrap().stdout, std::fs::read(root().join("LICENSE")).unwrap());
     }
 }
