@@ -14,8 +14,6 @@ use crate::k8s::names;
 use crate::spec::Mode;
 use crate::validate::Valid;
 
-/// Every kind of object kubectl-flink renders, as `kubectl get`/`delete` name them.
-pub const ALL_KINDS: &str = "jobs.batch,deployments.apps,services,configmaps,horizontalpodautoscalers.autoscaling,ingresses.networking.k8s.io,serviceaccounts,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io";
 /// What `status` reads.
 const STATUS_KINDS: &str =
     "jobs.batch,deployments.apps,pods,services,configmaps,horizontalpodautoscalers.autoscaling";
@@ -147,7 +145,7 @@ impl<'a> Session<'a> {
     ) -> Result<Result<Vec<u8>, Unanswered>, Error> {
         let url = proxy_url(&self.namespace, &target.rest_service(), path);
         let output = self.call(&["get", "--raw", &url], &[], &format!("reading {path}"))?;
-        Ok(answer(output))
+        answer(output, path)
     }
 
     /// `POST PATH` with a JSON body, through the service proxy (`kubectl create --raw`).
@@ -161,7 +159,7 @@ impl<'a> Session<'a> {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
         let output =
             self.call(&["create", "--raw", &url, "-f", "-"], &bytes, &format!("posting {path}"))?;
-        Ok(answer(output))
+        answer(output, path)
     }
 
     /// A REST answer read into `T`; `Unanswered` when there was none or it did not parse.
@@ -196,6 +194,30 @@ impl<'a> Session<'a> {
             &[],
             &format!("deleting {kinds} with labels {selector}"),
         )?;
+        self.echo(&stdout);
+        Ok(())
+    }
+
+    /// Deletes the ConfigMaps of the cluster's Kubernetes HA. Flink labels them
+    /// `app=<cluster id>,type=flink-native-kubernetes` (and, before 2.0,
+    /// `configmap-type=high-availability`), as it labels a native cluster's own ConfigMaps, so
+    /// only those named `<cluster id>-…` (Flink's HA names) go, by name.
+    pub fn delete_ha_config_maps(&mut self, target: &Target) -> Result<(), Error> {
+        let prefix = format!("{}-", target.name);
+        let names: Vec<String> = self
+            .objects("configmaps", &target.ha_config_map_selector())?
+            .iter()
+            .filter_map(|c| c["metadata"]["name"].as_str())
+            .filter(|name| name.starts_with(&prefix))
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec!["delete", "configmaps"];
+        args.extend(names.iter().map(String::as_str));
+        args.extend(["--ignore-not-found", "--wait=false"]);
+        let stdout = self.call_ok(&args, &[], "deleting the Kubernetes HA ConfigMaps")?;
         self.echo(&stdout);
         Ok(())
     }
@@ -331,8 +353,20 @@ pub fn proxy_url(namespace: &str, service: &str, path: &str) -> String {
     format!("/api/v1/namespaces/{namespace}/services/http:{service}:rest/proxy/{path}")
 }
 
-fn answer(output: KubectlOutput) -> Result<Vec<u8>, Unanswered> {
-    if output.success { Ok(output.stdout) } else { Err(Unanswered(kubectl_message(&output))) }
+/// The body of a proxied answer, `Unanswered` when Flink or the proxy said no, or an error
+/// when the API server refused the user: that is no state of the cluster.
+fn answer(output: KubectlOutput, path: &str) -> Result<Result<Vec<u8>, Unanswered>, Error> {
+    if output.success {
+        return Ok(Ok(output.stdout));
+    }
+    let message = kubectl_message(&output);
+    if message.contains("(Forbidden)") || message.contains("(Unauthorized)") {
+        return Err(failed(
+            format!("the API server refused the service proxy call for {path}: {message}"),
+            "the lifecycle commands need `get` and `create` on `services/proxy` in the cluster's namespace (and `get`, `list` on its objects)",
+        ));
+    }
+    Ok(Err(Unanswered(message)))
 }
 
 /// The last line of kubectl's stderr, which says what went wrong (client-go's log lines come

@@ -7,10 +7,10 @@
 use std::io::Write;
 
 use super::Outcome;
-use super::cluster::{self, ALL_KINDS, Ha, Live, Target};
+use super::cluster::{self, Ha, Live, Target};
 use super::kubectl::Kubectl;
 use crate::error::Error;
-use crate::spec::Mode;
+use crate::spec::{HaType, Mode};
 
 /// What `delete` was asked for.
 #[derive(Debug, Default)]
@@ -20,9 +20,14 @@ pub struct Options {
     pub keep_ha: bool,
 }
 
-/// Every kind but ConfigMaps: native mode's own ConfigMaps go with the JobManager
+/// What kubectl-flink renders but RBAC: the kinds the standard `edit` role may delete.
+const WORKLOADS_AND_CONFIG: &str = "jobs.batch,deployments.apps,services,configmaps,horizontalpodautoscalers.autoscaling,ingresses.networking.k8s.io";
+/// The same without ConfigMaps: native mode's own ConfigMaps go with the JobManager
 /// Deployment that owns them, its HA ConfigMaps carry the same labels and stay.
-const KINDS_BUT_CONFIG_MAPS: &str = "jobs.batch,deployments.apps,services,horizontalpodautoscalers.autoscaling,ingresses.networking.k8s.io,serviceaccounts,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io";
+const WORKLOADS: &str = "jobs.batch,deployments.apps,services,horizontalpodautoscalers.autoscaling,ingresses.networking.k8s.io";
+/// What kubectl-flink renders only for Kubernetes HA and native mode.
+const RBAC: &str =
+    "serviceaccounts,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io";
 
 /// Runs `kubectl-flink delete`.
 pub fn run(
@@ -31,27 +36,47 @@ pub fn run(
     progress: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let (mut session, target, live) = cluster::open(&options.cluster, kubectl, progress)?;
-    let ha = live.ha();
+    let ha = live.ha().or_else(|| spec_ha(&target));
     let mut outcome = Outcome::default();
     let kinds = match (target.mode, options.keep_ha) {
-        (Mode::Native, true) => KINDS_BUT_CONFIG_MAPS,
-        _ => ALL_KINDS,
+        (Mode::Native, true) => WORKLOADS,
+        _ => WORKLOADS_AND_CONFIG,
     };
     session.delete(kinds, &target.selector())?;
-    if target.mode == Mode::Standalone && ha == Some(Ha::Kubernetes) && !options.keep_ha {
-        session.delete("configmaps", &target.ha_config_map_selector())?;
+    // RBAC only where kubectl-flink made it: a user with the `edit` role may not touch Roles.
+    if target.mode == Mode::Native || ha == Some(Ha::Kubernetes) {
+        session.delete(RBAC, &target.selector())?;
     }
     session.wait_pods_gone(&target).map_err(|waited| {
         waited.into_error(
             "the objects were deleted, some pods are still terminating",
-            "check them with `kubectl get pods`; nothing else needs doing",
+            "check them with `kubectl get pods`, then run the same command again",
         )
     })?;
+    // After the pods: a JobManager still terminating could write its leader ConfigMap again.
+    // When it is not known whether the cluster had Kubernetes HA, its HA ConfigMaps (by their
+    // names) go as well.
+    if target.mode == Mode::Standalone
+        && matches!(ha, Some(Ha::Kubernetes) | None)
+        && !options.keep_ha
+    {
+        session.delete_ha_config_maps(&target)?;
+    }
     session.say(&format!("cluster `{}` deleted from namespace {}", target.name, target.namespace));
     if let Some(note) = ha_note(&target, &live, ha, options.keep_ha) {
         outcome.warnings.push(note);
     }
     Ok(outcome)
+}
+
+/// The HA a spec asks for, when the running JobManager cannot say.
+fn spec_ha(target: &Target) -> Option<Ha> {
+    let spec = target.spec.as_ref()?;
+    Some(match spec.cluster.spec.high_availability.as_ref().map(|h| h.ha_type) {
+        Some(HaType::Kubernetes) => Ha::Kubernetes,
+        Some(HaType::Zookeeper) => Ha::ZooKeeper,
+        None => Ha::None,
+    })
 }
 
 /// What was left of the cluster's HA data, and where it lives.
@@ -108,6 +133,13 @@ mod tests {
                 if call.starts_with("get pods ") && gone {
                     return Ok(r#"{"items": []}"#.to_owned());
                 }
+                if call.starts_with(
+                    "get configmaps --selector app=orders,type=flink-native-kubernetes ",
+                ) {
+                    // Flink's HA ConfigMaps, and a native cluster `orders`'s own, labelled alike.
+                    return Ok(r#"{"items": [{"metadata": {"name": "orders-cluster-config-map"}},
+                        {"metadata": {"name": "orders-restserver-leader"}}, {"metadata": {"name": "flink-config-orders"}}]}"#.to_owned());
+                }
                 Ok(live(spec, &[]).to_string())
             },
         };
@@ -120,17 +152,24 @@ mod tests {
     fn everything_goes_by_label_and_kubernetes_ha_config_maps_unless_kept() {
         let (_, calls) = delete(SPEC, false);
         let deletes: Vec<&String> = calls.iter().filter(|c| c.starts_with("delete ")).collect();
+        let sel = "--selector app.kubernetes.io/name=flink,app.kubernetes.io/instance=orders";
+        let tail = "--ignore-not-found --wait=false --namespace streaming";
         assert_eq!(
             deletes,
             [
+                &format!("delete {WORKLOADS_AND_CONFIG} {sel} {tail}"),
+                &format!("delete {RBAC} {sel} {tail}"),
                 &format!(
-                    "delete {ALL_KINDS} --selector app.kubernetes.io/name=flink,app.kubernetes.io/instance=orders --ignore-not-found --wait=false --namespace streaming"
+                    "delete configmaps orders-cluster-config-map orders-restserver-leader {tail}"
                 ),
-                "delete configmaps --selector app=orders,type=flink-native-kubernetes --ignore-not-found --wait=false --namespace streaming",
-            ]
+            ],
+            "Flink's HA ConfigMaps by name: not a native cluster's own `flink-config-orders`"
         );
+        let gone = calls.iter().position(|c| c.starts_with("get pods ")).unwrap();
+        let ha = calls.iter().position(|c| c.starts_with("delete configmaps ")).unwrap();
+        assert!(gone < ha, "HA ConfigMaps go after the pods: {calls:#?}");
         let (outcome, calls) = delete(SPEC, true);
-        assert_eq!(calls.iter().filter(|c| c.starts_with("delete ")).count(), 1);
+        assert_eq!(calls.iter().filter(|c| c.starts_with("delete ")).count(), 2, "{calls:#?}");
         assert!(outcome.warnings[0].contains("kept (--keep-ha)"), "{:?}", outcome.warnings);
     }
 
@@ -141,7 +180,11 @@ mod tests {
             "{type: zookeeper, zookeeper: {quorum: \"zk:2181\", pathRoot: /flink}, storageDir: \"s3://b/recovery\"}",
         );
         let (outcome, calls) = delete(&spec, false);
-        assert_eq!(calls.iter().filter(|c| c.starts_with("delete ")).count(), 1, "{calls:#?}");
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("delete ")).count(),
+            1,
+            "no RBAC, no HA ConfigMaps: {calls:#?}"
+        );
         let note = &outcome.warnings[0];
         assert!(
             note.contains("at zk:2181 under /flink/orders")

@@ -84,10 +84,14 @@ pub enum NotTaken {
 impl NotTaken {
     pub fn into_error(self, state: &str) -> Error {
         match self {
-            NotTaken::Refused(why) => failed(
-                format!("the savepoint failed: {why}; {state}"),
-                "check the savepoint directory is writable by Flink (spec.savepointDir or --dir) and the JobManager's log",
-            ),
+            NotTaken::Refused(why) => {
+                let help = if why.starts_with("Error from server") {
+                    "the JobManager refused the request: see its log (`kubectl logs job/NAME-jobmanager`)"
+                } else {
+                    "check the savepoint directory is writable by Flink (spec.savepointDir or --dir) and the JobManager's log"
+                };
+                failed(format!("the savepoint failed: {why}; {state}"), help)
+            }
             NotTaken::Unconfirmed(why) => failed(
                 format!("the savepoint was not confirmed: {why}; {state}"),
                 "see `kubectl flink status` and the JobManager's log; a completed savepoint is listed as the job's last savepoint",
@@ -124,17 +128,25 @@ pub fn take(
     let result = session.wait_for(&format!("the {what} to complete"), |session| {
         let status = match session.rest_read::<rest::SavepointStatus>(target, &status_path)? {
             Ok(status) => status,
+            // A JobManager that does not know the request (a new one, after a restart) will
+            // never answer it: no use waiting.
+            Err(Unanswered(why)) if why.contains("(NotFound)") => {
+                return Ok(Look::Done(Err(format!(
+                    "the JobManager no longer knows the request: {why}"
+                ))));
+            }
             Err(Unanswered(why)) => return Ok(Look::Pending(format!("no answer yet: {why}"))),
         };
         Ok(match status.outcome() {
             SavepointOutcome::InProgress => Look::Pending("in progress".to_owned()),
-            done => Look::Done(done),
+            done => Look::Done(Ok(done)),
         })
     });
     match result {
-        Ok(SavepointOutcome::Completed(location)) => Ok(location),
-        Ok(SavepointOutcome::Failed(why)) => Err(NotTaken::Refused(why)),
-        Ok(SavepointOutcome::InProgress) => unreachable!("a wait ends only when done"),
+        Ok(Ok(SavepointOutcome::Completed(location))) => Ok(location),
+        Ok(Ok(SavepointOutcome::Failed(why))) => Err(NotTaken::Refused(why)),
+        Ok(Ok(SavepointOutcome::InProgress)) => unreachable!("a wait ends only when done"),
+        Ok(Err(why)) => Err(NotTaken::Unconfirmed(why)),
         Err(waited) => Err(NotTaken::Unconfirmed(waited.describe())),
     }
 }

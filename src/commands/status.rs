@@ -154,7 +154,11 @@ fn object_state(object: &Value) -> String {
 
 /// The report as aligned lines.
 fn text(report: &Value) -> String {
-    let s = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    // Names come from the cluster (a job's name is the user's): shown, never acted on.
+    let s = |v: &Value| {
+        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        crate::error::escape_for_terminal(&text).into_owned()
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -303,6 +307,23 @@ mod tests {
             let text = failure.to_string();
             assert!(text.contains(state.unwrap_or("does not answer: Error from server")), "{text}");
         }
+    }
+
+    #[test]
+    fn a_refused_service_proxy_is_exit_1_not_a_job_state() {
+        let mut kubectl = Scripted {
+            calls: Vec::new(),
+            answer: |call: &str, _: &str| {
+                if call.starts_with("get jobs.batch,") {
+                    return Ok(live(SPEC, &[]).to_string());
+                }
+                Err("Error from server (Forbidden): services \"orders-jobmanager-rest\" is forbidden: User \"u\" cannot get resource \"services/proxy\"".to_owned())
+            },
+        };
+        let err =
+            run(&options(SPEC, &[]), Format::Text, &mut kubectl, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.to_string().contains("`get` and `create` on `services/proxy`"), "{err}");
     }
 
     #[test]

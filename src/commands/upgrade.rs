@@ -99,7 +99,7 @@ pub fn scale(
     let reactive = valid
         .flink_configuration
         .get("scheduler-mode")
-        .is_some_and(|mode| mode.eq_ignore_ascii_case("reactive"));
+        .is_some_and(|mode| crate::validate::reactive::is_reactive(mode));
     let mut outcome = if reactive {
         scale_reactive(options, &valid, kubectl, progress)?
     } else {
@@ -190,6 +190,12 @@ fn job_parallelism(session: &mut Session, target: &Target, want: i64) -> Result<
         Err(Unanswered(why)) => return Ok(Look::Pending(format!("JobManager: {why}"))),
     };
     let detail = session.rest_read::<rest::JobDetail>(target, &format!("jobs/{}", job.jid))?;
+    // A job's max parallelism caps what reactive mode gives it.
+    let want = detail
+        .as_ref()
+        .ok()
+        .and_then(rest::JobDetail::max_parallelism)
+        .map_or(want, |max| want.min(max));
     Ok(match detail.ok().and_then(|d| d.parallelism()) {
         Some(have) if have == want => Look::Done(()),
         Some(have) => Look::Pending(format!("job RUNNING at parallelism {have}")),
@@ -215,9 +221,9 @@ fn upgrade(
         show_plan(&mut session, &target, mode, &before);
         return Ok(Outcome::stdout(planned.yaml));
     }
-    let resume = Resume { options: &options.cluster, sets, target: &target };
+    let resume = Resume { options: &options.cluster, sets, target: &target, mode };
     let saved = match &before.stop {
-        Some(job) => Some(stop(&mut session, &target, job)?),
+        Some(job) => Some(stop(&mut session, &target, job, &resume)?),
         None => None,
     };
     let from = if mode == UpgradeMode::Savepoint { saved.as_deref() } else { None };
@@ -234,8 +240,7 @@ fn upgrade(
     session.wait_pods_gone(&target).map_err(|w| attach(w.into_error(&state, ""), &state))?;
     let state = format!("{state}; its JobManager and TaskManagers were deleted");
     if mode == UpgradeMode::Stateless && before.ha == Ha::Kubernetes {
-        let selector = target.ha_config_map_selector();
-        session.delete("configmaps", &selector).map_err(|err| attach(err, &state))?;
+        session.delete_ha_config_maps(&target).map_err(|err| attach(err, &state))?;
     }
     let rendered =
         render(&cluster_options, &state_sets(mode, from)).map_err(|err| attach(err, &state))?;
@@ -243,7 +248,10 @@ fn upgrade(
     session.apply(&rendered.yaml, &what).map_err(|err| attach(err, &state))?;
     let expect = match mode {
         UpgradeMode::Savepoint => Restore::From(from.unwrap_or_default().to_owned()),
-        UpgradeMode::LastState => Restore::Checkpoint(before.latest_checkpoint),
+        UpgradeMode::LastState => Restore::Checkpoint {
+            min: before.latest_checkpoint,
+            not: valid.cluster.spec.job.as_ref().and_then(|j| j.from_savepoint.clone()),
+        },
         UpgradeMode::Stateless => Restore::Nothing,
     };
     let restored = session
@@ -296,11 +304,22 @@ fn look_before(
         _ => None,
     };
     let latest_checkpoint = match &running {
-        Some(jid) => session
+        Some(jid) => match session
             .rest_read::<rest::Checkpoints>(target, &format!("jobs/{jid}/checkpoints"))?
-            .ok()
-            .and_then(|c| c.latest.completed)
-            .map(|c| c.id),
+        {
+            Ok(checkpoints) => checkpoints.latest.completed.map(|c| c.id),
+            // Without it, a new job that restored nothing could not be told from one that
+            // restored what it should.
+            Err(Unanswered(why)) if mode == UpgradeMode::LastState => {
+                return Err(failed(
+                    format!(
+                        "cannot read the running job's checkpoints: {why}; nothing was changed"
+                    ),
+                    "run it again; `kubectl flink status` shows the last checkpoint",
+                ));
+            }
+            Err(_) => None,
+        },
         None => None,
     };
     // A stateless upgrade under ZooKeeper HA ends the job first: Flink then removes the
@@ -330,24 +349,58 @@ fn show_plan(session: &mut Session, target: &Target, mode: UpgradeMode, before: 
     );
 }
 
-/// Stop-with-savepoint of `job`; its path once Flink confirmed it.
-fn stop(session: &mut Session, target: &Target, job: &str) -> Result<String, Error> {
+/// Stop-with-savepoint of `job`; its path once Flink confirmed it and the JobManager has
+/// finished the job (under HA it then removes the job's HA data, which a JobManager killed
+/// half-way would leave for the new one to recover).
+fn stop(
+    session: &mut Session,
+    target: &Target,
+    job: &str,
+    resume: &Resume,
+) -> Result<String, Error> {
     let dir = savepoint::savepoint_dir(target);
     let path = savepoint::take(session, target, job, Trigger::Stop, dir.as_deref()).map_err(
         |not_taken| {
             let state = job_state(session, target);
-            not_taken.into_error(&format!("nothing was deleted; {state}"))
+            let unconfirmed = matches!(not_taken, savepoint::NotTaken::Unconfirmed(_));
+            let mut err = not_taken.into_error(&format!("nothing was deleted; {state}"));
+            if unconfirmed {
+                resume.after_unconfirmed_stop(&mut err, job, dir.as_deref());
+            }
+            err
         },
     )?;
     session.say(&format!("savepoint confirmed: {path}"));
+    let state = "the job was stopped with a savepoint (its path is in the command below); nothing was deleted";
+    session
+        .wait_for("the JobManager to finish the stopped job", |session| {
+            let live = Live { objects: session.objects(WORKLOAD_KINDS, &target.selector())? };
+            Ok(match live.jobmanager() {
+                Some(jm)
+                    if jm["kind"] == "Job"
+                        && jm["status"]["succeeded"].as_i64().unwrap_or(0) == 0 =>
+                {
+                    Look::Pending(format!(
+                        "job.batch/{} not complete yet",
+                        jm["metadata"]["name"].as_str().unwrap_or("?")
+                    ))
+                }
+                _ => Look::Done(()),
+            })
+        })
+        .map_err(|waited| resume.attach(waited.into_error(state, ""), state, Some(&path)))?;
     Ok(path)
 }
 
 /// What the new job must have restored.
 enum Restore {
     From(String),
-    /// A checkpoint at least as new as this one (when one was known).
-    Checkpoint(Option<u64>),
+    /// Through HA: a checkpoint at least as new as `min` (when one was known), and not the
+    /// spec's own `fromSavepoint` (which a JobManager that found no HA data falls back to).
+    Checkpoint {
+        min: Option<u64>,
+        not: Option<String>,
+    },
     Nothing,
 }
 
@@ -384,10 +437,15 @@ fn look_restored(
         (Restore::From(path), Some(s)) if same_path(s.external_path.as_deref(), path.as_str()) => {
             Ok(Look::Done(shown(&s)))
         }
-        (Restore::Checkpoint(min), Some(s)) if min.is_none_or(|min| s.id >= min) => {
+        (Restore::Checkpoint { min, not }, Some(s))
+            if min.is_none_or(|min| s.id >= min)
+                && !not
+                    .as_deref()
+                    .is_some_and(|not| same_path(s.external_path.as_deref(), not)) =>
+        {
             Ok(Look::Done(shown(&s)))
         }
-        (Restore::Checkpoint(None) | Restore::Nothing, None) => {
+        (Restore::Checkpoint { min: None, .. } | Restore::Nothing, None) => {
             Ok(Look::Done(", with empty state".to_owned()))
         }
         (_, Some(s)) => Err(failed(
@@ -396,8 +454,8 @@ fn look_restored(
                 Restore::From(path) => format!(
                     "it should have restored {path}: check that no HA data of an older run is left"
                 ),
-                Restore::Checkpoint(min) => format!(
-                    "it should have restored checkpoint {} or later",
+                Restore::Checkpoint { min, .. } => format!(
+                    "it should have restored, through HA, checkpoint {} or later: the new JobManager found no HA data of the old one",
                     min.unwrap_or_default()
                 ),
                 Restore::Nothing => {
@@ -500,8 +558,14 @@ fn check_last_state(live: &Live, planned: &Planned, ha: Ha) -> Result<(), Error>
         ));
     }
     let new = Live { objects: planned.objects.clone() };
+    if job_inputs(live) != job_inputs(&new) {
+        return Err(failed(
+            "--mode last-state would change the job itself (its class, arguments or parallelism), but the new JobManager runs the job graph Flink stored in HA, not the spec's: the change would not take effect; nothing was changed".to_owned(),
+            "use --mode savepoint for job changes; last-state carries the image, resources and Flink options",
+        ));
+    }
     for keys in HA_KEYS {
-        let (old, new) = (live.option(keys), new.option(keys));
+        let (old, new) = (ha_value(live, keys), ha_value(&new, keys));
         if old != new {
             return Err(failed(
                 format!(
@@ -515,6 +579,42 @@ fn check_last_state(live: &Live, planned: &Planned, ha: Ha) -> Result<(), Error>
         }
     }
     Ok(())
+}
+
+/// What goes into the job graph: the JobManager's arguments but its options and where it
+/// resumes from, and its default parallelism.
+fn job_inputs(live: &Live) -> Option<(Vec<String>, Option<String>)> {
+    let containers = live.jobmanager()?["spec"]["template"]["spec"]["containers"].as_array()?;
+    let mut words = Vec::new();
+    for container in containers {
+        let args = container["command"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(container["args"].as_array().into_iter().flatten());
+        let mut skip_next = false;
+        for arg in args.filter_map(Value::as_str) {
+            if std::mem::take(&mut skip_next) {
+                continue;
+            }
+            match arg {
+                "-D" | "--fromSavepoint" | "-s" => skip_next = true,
+                "--allowNonRestoredState" | "-n" => {}
+                option if option.starts_with("-D") => {}
+                word => words.push(word.to_owned()),
+            }
+        }
+    }
+    Some((words, live.option(&["parallelism.default"])))
+}
+
+/// An HA option as the JobManager reads it; the HA type as what it names (before 1.16
+/// Kubernetes HA was given as its factory class).
+fn ha_value(live: &Live, keys: &[&str]) -> Option<String> {
+    if keys == cluster::HA_TYPE_KEYS {
+        return live.ha().map(|ha| ha.as_str().to_owned());
+    }
+    live.option(keys)
 }
 
 /// The spec's `job.fromSavepoint` for each mode: the savepoint, none, or as the spec says.
@@ -599,54 +699,98 @@ struct Resume<'a> {
     options: &'a cluster::Options,
     sets: &'a [Override],
     target: &'a Target,
+    mode: UpgradeMode,
 }
 
 impl Resume<'_> {
+    /// `kubectl flink apply` of the spec as the upgrade renders it: the same file and flags,
+    /// with the savepoint (savepoint mode) or without any (stateless).
     fn command(&self, from: Option<&str>) -> String {
         let o = self.options;
         let mut words = vec!["kubectl".to_owned(), "flink".to_owned(), "apply".to_owned()];
         for input in &o.specs.inputs {
-            words.extend(["-f".to_owned(), shell_word(&input.origin)]);
+            let file = if input.origin == "<stdin>" { "-" } else { input.origin.as_str() };
+            words.extend(["-f".to_owned(), shell_word(file)]);
         }
         for over in o.specs.overrides.iter().chain(self.sets) {
-            // `--mode native` arrives as an override of its own spelling.
-            match over.arg.strip_prefix("--") {
-                Some(_) => words.extend(over.arg.split(' ').map(shell_word)),
-                None => words.extend(["--set".to_owned(), shell_word(&over.arg)]),
-            }
+            words.extend(["--set".to_owned(), shell_word(&over.arg)]);
         }
-        if let Some(path) = from {
-            words.extend([
-                "--set".to_owned(),
-                shell_word(&format!("spec.job.fromSavepoint={path}")),
-            ]);
-            if o.specs.policy.allow_savepoint_without_ha {
-                words.push("--allow-savepoint-without-ha".to_owned());
+        match (self.mode, from) {
+            (UpgradeMode::Savepoint, Some(path)) => {
+                words.extend([
+                    "--set".to_owned(),
+                    shell_word(&format!("spec.job.fromSavepoint={path}")),
+                ]);
             }
+            (UpgradeMode::Stateless, _) => {
+                words.extend(["--set".to_owned(), "spec.job.fromSavepoint=null".to_owned()]);
+            }
+            _ => {}
+        }
+        if o.specs.policy.allow_savepoint_without_ha {
+            words.push("--allow-savepoint-without-ha".to_owned());
         }
         if let Some(dir) = &o.templates {
             words.extend(["--templates".to_owned(), shell_word(&dir.display().to_string())]);
         }
-        words.extend(["-n".to_owned(), shell_word(&self.target.namespace)]);
-        words.extend(o.connection.flags().iter().map(|w| shell_word(w)));
+        words.extend(self.connection_words());
+        words.join(" ")
+    }
+
+    /// `-n NS` and the kubectl connection flags the upgrade ran with.
+    fn connection_words(&self) -> Vec<String> {
+        let mut words = vec!["-n".to_owned(), shell_word(&self.target.namespace)];
+        words.extend(self.options.connection.flags().iter().map(|w| shell_word(w)));
+        words
+    }
+
+    /// What the printed commands cannot carry: the spec on stdin, the variables.
+    fn caveats(&self) -> String {
+        let o = self.options;
+        let mut notes = String::new();
+        if o.specs.inputs.iter().any(|i| i.origin == "<stdin>") {
+            notes.push_str(" (with the same spec on stdin)");
+        }
+        if o.specs.substitution.is_some() {
+            notes.push_str(" (add the --env, --env-file, --var and --only flags this upgrade had)");
+        }
+        notes
+    }
+
+    /// `kubectl flink delete NAME --keep-ha`, where the upgrade ran.
+    fn delete_command(&self) -> String {
+        let mut words =
+            vec!["kubectl", "flink", "delete"].into_iter().map(str::to_owned).collect::<Vec<_>>();
+        words.extend([shell_word(&self.target.name), "--keep-ha".to_owned()]);
+        words.extend(self.connection_words());
         words.join(" ")
     }
 
     /// `err` with the commands that resume the upgrade once its cause is fixed.
     fn attach(&self, mut err: Error, state: &str, from: Option<&str>) -> Error {
-        let delete = format!(
-            "kubectl flink delete {} -n {} --keep-ha",
-            shell_word(&self.target.name),
-            shell_word(&self.target.namespace)
-        );
         if err.diagnostics.is_empty() {
             err.diagnostics.push(Diagnostic::new(state.to_owned()));
         }
         let first = &mut err.diagnostics[0];
-        first.help =
-            Some("once the cause is fixed, these two commands resume the upgrade:".to_owned());
-        first.commands = vec![delete, self.command(from)];
+        first.help = Some(format!(
+            "once the cause is fixed, these two commands resume the upgrade{}:",
+            self.caveats()
+        ));
+        first.commands = vec![self.delete_command(), self.command(from)];
         err
+    }
+
+    /// A stop-with-savepoint whose answer never came may still have stopped the job: where
+    /// its savepoint would be, and how to go on from it.
+    fn after_unconfirmed_stop(&self, err: &mut Error, job: &str, dir: Option<&str>) {
+        let Some(first) = err.diagnostics.first_mut() else { return };
+        let prefix: String = job.chars().take(6).collect();
+        let place = dir.map_or_else(|| "Flink's savepoint directory".to_owned(), str::to_owned);
+        first.help = Some(format!(
+            "the job may have stopped all the same: `kubectl flink status` says whether it runs. If it does not, its savepoint is the newest savepoint-{prefix}-* under {place}, and these two commands resume the upgrade from it{}:",
+            self.caveats()
+        ));
+        first.commands = vec![self.delete_command(), self.command(Some("SAVEPOINT_PATH"))];
     }
 }
 
@@ -672,8 +816,17 @@ mod tests {
         deleted: bool,
         applied: Option<String>,
         polls: u32,
-        savepoint_fails: bool,
+        stop: StopAnswer,
         new_job_runs: bool,
+    }
+
+    /// How the scripted JobManager answers the stop's status.
+    #[derive(PartialEq)]
+    enum StopAnswer {
+        Completes,
+        Fails,
+        /// It forgot the request (restarted): the status is `NotFound`.
+        Lost,
     }
 
     impl Cluster {
@@ -683,7 +836,7 @@ mod tests {
                 deleted: false,
                 applied: None,
                 polls: 0,
-                savepoint_fails: false,
+                stop: StopAnswer::Completes,
                 new_job_runs: true,
             }
         }
@@ -700,7 +853,16 @@ mod tests {
                 });
             }
             if call.starts_with("get jobs.batch,") {
-                return Ok(self.live.to_string());
+                // After stop-with-savepoint the JobManager exits 0: its Job completes.
+                let mut live = self.live.clone();
+                if self.polls > 1 {
+                    for item in live["items"].as_array_mut().unwrap() {
+                        if item["kind"] == "Job" {
+                            item["status"] = json!({"succeeded": 1});
+                        }
+                    }
+                }
+                return Ok(live.to_string());
             }
             if let Some(rest) = call.strip_prefix(&format!("get --raw {proxy}")) {
                 let path = rest.split(' ').next().unwrap();
@@ -710,14 +872,20 @@ mod tests {
                     "jobs/overview" if self.applied.is_some() && self.new_job_runs => Ok(job("b", "RUNNING")),
                     "jobs/overview" => unavailable,
                     "jobs/a/checkpoints" => Ok(json!({"latest": {"completed": {"id": 7, "external_path": "s3://b/chk-7"}}}).to_string()),
+                    "jobs/a/savepoints/r1" if self.stop == StopAnswer::Lost => {
+                        Err("Error from server (NotFound): the server could not find the requested resource".to_owned())
+                    }
                     "jobs/a/savepoints/r1" if self.polls == 0 => {
                         self.polls += 1;
                         Ok(json!({"status": {"id": "IN_PROGRESS"}}).to_string())
                     }
-                    "jobs/a/savepoints/r1" if self.savepoint_fails => Ok(json!({"status": {"id": "COMPLETED"},
+                    "jobs/a/savepoints/r1" if self.stop == StopAnswer::Fails => Ok(json!({"status": {"id": "COMPLETED"},
                         "operation": {"failure-cause": {"class": "java.io.IOException",
                         "stack-trace": "java.io.IOException: Permission denied\n\tat x.y\nCaused by: java.nio.file.AccessDeniedException: /sp"}}}).to_string()),
-                    "jobs/a/savepoints/r1" => Ok(json!({"status": {"id": "COMPLETED"}, "operation": {"location": PATH}}).to_string()),
+                    "jobs/a/savepoints/r1" => {
+                        self.polls += 1;
+                        Ok(json!({"status": {"id": "COMPLETED"}, "operation": {"location": PATH}}).to_string())
+                    }
                     "jobs/b/checkpoints" => Ok(json!({"latest": {"restored": {"id": 8, "is_savepoint": true, "external_path": PATH}}}).to_string()),
                     _ => Err(format!("unexpected {path}")),
                 };
@@ -789,7 +957,7 @@ mod tests {
     #[test]
     fn a_failed_savepoint_deletes_nothing_and_says_why() {
         let cluster = RefCell::new(Cluster::new(live(SPEC, &[])));
-        cluster.borrow_mut().savepoint_fails = true;
+        cluster.borrow_mut().stop = StopAnswer::Fails;
         let mut options = Options { cluster: options(SPEC, &[]), ..Options::default() };
         options.cluster.wait = Duration::from_secs(5);
         let (result, calls, _) = upgrade_with(&cluster, &options);
@@ -799,6 +967,25 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("the job a is RUNNING"), "{message}");
+        assert!(!verbs(&calls).iter().any(|v| ["delete", "apply"].contains(v)), "{calls:#?}");
+    }
+
+    #[test]
+    fn a_lost_stop_request_ends_at_once_with_where_the_savepoint_would_be() {
+        let cluster = RefCell::new(Cluster::new(live(SPEC, &[])));
+        cluster.borrow_mut().stop = StopAnswer::Lost;
+        let mut options = Options { cluster: options(SPEC, &[]), ..Options::default() };
+        options.cluster.wait = Duration::from_secs(60);
+        let (result, calls, _) = upgrade_with(&cluster, &options);
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains(
+                "the savepoint was not confirmed: the JobManager no longer knows the request"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("the newest savepoint-a-* under s3://b/savepoints"), "{message}");
+        assert!(message.contains("--set spec.job.fromSavepoint=SAVEPOINT_PATH"), "{message}");
         assert!(!verbs(&calls).iter().any(|v| ["delete", "apply"].contains(v)), "{calls:#?}");
     }
 
@@ -863,6 +1050,53 @@ mod tests {
         result.unwrap_or_else(|e| panic!("{e}\n{progress}"));
         assert!(!calls.iter().any(|c| c.contains("/stop")), "{calls:#?}");
         assert!(!cluster.borrow().applied.clone().unwrap().contains("--fromSavepoint"));
+    }
+
+    #[test]
+    fn last_state_refuses_job_changes_it_cannot_carry() {
+        let cluster = RefCell::new(Cluster::new(live(SPEC, &[])));
+        for set in ["spec.job.args[1]=b", "spec.job.parallelism=3", "spec.job.entryClass=x.Y"] {
+            let options = Options {
+                cluster: options(SPEC, &[set]),
+                mode: UpgradeMode::LastState,
+                ..Options::default()
+            };
+            let (result, calls, _) = upgrade_with(&cluster, &options);
+            let message = result.unwrap_err().to_string();
+            assert!(message.contains("would change the job itself"), "{set}: {message}");
+            assert!(calls.iter().all(|c| c.starts_with("get ")), "{calls:#?}");
+        }
+    }
+
+    #[test]
+    fn resume_commands_keep_the_connection_the_input_and_the_mode() {
+        let mut cluster_options = options(SPEC, &["spec.job.args[1]=b"]);
+        cluster_options.connection = crate::commands::kubectl::Connection {
+            context: Some("prod".into()),
+            kubeconfig: Some("/k/config".into()),
+        };
+        cluster_options.specs.inputs[0].origin = "<stdin>".into();
+        let target = Target {
+            name: "orders".into(),
+            namespace: "streaming".into(),
+            mode: crate::spec::Mode::Standalone,
+            spec: None,
+        };
+        let resume = Resume {
+            options: &cluster_options,
+            sets: &[],
+            target: &target,
+            mode: UpgradeMode::Stateless,
+        };
+        let err = resume.attach(Error::input_one(Diagnostic::new("x")), "state", None);
+        assert_eq!(
+            err.diagnostics[0].commands,
+            [
+                "kubectl flink delete orders --keep-ha -n streaming --context prod --kubeconfig /k/config",
+                "kubectl flink apply -f - --set 'spec.job.args[1]=b' --set spec.job.fromSavepoint=null -n streaming --context prod --kubeconfig /k/config",
+            ]
+        );
+        assert!(err.to_string().contains("(with the same spec on stdin)"), "{err}");
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct JobDetail {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Vertex {
     pub parallelism: i64,
+    /// Reported from Flink 1.17 on.
+    #[serde(rename = "maxParallelism")]
+    pub max_parallelism: Option<i64>,
 }
 
 impl JobDetail {
@@ -73,6 +76,11 @@ impl JobDetail {
     /// gave the job.
     pub fn parallelism(&self) -> Option<i64> {
         self.vertices.iter().map(|v| v.parallelism).max()
+    }
+
+    /// The lowest max parallelism of any vertex: more than that no vertex runs at.
+    pub fn max_parallelism(&self) -> Option<i64> {
+        self.vertices.iter().filter_map(|v| v.max_parallelism).min()
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod native;
 mod pod;
-mod reactive;
+pub(crate) mod reactive;
 
 use std::collections::BTreeMap;
 

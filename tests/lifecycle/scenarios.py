@@ -19,8 +19,12 @@ JobManager's real REST port. Per Flink version (default 2.3.0 and 1.20.5):
   B  ZooKeeper HA, reactive mode, an older savepoint as job.fromSavepoint:
      scale --taskmanagers 2: the job's parallelism follows to 2, the same job, restored from a
        checkpoint (not a savepoint);
+     upgrade --mode last-state with a new job argument: refused, nothing deleted (the new
+       JobManager would run the job graph stored in HA);
      upgrade --mode last-state: the new JobManager recovers the latest checkpoint through HA (not
        the older savepoint on its command line), and the counter continues from it;
+     upgrade (savepoint mode) under HA with a new argument: restored from exactly its savepoint,
+       the new argument in effect, the counter continues;
      delete: the note says where ZooKeeper's HA data lives.
 
 Environment: KUBECTL_FLINK (default target/debug/kubectl-flink), LIFECYCLE_FLINK_VERSIONS (default
@@ -270,6 +274,14 @@ class Version:
                     and restored.get("is_savepoint") is False and restored.get("id", -1) >= before["id"],
                     "%s %s, restored %s" % (detail["state"], [v["parallelism"] for v in detail["vertices"]], restored))
 
+            pods_before = sorted(p["metadata"]["name"] for p in self.pods(name))
+            rc, out, err = self.flink("upgrade", "-f", path, "--mode", "last-state", "--set", "spec.job.args[5]=x",
+                                      "--timeout", WAIT)
+            R.check(L("last-state with a new job argument: refused (HA keeps the old job graph), nothing deleted"),
+                    rc == 1 and "would change the job itself" in err
+                    and sorted(p["metadata"]["name"] for p in self.pods(name)) == pods_before,
+                    "exit %d %s" % (rc, err[-600:]))
+
             latest = self.wait_checkpoints(jid, restored.get("id", 0))
             old_logs = self.tm_logs(name)
             rc, out, err = self.flink("upgrade", "-f", path, "--mode", "last-state", "--timeout", WAIT)
@@ -284,6 +296,26 @@ class Version:
             R.check(L("the counter continues at that checkpoint's counts + 1"),
                     want is not None and first == {k: n + 1 for k, n in want.items()},
                     "checkpoint %s counts %s, first %s" % (restored.get("id"), want, first))
+
+            # the default upgrade under HA: Flink removes the stopped job's HA data before its
+            # JobManager exits, so the new one runs the new job graph from the savepoint
+            old_logs = self.tm_logs(name)
+            rc, out, err = self.flink("upgrade", "-f", path, "--set", "spec.job.args[5]=d", "--timeout", WAIT)
+            sp = out.strip()
+            R.require(L("upgrade (savepoint mode) under ZooKeeper HA: exit 0, the path on stdout"),
+                      rc == 0 and sp.startswith("file:"), "exit %d %r %s" % (rc, out, err[-900:]))
+            report = self.wait_running(path)
+            jid = report["job"]["id"]
+            restored = self.rest("jobs/%s/checkpoints" % jid)["latest"].get("restored") or {}
+            detail = self.rest("jobs/%s" % jid)
+            R.check(L("... restored exactly that savepoint, with the new argument (HA data of the old job gone)"),
+                    restored.get("external_path") == sp and detail["name"].endswith("tag=d"),
+                    "restored %s, job %s" % (restored, detail["name"]))
+            want = self.snapshots(old_logs).get(restored.get("id"))
+            first = self.first_counts(self.tm_logs(name))
+            R.check(L("... and the counter continues at the savepoint's counts + 1"),
+                    want is not None and first == {k: n + 1 for k, n in want.items()},
+                    "savepoint %s counts %s, first %s" % (restored.get("id"), want, first))
 
             rc, out, err = self.flink("delete", "-f", path, "--timeout", WAIT)
             R.check(L("delete: exit 0, pods gone, and where ZooKeeper's HA data lives"),
