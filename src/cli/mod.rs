@@ -128,7 +128,8 @@ pub struct SpecArgs {
     /// Spec file (YAML, one or more documents); `-` reads standard input. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
     pub filenames: Vec<PathBuf>,
-    /// Set a spec value before validation, e.g. `--set spec.taskManager.replicas=3`. Repeatable.
+    /// Set a spec value before validation, e.g. `--set spec.taskManager.replicas=3`; a path
+    /// ending in `[+]` appends to a list, e.g. `--set 'spec.job.args[+]=--verbose'`. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
     /// Directory of templates overriding the built-in ones by file name

@@ -3,7 +3,9 @@
 //! The value is one scalar, typed as YAML 1.2 reads a plain scalar (`3` is a number, `true`
 //! a boolean, `"3"` in double quotes a string); it is never parsed as YAML structure, so no
 //! value can add keys or items. Paths use the spec's spelling: `spec.taskManager.replicas`,
-//! `spec.job.args[0]`, `metadata.labels[app.example.com/team]`.
+//! `spec.job.args[0]`, `metadata.labels[app.example.com/team]`. A path ending in `[+]`
+//! appends the value to the list there (`spec.job.args[+]=--verbose`), creating the list when
+//! the spec has none.
 
 use serde_json::{Map, Value};
 
@@ -26,7 +28,7 @@ impl std::str::FromStr for Override {
         let (path, raw) = arg.split_once('=').ok_or_else(|| {
             format!("`{arg}` is not PATH=VALUE, e.g. spec.taskManager.replicas=3")
         })?;
-        let path = parse_path(path)?;
+        let path = parse_path(path.strip_suffix(APPEND).unwrap_or(path))?;
         if let [PathSegment::Key(field)] = path.as_slice()
             && matches!(field.as_str(), "kind" | "apiVersion")
         {
@@ -39,6 +41,17 @@ impl std::str::FromStr for Override {
     }
 }
 
+impl Override {
+    /// Whether the value is appended to the list at `path` (the argument's path ended in
+    /// `[+]`) rather than set there.
+    pub fn appends(&self) -> bool {
+        self.arg.split_once('=').is_some_and(|(path, _)| path.ends_with(APPEND))
+    }
+}
+
+/// What ends a path whose value is appended to a list.
+const APPEND: &str = "[+]";
+
 /// Parses `a.b[0][key.with.dots].c`.
 pub fn parse_path(text: &str) -> Result<Vec<PathSegment>, String> {
     let mut path = Vec::new();
@@ -46,6 +59,11 @@ pub fn parse_path(text: &str) -> Result<Vec<PathSegment>, String> {
     let bad = || {
         format!("`{text}` is not a field path like spec.taskManager.replicas or spec.job.args[0]")
     };
+    if text.contains(APPEND) {
+        return Err(format!(
+            "`{text}`: `{APPEND}` appends to a list, so it can only end a path, e.g. spec.job.args[+]=--verbose"
+        ));
+    }
     while !rest.is_empty() {
         // Bounded like the YAML a spec is read from: a deeper path would only build (and
         // recursively drop) a value too deep to be valid, and could overflow the stack.
@@ -94,20 +112,31 @@ fn parse_value(raw: &str) -> Result<Value, String> {
 /// Applies every override to a parsed document, in order.
 pub fn apply(document: &mut Value, overrides: &[Override]) -> Result<(), Error> {
     for o in overrides {
-        set(document, &o.path, o.value.clone()).map_err(|message| {
+        let value = o.value.clone();
+        let done = if o.appends() {
+            set(document, &o.path, Edit::Append(value))
+        } else {
+            set(document, &o.path, Edit::Set(value))
+        };
+        done.map_err(|message| {
             Error::usage(
                 Diagnostic::new(format!("--set {}: {message}", o.arg))
-                    .with_help("paths follow the spec, e.g. spec.taskManager.replicas=3 or spec.job.args[0]=--port"),
+                    .with_help("paths follow the spec, e.g. spec.taskManager.replicas=3, spec.job.args[0]=--port or spec.job.args[+]=--verbose"),
             )
         })?;
     }
     Ok(())
 }
 
-fn set(node: &mut Value, path: &[PathSegment], value: Value) -> Result<(), String> {
+/// What an override does at the end of its path.
+enum Edit {
+    Set(Value),
+    Append(Value),
+}
+
+fn set(node: &mut Value, path: &[PathSegment], edit: Edit) -> Result<(), String> {
     let Some((first, rest)) = path.split_first() else {
-        *node = value;
-        return Ok(());
+        return finish(node, edit);
     };
     if node.is_null() {
         *node = match first {
@@ -117,7 +146,7 @@ fn set(node: &mut Value, path: &[PathSegment], value: Value) -> Result<(), Strin
     }
     match (first, node) {
         (PathSegment::Key(key), Value::Object(map)) => {
-            set(map.entry(key.clone()).or_insert(Value::Null), rest, value)
+            set(map.entry(key.clone()).or_insert(Value::Null), rest, edit)
         }
         (PathSegment::Index(i), Value::Array(items)) => {
             if *i == items.len() {
@@ -127,7 +156,7 @@ fn set(node: &mut Value, path: &[PathSegment], value: Value) -> Result<(), Strin
             let item = items
                 .get_mut(*i)
                 .ok_or_else(|| format!("index {i} is past the end of a list of {len}"))?;
-            set(item, rest, value)
+            set(item, rest, edit)
         }
         (PathSegment::Key(key), other) => {
             Err(format!("cannot set `{key}` inside {}", describe(other)))
@@ -136,6 +165,18 @@ fn set(node: &mut Value, path: &[PathSegment], value: Value) -> Result<(), Strin
             Err(format!("cannot index [{i}] into {}", describe(other)))
         }
     }
+}
+
+fn finish(node: &mut Value, edit: Edit) -> Result<(), String> {
+    match (edit, node) {
+        (Edit::Set(value), node) => *node = value,
+        (Edit::Append(value), node @ Value::Null) => *node = Value::Array(vec![value]),
+        (Edit::Append(value), Value::Array(items)) => items.push(value),
+        (Edit::Append(_), other) => {
+            return Err(format!("`[+]` appends to a list, and this is {}", describe(other)));
+        }
+    }
+    Ok(())
 }
 
 fn describe(value: &Value) -> &'static str {
@@ -179,6 +220,31 @@ mod tests {
         apply(&mut doc, &overrides).unwrap();
         assert_eq!(doc["spec"]["job"]["args"], json!(["a", "b"]));
         assert_eq!(doc["spec"]["flinkConfiguration"]["state.backend.type"], json!("rocksdb"));
+    }
+
+    #[test]
+    fn plus_appends_to_a_list_present_or_absent() {
+        let mut doc = json!({"spec": {"job": {"args": ["a"]}}});
+        let overrides: Vec<Override> =
+            ["spec.job.args[+]=--verbose", "spec.job.args[+]=3", "spec.taskManager.env[+]=x: y"]
+                .iter()
+                .map(|s| s.parse().unwrap())
+                .collect();
+        apply(&mut doc, &overrides).unwrap();
+        assert_eq!(doc["spec"]["job"]["args"], json!(["a", "--verbose", 3]));
+        // One scalar, never structure: `x: y` stays a string.
+        assert_eq!(doc["spec"]["taskManager"]["env"], json!(["x: y"]));
+    }
+
+    #[test]
+    fn plus_only_ends_a_path_and_only_appends_to_a_list() {
+        let err = "spec.job.args[+].name=x".parse::<Override>().unwrap_err();
+        assert!(err.contains("can only end a path"), "{err}");
+        let mut doc = json!({"spec": {"image": "x"}});
+        let o: Override = "spec.image[+]=y".parse().unwrap();
+        let err = apply(&mut doc, &[o]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("this is a scalar"), "{err}");
     }
 
     #[test]

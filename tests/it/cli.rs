@@ -138,6 +138,28 @@ fn set_edits_the_spec_with_types() {
 }
 
 #[test]
+fn issue_19_set_appends_to_a_list_present_or_absent() {
+    let out = run(
+        &[
+            "render",
+            "-f",
+            "-",
+            "--set",
+            "spec.job.args[+]=--verbose",
+            "--set",
+            "spec.job.args[+]=--debug",
+        ],
+        Some(SPEC.as_bytes()),
+    );
+    let text = stdout(&out);
+    assert!(text.contains("- --verbose\n        - --debug\n"), "{text}");
+    let out = run(&["render", "-f", "-", "--set", "spec.image[+]=x"], Some(SPEC.as_bytes()));
+    assert!(!out.status.success() && out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--set spec.image[+]=x: `[+]` appends to a list"), "{stderr}");
+}
+
+#[test]
 fn set_with_a_bad_value_points_at_the_argument() {
     let out = run(
         &["render", "-f", "-", "--set", "spec.taskManager.replicas=many"],
