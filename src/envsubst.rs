@@ -379,17 +379,30 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Where the variables of a substitution come from, which is where a help line sends the user
+/// to set one: `render`'s flags, or the environment `envsubst` reads (it has no such flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// `--env`, `--env-file`, `--var`.
+    Flags,
+    /// The process environment only.
+    Environment,
+}
+
 impl Problem {
-    fn help(&self) -> String {
+    fn help(&self, sources: Sources) -> String {
         let name = &self.name;
-        match &self.kind {
-            ProblemKind::Unset | ProblemKind::Required { .. } => {
+        match (&self.kind, sources) {
+            (ProblemKind::Unset | ProblemKind::Required { .. }, Sources::Flags) => {
                 format!("set it with `--var {name}=VALUE` or in an `--env-file`")
             }
-            ProblemKind::Empty => {
+            (ProblemKind::Unset | ProblemKind::Required { .. }, Sources::Environment) => {
+                format!("set it in the environment, e.g. `export {name}=VALUE`")
+            }
+            (ProblemKind::Empty, _) => {
                 format!("give `{name}` a value, or a default with `${{{name}:-default}}`")
             }
-            ProblemKind::Syntax { .. } => format!(
+            (ProblemKind::Syntax { .. }, _) => format!(
                 "write `${{{name}}}`; kubectl-flink also knows `${{{name}:-default}}` and \
                  `${{{name}:?message}}`, and copies every other form unchanged, as GNU envsubst does"
             ),
@@ -405,15 +418,16 @@ pub struct EnvsubstError {
 }
 
 impl EnvsubstError {
-    /// The user-facing error, pointing into `source` (the text the positions refer to).
-    pub fn to_error(&self, origin: &str, source: &str) -> Error {
+    /// The user-facing error, pointing into `source` (the text the positions refer to), its
+    /// help naming where variables come from.
+    pub fn to_error(&self, origin: &str, source: &str, sources: Sources) -> Error {
         Error::input(
             self.problems
                 .iter()
                 .map(|problem| {
                     Diagnostic::new(problem.to_string())
                         .at(Location::in_text(origin, source, problem.start, Some(problem.end)))
-                        .with_help(problem.help())
+                        .with_help(problem.help(sources))
                 })
                 .collect(),
         )
@@ -917,7 +931,7 @@ mod tests {
              4:11: `${A` has no closing `}`; it is copied unchanged"
         );
         assert_eq!((err.problems[0].end.line, err.problems[0].end.col), (2, 12));
-        let error = err.to_error("spec.yaml", input);
+        let error = err.to_error("spec.yaml", input, Sources::Flags);
         assert_eq!(error.diagnostics.len(), 5);
         let shown = error.to_string();
         assert!(shown.contains("--> spec.yaml:3:14"), "{shown}");
@@ -1013,7 +1027,11 @@ mod tests {
              4:5: variable `EMPTY` is set but empty\n\
              6:1: the mapping key `c.${K}` references `K`, but keys are never substituted"
         );
-        assert!(err.to_error("spec.yaml", text).to_string().contains("--> spec.yaml:3:5"));
+        assert!(
+            err.to_error("spec.yaml", text, Sources::Flags)
+                .to_string()
+                .contains("--> spec.yaml:3:5")
+        );
     }
 
     #[test]

@@ -69,6 +69,6 @@ pub fn run(
     }
     let text = String::from_utf8_lossy(&input).into_owned();
     let substituted = crate::envsubst::substitute(&input, env, &options)
-        .map_err(|err| err.to_error("<stdin>", &text))?;
+        .map_err(|err| err.to_error("<stdin>", &text, crate::envsubst::Sources::Environment))?;
     Ok(Outcome { stdout: substituted.output, ..Outcome::default() })
 }

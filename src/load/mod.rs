@@ -105,7 +105,9 @@ pub fn load(
                         )
                     })),
                     Err(err) => {
-                        each(Err(err.to_error(&input.origin, &input.text).diagnostics));
+                        each(Err(err
+                            .to_error(&input.origin, &input.text, envsubst::Sources::Flags)
+                            .diagnostics));
                         continue;
                     }
                 }

@@ -164,6 +164,24 @@ fn envsubst_strict_fails_without_output() {
     assert!(stderr.contains("MISSING") && stderr.contains("ALSO"), "{stderr}");
 }
 
+/// Every `--flag` `envsubst` shows, in its help and in its errors' help lines, is its own.
+#[test]
+fn issue_19_envsubst_names_only_its_own_flags() {
+    let help = run_with_env(&["envsubst", "--help"], &[], b"");
+    let strict = run_with_env(&["envsubst", "--strict"], &[("E", "")], b"$MISSING ${R:?why} $E\n");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&help.stdout),
+        String::from_utf8_lossy(&strict.stderr)
+    );
+    assert!(text.contains("export MISSING=VALUE"), "{text}");
+    for flag in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        if let Some(name) = flag.strip_prefix("--").filter(|n| !n.is_empty()) {
+            assert!(["strict", "variables", "help"].contains(&name), "`--{name}` in:\n{text}");
+        }
+    }
+}
+
 #[test]
 fn envsubst_variables_lists_names() {
     let out = run_with_env(&["envsubst", "--variables", "$JOB ${SAVEPOINT}"], &[], b"");
@@ -217,4 +235,53 @@ fn issue_17_envsubst_strict_names_its_input_limit() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("larger than --strict's limit of 64 MiB"), "{stderr}");
+}
+
+/// The commands README's envsubst section and the example's header show, run as written with a
+/// `kubectl` that runs this binary for `kubectl flink` and reads what `kubectl create` gets.
+#[test]
+fn issue_19_the_envsubst_examples_commands_work_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Variables: moving a seed-004-style repo")
+        .nth(1)
+        .and_then(|s| s.split("```sh\n").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("README has the envsubst section's sh block");
+    let example = std::fs::read_to_string(root().join(SPEC)).unwrap();
+    // The header comment: `#   …` lines up to the first that is not one, `\` continuing a line.
+    let header = example
+        .lines()
+        .skip_while(|l| !l.starts_with("#   "))
+        .take_while(|l| l.starts_with("#   "))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut commands: Vec<String> = section
+        .lines()
+        .filter(|l| l.starts_with("export ") || l.starts_with("kubectl flink "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(commands.len(), 4, "{section}");
+    commands.push(header.replace("\\\n", " "));
+    let script = format!(
+        "set -euo pipefail\n\
+         kubectl() {{ if [ \"$1\" = flink ]; then shift; \"$KUBECTL_FLINK\" \"$@\"; \
+         else [ \"$*\" = 'create -f -' ] && grep -c '^kind: Job$' >/dev/null; fi; }}\n{}\n",
+        commands.join("\n")
+    );
+    let mut command = Command::new("bash");
+    command
+        .args(["-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBECTL_FLINK", crate::support::bin())
+        .current_dir(root());
+    let out = crate::support::output(&mut command, None);
+    assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
+    let once = run(&["render", "--env-file", "examples/envsubst/prod.env", "-f", SPEC], None);
+    assert!(once.status.success(), "{}", String::from_utf8_lossy(&once.stderr));
+    // Four commands print (one more pipes into `kubectl create`), all with the same values.
+    let once = String::from_utf8(once.stdout).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), once.repeat(4));
 }
