@@ -154,6 +154,10 @@ pub struct RenderArgs {
     pub output: Format,
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// The namespace of every object, as kubectl's flag (`metadata.namespace` of every spec);
+    /// a spec naming another namespace is refused
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
     /// Native mode: the objects to write: `owner` (RBAC and the JobManager Deployment),
     /// `owned` (Services and config maps, which reference the Deployment) or `all`
     /// [default: owner, or all with --owner-uid]

@@ -36,6 +36,7 @@ pub fn render(
         templates: args.spec.templates.clone(),
         phase: args.phase,
         owner_uid: args.owner_uid.clone(),
+        namespace: args.namespace.clone(),
     })
 }
 

@@ -11,18 +11,14 @@ use std::path::PathBuf;
 
 use super::kubectl::{Connection, Kubectl, failed, start_failure};
 use super::{Outcome, Specs};
-use crate::error::{Diagnostic, Error};
+use crate::error::Error;
 use crate::k8s::names;
-use crate::load::Substitution;
-use crate::load::input::Input;
-use crate::load::overrides::Override;
 use crate::model::Model;
 use crate::model::native::{self, Phase};
 use crate::output::{self, Format};
 use crate::pipeline;
 use crate::render::Renderer;
-use crate::validate::{Policy, Valid};
-use crate::yaml::PathSegment;
+use crate::validate::Valid;
 
 /// What `apply` was asked for.
 #[derive(Debug, Default)]
@@ -42,13 +38,8 @@ pub const DRY_RUN_UID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// Runs `kubectl-flink apply`.
 pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> {
-    let Specs { inputs, substitution, policy, overrides } = &args.specs;
-    let mut overrides = overrides.clone();
-    if let Some(namespace) = &args.namespace {
-        let placed =
-            namespace_override(namespace, inputs, &overrides, *policy, substitution.as_ref())?;
-        overrides.push(placed);
-    }
+    let Specs { inputs, substitution, policy, .. } = &args.specs;
+    let overrides = args.specs.overrides_in(args.namespace.as_deref())?;
     let loaded = pipeline::load_valid(inputs, &overrides, *policy, substitution.as_ref())?;
     let renderer = Renderer::new(args.templates.as_deref())?;
     // Everything renders (the owned phases with a stand-in uid) before kubectl runs.
@@ -119,38 +110,6 @@ fn render_owned(
     let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(uid) };
     let model = Model::Native(Box::new(native::build(valid, &options)?));
     pipeline::render_model(renderer, &model)
-}
-
-/// `metadata.namespace=NAMESPACE` for `--namespace`, after checking that no spec names
-/// another namespace (kubectl would refuse the objects; native mode bakes the namespace
-/// into Flink's configuration).
-fn namespace_override(
-    namespace: &str,
-    inputs: &[Input],
-    overrides: &[Override],
-    policy: Policy,
-    substitution: Option<&Substitution>,
-) -> Result<Override, Error> {
-    names::check_dns_label(namespace).map_err(|refusal| {
-        Error::usage(Diagnostic::new(format!("--namespace `{namespace}`: {}", refusal.message)))
-    })?;
-    for item in pipeline::load_valid(inputs, overrides, policy, substitution)? {
-        let metadata = &item.valid.cluster.metadata;
-        if let Some(other) = metadata.namespace.as_deref().filter(|n| *n != namespace) {
-            return Err(Error::usage(
-                Diagnostic::new(format!(
-                    "--namespace {namespace} disagrees with `{}`, which {} puts in namespace `{other}`",
-                    metadata.name, item.origin
-                ))
-                .with_help("drop --namespace, or change metadata.namespace in the spec"),
-            ));
-        }
-    }
-    Ok(Override {
-        arg: format!("--namespace {namespace}"),
-        path: vec![PathSegment::Key("metadata".into()), PathSegment::Key("namespace".into())],
-        value: serde_json::Value::String(namespace.to_owned()),
-    })
 }
 
 fn kubectl_apply(
@@ -240,6 +199,7 @@ fn read_uid(
 mod tests {
     use super::*;
     use crate::commands::kubectl::KubectlOutput;
+    use crate::load::input::Input;
 
     /// Records calls and answers like a cluster that assigns one uid.
     struct Fake {

@@ -17,11 +17,14 @@ pub mod upgrade;
 
 use std::io::{Read, Write};
 
-use crate::error::Error;
+use crate::error::{Diagnostic, Error};
+use crate::k8s::names;
 use crate::load::Substitution;
 use crate::load::input::Input;
 use crate::load::overrides::Override;
+use crate::pipeline;
 use crate::validate::Policy;
+use crate::yaml::PathSegment;
 
 /// What a run produced: the bytes for stdout and warnings for stderr.
 #[derive(Debug, Default)]
@@ -78,6 +81,48 @@ pub struct Specs {
     pub policy: Policy,
     /// `--set`, and `--mode` as a `--set spec.mode`.
     pub overrides: Vec<Override>,
+}
+
+impl Specs {
+    /// The overrides, with `metadata.namespace=NAMESPACE` last for kubectl's `--namespace`,
+    /// after checking that no spec names another namespace (kubectl would refuse the objects;
+    /// native mode bakes the namespace into Flink's configuration, so it goes through the spec).
+    pub fn overrides_in(&self, namespace: Option<&str>) -> Result<Vec<Override>, Error> {
+        let mut overrides = self.overrides.clone();
+        if let Some(namespace) = namespace {
+            overrides.push(self.namespace_override(namespace)?);
+        }
+        Ok(overrides)
+    }
+
+    fn namespace_override(&self, namespace: &str) -> Result<Override, Error> {
+        names::check_dns_label(namespace).map_err(|refusal| {
+            Error::usage(Diagnostic::new(format!("--namespace `{namespace}`: {}", refusal.message)))
+        })?;
+        let loaded = pipeline::load_valid(
+            &self.inputs,
+            &self.overrides,
+            self.policy,
+            self.substitution.as_ref(),
+        )?;
+        for item in loaded {
+            let metadata = &item.valid.cluster.metadata;
+            if let Some(other) = metadata.namespace.as_deref().filter(|n| *n != namespace) {
+                return Err(Error::usage(
+                    Diagnostic::new(format!(
+                        "--namespace {namespace} disagrees with `{}`, which {} puts in namespace `{other}`",
+                        metadata.name, item.origin
+                    ))
+                    .with_help("drop --namespace, or change metadata.namespace in the spec"),
+                ));
+            }
+        }
+        Ok(Override {
+            arg: format!("--namespace {namespace}"),
+            path: vec![PathSegment::Key("metadata".into()), PathSegment::Key("namespace".into())],
+            value: serde_json::Value::String(namespace.to_owned()),
+        })
+    }
 }
 
 /// The spec's JSON Schema.

@@ -16,16 +16,19 @@ pub struct Options {
     pub templates: Option<PathBuf>,
     pub phase: Option<native::Phase>,
     pub owner_uid: Option<String>,
+    /// kubectl's `--namespace`: the namespace of every object.
+    pub namespace: Option<String>,
 }
 
 /// Runs `render`.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
     let specs = &options.specs;
+    let overrides = specs.overrides_in(options.namespace.as_deref())?;
     let rendered = pipeline::render(
         &specs.inputs,
         &RenderOptions {
             format: options.format,
-            overrides: &specs.overrides,
+            overrides: &overrides,
             templates: options.templates.as_deref(),
             policy: specs.policy,
             substitution: specs.substitution.as_ref(),

@@ -159,6 +159,44 @@ fn issue_19_set_appends_to_a_list_present_or_absent() {
     assert!(stderr.contains("--set spec.image[+]=x: `[+]` appends to a list"), "{stderr}");
 }
 
+/// `render -n NS`, as kubectl's flag: every object in NS, native mode's Flink configuration too.
+#[test]
+fn issue_19_render_namespace_places_every_object() {
+    let uid = "--owner-uid=3f0c6a1e-2b4d-4c8e-9a7f-1d2e3f4a5b6c";
+    for (args, stdin) in [
+        (vec!["render", "-f", "-", "-n", "team-a", "-o", "json"], Some(SPEC.as_bytes())),
+        (
+            vec![
+                "render",
+                "-f",
+                "tests/native/scenarios/session-defaults.yaml",
+                "--namespace",
+                "team-a",
+                uid,
+                "-o",
+                "json",
+            ],
+            None,
+        ),
+    ] {
+        let list: serde_json::Value = serde_json::from_str(&stdout(&run(&args, stdin))).unwrap();
+        let items = list["items"].as_array().unwrap();
+        assert!(!items.is_empty());
+        for item in items {
+            assert_eq!(item["metadata"]["namespace"], "team-a", "{args:?}: {item}");
+        }
+        if args.contains(&uid) {
+            let text = list.to_string();
+            assert!(text.contains("kubernetes.namespace: team-a"), "{text}");
+        }
+    }
+    let out = run(&["render", "-f", "examples/native/session.yaml", "-n", "other"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--namespace other disagrees with `sessions`"), "{stderr}");
+}
+
 #[test]
 fn set_with_a_bad_value_points_at_the_argument() {
     let out = run(
