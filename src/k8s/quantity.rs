@@ -103,6 +103,38 @@ impl Quantity {
     }
 }
 
+/// A decimal SI suffix (`k`, `M`, `G`, `T`, `P`, `E`) a quantity ends in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecimalSuffix {
+    /// The suffix as written, e.g. `G`.
+    pub suffix: &'static str,
+    /// The power of ten it stands for, e.g. 9.
+    pub exp10: u32,
+    /// The binary suffix a memory size most likely meant, e.g. `Gi`.
+    pub binary: &'static str,
+}
+
+/// The decimal SI suffix `text` ends in, if any: Kubernetes reads `2G` as 2×10^9 bytes, while
+/// Flink's `MemorySize` reads `2g` as 2 GiB (flink-core `MemorySize.MemoryUnit`).
+pub fn decimal_suffix(text: &str) -> Option<DecimalSuffix> {
+    let (at, _) = text.char_indices().last()?;
+    let (number, suffix) = text.split_at(at);
+    if !number.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    [
+        ("k", 3, "Ki"),
+        ("M", 6, "Mi"),
+        ("G", 9, "Gi"),
+        ("T", 12, "Ti"),
+        ("P", 15, "Pi"),
+        ("E", 18, "Ei"),
+    ]
+    .into_iter()
+    .find(|(decimal, _, _)| *decimal == suffix)
+    .map(|(suffix, exp10, binary)| DecimalSuffix { suffix, exp10, binary })
+}
+
 const MIB: u128 = 1024 * 1024;
 
 /// Writes a byte count the way Flink's `MemorySize` reads it, in the largest exact unit.
@@ -156,6 +188,18 @@ mod tests {
         assert_eq!(flink_memory(2048 * MIB), "2g");
         assert_eq!(flink_memory(2_000_000_000), "1953125k");
         assert_eq!(flink_memory(1001), "1001b");
+    }
+
+    #[test]
+    fn decimal_suffixes_and_their_binary_counterparts() {
+        let binary = |t| decimal_suffix(t).map(|d| (d.suffix, d.exp10, d.binary));
+        assert_eq!(binary("2G"), Some(("G", 9, "Gi")));
+        assert_eq!(binary("1.5M"), Some(("M", 6, "Mi")));
+        assert_eq!(binary("512k"), Some(("k", 3, "Ki")));
+        assert_eq!(binary("1E"), Some(("E", 18, "Ei")));
+        for not in ["2Gi", "2048", "1e3", "2E3", "500m", "G", "", "é"] {
+            assert_eq!(decimal_suffix(not), None, "{not}");
+        }
     }
 
     #[test]

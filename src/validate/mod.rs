@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::error::{Diagnostic, key, path};
 use crate::flink::version::{FlinkVersion, Process};
 use crate::flink::{REST_PORT, RPC_PORT};
-use crate::k8s::quantity::Quantity;
+use crate::k8s::quantity::{self, Quantity};
 use crate::k8s::{names, rules};
 use crate::spec::{
     ClusterSpec, ConfigMode, ConfigValue, Entrypoint, FlinkCluster, HaType, HighAvailability,
@@ -87,6 +87,7 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diag
     ] {
         if let Some(resources) = resources {
             validate_resources(resources, &["spec", component, "resources"], &mut problems);
+            warn_decimal_memory(resources, component, &mut warnings);
             check_heap_fits(
                 resources,
                 version.memory_key(process),
@@ -365,6 +366,25 @@ fn validate_resources(resources: &Resources, at: &[&str], problems: &mut Vec<Dia
             Err(Diagnostic { message, .. }) => problems.push(Diagnostic::field(field("memory"), message)),
         }
     }
+}
+
+/// `2G` is a valid quantity, but 2×10^9 bytes: someone who writes Flink's `2g` (2 GiB) in
+/// Kubernetes' spelling gets 7 % less than they think, so say so and suggest `2Gi`.
+fn warn_decimal_memory(resources: &Resources, component: &str, warnings: &mut Vec<String>) {
+    let Some(memory) = &resources.memory else { return };
+    let text = memory.text();
+    let Some(decimal) = quantity::decimal_suffix(&text).filter(|_| Quantity::parse(&text).is_ok())
+    else {
+        return;
+    };
+    let number = &text[..text.len() - decimal.suffix.len()];
+    warnings.push(format!(
+        "spec.{component}.resources.memory: `{text}` is decimal to Kubernetes ({number} × 10^{} bytes), while Flink reads `{number}{}` as binary; write `{number}{}` for {number} {}B",
+        decimal.exp10,
+        decimal.suffix.to_lowercase(),
+        decimal.binary,
+        decimal.binary,
+    ));
 }
 
 /// Before Flink 1.10/1.11 a process is sized by its heap. kubectl-flink sets it to the

@@ -197,6 +197,37 @@ fn issue_19_render_namespace_places_every_object() {
     assert!(stderr.contains("--namespace other disagrees with `sessions`"), "{stderr}");
 }
 
+/// Kubernetes reads `2G` as 2×10^9 bytes, Flink `2g` as 2 GiB: a warning, and the render.
+#[test]
+fn issue_19_decimal_memory_warns_and_suggests_binary() {
+    let out = run(
+        &[
+            "render",
+            "-f",
+            "-",
+            "--set",
+            "spec.taskManager.resources.memory=2G",
+            "--set",
+            "spec.jobManager.resources.memory=1600M",
+        ],
+        Some(SPEC.as_bytes()),
+    );
+    assert!(!stdout(&out).is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for warning in [
+        "spec.taskManager.resources.memory: `2G` is decimal to Kubernetes (2 × 10^9 bytes), while Flink reads `2g` as binary; write `2Gi` for 2 GiB",
+        "spec.jobManager.resources.memory: `1600M` is decimal to Kubernetes (1600 × 10^6 bytes), while Flink reads `1600m` as binary; write `1600Mi` for 1600 MiB",
+    ] {
+        assert!(stderr.contains(warning), "{stderr}");
+    }
+    let out = run(
+        &["render", "-f", "-", "--set", "spec.taskManager.resources.memory=2Gi"],
+        Some(SPEC.as_bytes()),
+    );
+    assert!(!stdout(&out).is_empty());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn set_with_a_bad_value_points_at_the_argument() {
     let out = run(
