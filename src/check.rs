@@ -272,7 +272,7 @@ mod tests {
             "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {a: b}, ports: [{port: eighty}]}\n",
         ))
         .unwrap_err();
-        assert!(err.to_string().contains("spec.ports[0].port: invalid type: string"), "{err}");
+        assert!(err.to_string().contains("spec.ports[0].port: wrong type: got string"), "{err}");
     }
 
     #[test]

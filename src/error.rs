@@ -337,9 +337,60 @@ pub fn sort_by_place(diagnostics: &mut [Diagnostic], origin: &str) {
     });
 }
 
+/// serde's `invalid type: sequence, expected i64` in the words of a YAML user:
+/// `wrong type: got a list, expected a whole number`, after any prefix (a path) the message
+/// has. serde names what it got by `Unexpected` (`sequence`, `map`, a boolean) and what it
+/// expected by the Rust type (`i64`, `u32`, `a sequence`, `struct Pair`); neither is how a spec
+/// is written. Other messages are returned unchanged.
+pub fn type_error_in_words(message: &str) -> String {
+    let Some((prefix, rest)) = message.split_once("invalid type: ") else {
+        return message.to_owned();
+    };
+    let (got, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, ""));
+    let got = match got {
+        "sequence" => "a list",
+        "map" => "a map",
+        "unit value" => "null",
+        other => other,
+    };
+    if expected.is_empty() {
+        return format!("{prefix}wrong type: got {got}");
+    }
+    format!("{prefix}wrong type: got {got}, expected {}", expected_in_words(expected))
+}
+
+/// What serde expected (a Rust type, or serde's own words for one) as a YAML user says it.
+fn expected_in_words(expected: &str) -> &str {
+    match expected {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number ≥ 0",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        "a sequence" => "a list",
+        "a map" | "a mapping" | "map" => "a map",
+        "string or map" => "a string or a map",
+        "a character" | "char" => "a one-character string",
+        struct_name if struct_name.starts_with("struct ") => "a map",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_19_type_errors_keep_their_path_and_lose_rust_names() {
+        assert_eq!(
+            type_error_in_words("spec.containers[0].ports: invalid type: map, expected a sequence"),
+            "spec.containers[0].ports: wrong type: got a map, expected a list"
+        );
+        assert_eq!(
+            type_error_in_words("a: invalid type: string \"x\", expected i32"),
+            "a: wrong type: got string \"x\", expected a whole number"
+        );
+        assert_eq!(type_error_in_words("missing field `name`"), "missing field `name`");
+    }
 
     #[test]
     fn paths_use_the_users_spelling() {

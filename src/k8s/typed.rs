@@ -79,7 +79,7 @@ pub fn typed<T: DeserializeOwned + Serialize>(
                 Err(e) => format!("{}: {}", e.path(), e.inner()),
                 Ok(_) => error.to_string(),
             };
-            return Err(Refusal::Invalid(message));
+            return Err(Refusal::Invalid(crate::error::type_error_in_words(&message)));
         }
     };
     if let Some(path) = unknown {

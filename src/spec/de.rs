@@ -198,9 +198,11 @@ pub(super) fn explain_serde_error(path: Vec<PathSegment>, message: &str) -> Diag
         )
         .with_help("write lists the way Flink reads them, e.g. \"a;b;c\"");
     }
-    let message = message.replace("invalid type: ", "wrong type: got ");
+    let sequence_for_map =
+        message.strip_prefix("invalid type: sequence, expected ") == Some(strict::EXPECTED);
+    let message = crate::error::type_error_in_words(message);
     let mut problem = Diagnostic::field(path, message.clone());
-    if message.strip_prefix("wrong type: got sequence, expected ") == Some(strict::EXPECTED) {
+    if sequence_for_map {
         problem = problem.with_help("write `key: value` entries here, not a `- item` list");
     } else if message.contains("expected a string") && message.contains("got floating point") {
         problem =
@@ -216,6 +218,44 @@ mod tests {
     use super::*;
     use crate::error::key;
     use crate::spec::JOB_CLUSTER;
+
+    #[test]
+    fn issue_19_no_rust_type_names_in_type_errors() {
+        for (serde, shown) in [
+            (
+                "invalid type: string \"x\", expected i64",
+                "wrong type: got string \"x\", expected a whole number",
+            ),
+            (
+                "invalid type: integer `-1`, expected u32",
+                "wrong type: got integer `-1`, expected a whole number ≥ 0",
+            ),
+            ("invalid type: map, expected a sequence", "wrong type: got a map, expected a list"),
+            (
+                "invalid type: sequence, expected a mapping",
+                "wrong type: got a list, expected a map",
+            ),
+            (
+                "invalid type: string \"yes\", expected a boolean",
+                "wrong type: got string \"yes\", expected true or false",
+            ),
+            (
+                "invalid type: string \"x\", expected struct Pair",
+                "wrong type: got string \"x\", expected a map",
+            ),
+            (
+                "invalid type: boolean `true`, expected f64",
+                "wrong type: got boolean `true`, expected a number",
+            ),
+            (
+                "invalid type: unit value, expected a string",
+                "wrong type: got null, expected a string",
+            ),
+        ] {
+            let problem = explain_serde_error(vec![key("spec")], serde);
+            assert_eq!(problem.message, shown, "{serde}");
+        }
+    }
 
     #[test]
     fn unknown_fields_suggest_the_right_one() {
@@ -338,7 +378,7 @@ mod tests {
             let problem = deserialize(document).unwrap_err();
             assert_eq!(
                 problem,
-                Diagnostic::field(path, "wrong type: got sequence, expected a mapping")
+                Diagnostic::field(path, "wrong type: got a list, expected a map")
                     .with_help("write `key: value` entries here, not a `- item` list"),
                 "{at}"
             );
@@ -369,12 +409,12 @@ mod tests {
     fn a_sequence_where_no_mapping_is_wanted_gets_serdes_message() {
         use serde_json::json;
         for (at, value, message) in [
-            ("spec.image", json!(["flink"]), "wrong type: got sequence, expected a string"),
-            ("spec.job.args[0]", json!(["a"]), "wrong type: got sequence, expected a string"),
+            ("spec.image", json!(["flink"]), "wrong type: got a list, expected a string"),
+            ("spec.job.args[0]", json!(["a"]), "wrong type: got a list, expected a string"),
             (
                 "spec.imagePullPolicy",
                 json!(["Always"]),
-                "wrong type: got sequence, expected string or map",
+                "wrong type: got a list, expected a string or a map",
             ),
             (
                 "spec.flinkConfiguration.state",

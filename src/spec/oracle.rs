@@ -29,7 +29,7 @@ fn deserialize_by_schema(document: Value) -> Result<FlinkCluster, Diagnostic> {
     let root = spec_schema();
     let mut at = Vec::new();
     if sequence_for_struct(&document, &[root], root, &mut at) {
-        return Err(Diagnostic::field(at, "wrong type: got sequence, expected a mapping")
+        return Err(Diagnostic::field(at, "wrong type: got a list, expected a map")
             .with_help("write `key: value` entries here, not a `- item` list"));
     }
     serde_path_to_error::deserialize(document).map_err(|err| {
