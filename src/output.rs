@@ -115,6 +115,23 @@ impl Encoder {
         }
     }
 
+    /// Adds a document passed through unchanged (`render --passthrough`): its keys in the
+    /// order they were read, written by the same writer as every object.
+    pub fn push_document(&mut self, root: &yaml::Node) {
+        match self.format {
+            Format::Yaml => {
+                self.text.push_str("---\n");
+                yaml::write_serialized(&yaml::Ordered(root), &mut self.text);
+            }
+            Format::Json => {
+                self.push_json_item(&yaml::Ordered(root));
+            }
+        }
+        if self.text.len() >= self.spool_at {
+            self.spill();
+        }
+    }
+
     /// Moves the text to the temporary file.
     fn spill(&mut self) {
         if let Spool::NotYet = self.spool {
@@ -130,7 +147,7 @@ impl Encoder {
 
     /// One item of the `List`, as `serde_json`'s pretty printer writes it two levels deep:
     /// each line indented by four spaces (JSON strings hold no raw line breaks).
-    fn push_json_item(&mut self, value: &Value) {
+    fn push_json_item(&mut self, value: &impl serde::Serialize) {
         self.text.push_str(if self.items == 0 { "\n" } else { ",\n" });
         self.items += 1;
         let pretty = serde_json::to_string_pretty(value).expect("a JSON value always serializes");

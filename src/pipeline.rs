@@ -14,6 +14,7 @@ use crate::model::{Model, native};
 use crate::output::{self, Format};
 use crate::render::Renderer;
 use crate::validate::{self, Policy, Valid};
+use crate::yaml;
 
 /// How to render.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,6 +27,9 @@ pub struct RenderOptions<'a> {
     pub substitution: Option<&'a Substitution>,
     /// Native mode's phase and owner uid (`--phase`, `--owner-uid`).
     pub native: native::Options<'a>,
+    /// Write documents that are other Kubernetes objects to the output as they were read, in
+    /// their place among the specs' objects (`render --passthrough`), instead of refusing them.
+    pub passthrough: bool,
 }
 
 /// What a render produced: the bytes for stdout and warnings for stderr.
@@ -50,8 +54,37 @@ pub struct Spec {
 /// output text rather than object trees; nothing is returned before every spec has rendered.
 pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Rendered, Error> {
     let mut encoder = output::Encoder::new(options.format);
-    let warnings = render_each(inputs, options, |objects| encoder.push(&objects))?;
+    let entries = load_entries(inputs, options)?;
+    let renderer = Renderer::new(options.templates)?;
+    let specs: Vec<&Spec> = entries
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::Spec(spec) => Some(&**spec),
+            Entry::Other(_) => None,
+        })
+        .collect();
+    check_native_options(&specs, &options.native)?;
+    let mut warnings = Vec::new();
+    let mut owners = BTreeMap::new();
+    for entry in &entries {
+        match entry {
+            Entry::Spec(spec) => {
+                let objects =
+                    render_spec(spec, &renderer, &options.native, &mut owners, &mut warnings)?;
+                encoder.push(&objects);
+            }
+            Entry::Other(root) => encoder.push_document(root),
+        }
+    }
     Ok(Rendered { stdout: encoder.finish()?, warnings })
+}
+
+/// A document of the input, in order: a validated spec, or another object passed through.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Spec(Box<Spec>),
+    /// What `--passthrough` writes unchanged.
+    Other(yaml::Node),
 }
 
 /// Renders every spec of every input, handing each cluster's checked objects to `emit`;
@@ -74,24 +107,37 @@ pub fn render_specs(
     native: &native::Options,
     mut emit: impl FnMut(Vec<Object>),
 ) -> Result<Vec<String>, Error> {
-    check_native_options(specs, native)?;
+    check_native_options(&specs.iter().collect::<Vec<_>>(), native)?;
     let mut warnings = Vec::new();
     let mut owners = BTreeMap::new();
     for spec in specs {
-        if let Some(model) = Model::build(&spec.valid, native)? {
-            let objects = render_model(renderer, &model).map_err(|e| {
-                e.about(&format!(
-                    "cluster `{}` ({})",
-                    spec.valid.cluster.metadata.name, spec.origin
-                ))
-            })?;
-            check_names_are_free(&objects, spec, &mut owners)?;
+        let objects = render_spec(spec, renderer, native, &mut owners, &mut warnings)?;
+        if !objects.is_empty() {
             emit(objects);
         }
-        warnings.extend(spec.warnings.iter().cloned());
-        warnings.extend(spec.valid.warnings.iter().map(|w| format!("{}: {w}", spec.origin)));
     }
     Ok(warnings)
+}
+
+/// One spec's checked objects (none when its model renders nothing in this phase); its
+/// warnings are added to `warnings`.
+fn render_spec(
+    spec: &Spec,
+    renderer: &Renderer,
+    native: &native::Options,
+    owners: &mut Owners,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Object>, Error> {
+    let mut objects = Vec::new();
+    if let Some(model) = Model::build(&spec.valid, native)? {
+        objects = render_model(renderer, &model).map_err(|e| {
+            e.about(&format!("cluster `{}` ({})", spec.valid.cluster.metadata.name, spec.origin))
+        })?;
+        check_names_are_free(&objects, spec, owners)?;
+    }
+    warnings.extend(spec.warnings.iter().cloned());
+    warnings.extend(spec.valid.warnings.iter().map(|w| format!("{}: {w}", spec.origin)));
+    Ok(objects)
 }
 
 /// Objects already rendered, by kind and name: their namespace (empty when the object names
@@ -144,17 +190,36 @@ pub fn load_valid(
     policy: Policy,
     substitution: Option<&Substitution>,
 ) -> Result<Vec<Spec>, Error> {
+    let options = RenderOptions { overrides, policy, substitution, ..RenderOptions::default() };
+    Ok(load_entries(inputs, &options)?
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Entry::Spec(spec) => Some(*spec),
+            Entry::Other(_) => None,
+        })
+        .collect())
+}
+
+/// [`load_valid`], keeping with `options.passthrough` the other objects in their place.
+fn load_entries(inputs: &[Input], options: &RenderOptions) -> Result<Vec<Entry>, Error> {
+    let (overrides, policy) = (options.overrides, options.policy);
     let mut specs = Vec::new();
     let mut diagnostics = Vec::new();
-    load::load(inputs, overrides, substitution, |item| {
-        let Loaded { cluster, input, place, locator, warnings } = match item {
-            Ok(item) => item,
+    load::load(inputs, overrides, options.substitution, options.passthrough, |item| {
+        let loaded = match item {
+            Ok(load::Item::Spec(loaded)) => *loaded,
+            Ok(load::Item::Other(root)) => {
+                specs.push((Entry::Other(root), String::new()));
+                return;
+            }
             Err(more) => return diagnostics.extend(more),
         };
+        let Loaded { cluster, input, place, locator, warnings } = loaded;
         let input = &inputs[input];
         match validate::validate(cluster, policy) {
             Ok(valid) => {
-                specs.push((Spec { valid, origin: input.origin.clone(), warnings }, place));
+                let spec = Spec { valid, origin: input.origin.clone(), warnings };
+                specs.push((Entry::Spec(Box::new(spec)), place));
             }
             Err(problems) => {
                 let mut located: Vec<Diagnostic> = problems
@@ -177,7 +242,7 @@ pub fn load_valid(
 }
 
 /// Checks `--phase` and `--owner-uid` against the specs they apply to.
-fn check_native_options(specs: &[Spec], options: &native::Options) -> Result<(), Error> {
+fn check_native_options(specs: &[&Spec], options: &native::Options) -> Result<(), Error> {
     let native = specs.iter().filter(|s| native::is_native(&s.valid)).count();
     if options.is_set() && native == 0 {
         return Err(Error::usage(
@@ -198,10 +263,11 @@ fn check_native_options(specs: &[Spec], options: &native::Options) -> Result<(),
     Ok(())
 }
 
-fn duplicate_names(specs: &[(Spec, String)]) -> Vec<Diagnostic> {
+fn duplicate_names(specs: &[(Entry, String)]) -> Vec<Diagnostic> {
     let mut seen = std::collections::BTreeMap::new();
     let mut diagnostics = Vec::new();
-    for (spec, place) in specs {
+    for (entry, place) in specs {
+        let Entry::Spec(spec) = entry else { continue };
         let metadata = &spec.valid.cluster.metadata;
         if let Some(first) = seen.insert((metadata.namespace.as_deref(), &metadata.name), place) {
             diagnostics.push(

@@ -675,6 +675,27 @@ impl Serialize for Json<'_> {
     }
 }
 
+/// A node tree as [`write`] writes it, keys in the order they were read and plain scalars
+/// resolved as [`Node::to_json`] resolves them: a document passed through `render` unchanged
+/// as data. Call [`Node::to_json`] first; what it refuses is written here as text.
+pub struct Ordered<'a>(pub &'a Node);
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0.kind {
+            NodeKind::Scalar { text, plain: true } => {
+                let value = resolve_plain(text).unwrap_or_else(|_| Value::String(text.clone()));
+                Json(&value).serialize(serializer)
+            }
+            NodeKind::Scalar { text, plain: false } => Text(text).serialize(serializer),
+            NodeKind::Seq(items) => serializer.collect_seq(items.iter().map(Ordered)),
+            NodeKind::Map(entries) => {
+                serializer.collect_map(entries.iter().map(|(k, v)| (&k.name, Ordered(v))))
+            }
+        }
+    }
+}
+
 /// A string as [`write`] writes it. serde-saphyr 2.2 writes multi-line text as a literal block, with an
 /// indentation indicator (`|2`) only when the first line starts with spaces; one that starts
 /// with a tab then reads back in YAML 1.2 but libyaml and go-yaml (so kubectl) refuse it

@@ -125,9 +125,14 @@ pub struct CompleteArgs {
 // What `render` and `apply` both take: the specs and how to read them.
 #[derive(Debug, Args)]
 pub struct SpecArgs {
-    /// Spec file (YAML, one or more documents); `-` reads standard input. Repeatable.
+    /// Spec file (YAML, one or more documents), or a directory of them (its `.yaml`, `.yml`
+    /// and `.json` files, sorted by path; names starting with `.` skipped); `-` reads standard
+    /// input. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
     pub filenames: Vec<PathBuf>,
+    /// Read the subdirectories of `-f DIR` too, as kubectl's `-R`
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
     /// Set a spec value before validation, e.g. `--set spec.taskManager.replicas=3`; a path
     /// ending in `[+]` appends to a list, e.g. `--set 'spec.job.args[+]=--verbose'`. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -158,6 +163,16 @@ pub struct RenderArgs {
     /// a spec naming another namespace is refused
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    /// Write documents that are other Kubernetes objects (any `apiVersion` not kubectl-flink's,
+    /// with a `kind`) to the output in their place, as data: same keys in the same order, same
+    /// values, rewritten by the output's writer (comments, anchors and quoting style are not
+    /// kept); without it they are an error
+    #[arg(long)]
+    pub passthrough: bool,
+    /// Print nothing but compare the output with FILE, the committed output of this same
+    /// command: exit 1 naming the first object that differs when FILE is stale (for CI)
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
     /// Native mode: the objects to write: `owner` (RBAC and the JobManager Deployment),
     /// `owned` (Services and config maps, which reference the Deployment) or `all`
     /// [default: owner, or all with --owner-uid]

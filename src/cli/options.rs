@@ -31,13 +31,55 @@ pub fn render(
     env: &BTreeMap<String, String>,
 ) -> Result<commands::render::Options, Error> {
     Ok(commands::render::Options {
-        specs: read_specs(&args.spec, stdin, env)?,
+        specs: read_specs(&args.spec, args.check.as_deref(), stdin, env)?,
         format: args.output,
         templates: args.spec.templates.clone(),
         phase: args.phase,
         owner_uid: args.owner_uid.clone(),
         namespace: args.namespace.clone(),
+        passthrough: args.passthrough,
+        check: args.check.as_ref().map(|file| commands::render::Check {
+            file: file.clone(),
+            regenerate: regenerate(args, file),
+        }),
     })
+}
+
+/// The `render` command line that writes `file`: this one without `--check`.
+fn regenerate(args: &RenderArgs, file: &std::path::Path) -> String {
+    let quote = |text: &str| {
+        if !text.is_empty()
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+        {
+            text.to_owned()
+        } else {
+            format!("'{}'", text.replace('\'', "'\\''"))
+        }
+    };
+    let mut words = vec!["kubectl flink render".to_owned()];
+    for path in &args.spec.filenames {
+        words.push(format!("-f {}", quote(&path.display().to_string())));
+    }
+    if args.spec.recursive {
+        words.push("-R".into());
+    }
+    if args.passthrough {
+        words.push("--passthrough".into());
+    }
+    if args.output == Format::Json {
+        words.push("-o json".into());
+    }
+    if let Some(namespace) = &args.namespace {
+        words.push(format!("-n {}", quote(namespace)));
+    }
+    for set in &args.spec.set {
+        words.push(format!("--set {}", quote(&set.arg)));
+    }
+    if let Some(templates) = &args.spec.templates {
+        words.push(format!("--templates {}", quote(&templates.display().to_string())));
+    }
+    words.push(format!("> {}", quote(&file.display().to_string())));
+    words.join(" ")
 }
 
 /// `apply`'s options.
@@ -47,7 +89,7 @@ pub fn apply(
     env: &BTreeMap<String, String>,
 ) -> Result<commands::apply::Options, Error> {
     Ok(commands::apply::Options {
-        specs: read_specs(&args.spec, stdin, env)?,
+        specs: read_specs(&args.spec, None, stdin, env)?,
         templates: args.spec.templates.clone(),
         connection: connection(&args.connection),
         namespace: args.namespace.clone(),
@@ -122,12 +164,15 @@ pub fn envsubst(args: &EnvsubstArgs) -> commands::envsubst::Options {
 /// Reads the `-f` inputs and the options that apply to every spec (`render` and `apply`).
 fn read_specs(
     args: &SpecArgs,
+    skip: Option<&std::path::Path>,
     stdin: &mut dyn Read,
     env: &BTreeMap<String, String>,
 ) -> Result<Specs, Error> {
     let substitution = substitution(&args.vars, env)?;
-    let inputs =
-        args.filenames.iter().map(|path| input::read(path, stdin)).collect::<Result<_, _>>()?;
+    let mut inputs = Vec::new();
+    for path in &args.filenames {
+        inputs.extend(input::read_path(path, args.recursive, skip, stdin)?);
+    }
     Ok(Specs {
         inputs,
         substitution,

@@ -1,4 +1,5 @@
-//! Reading spec text: `-f FILE` or `-f -` (stdin), bounded in size, UTF-8 checked.
+//! Reading spec text: `-f FILE`, `-f DIR` (its `.yaml`, `.yml` and `.json` files, `-R` for
+//! subdirectories) or `-f -` (stdin), bounded in size, UTF-8 checked.
 //!
 //! Keeps each input's display name and text so later stages can point at lines.
 
@@ -35,6 +36,69 @@ pub fn read(path: &Path, stdin: &mut dyn Read) -> Result<Input, Error> {
     }
     let bytes = read_bounded(&mut file, &origin)?;
     decode(origin, bytes)
+}
+
+/// Reads one `-f` argument that may name a directory: then every file in it whose name ends
+/// `.yaml`, `.yml` or `.json`, sorted by path, and with `recursive` those of its
+/// subdirectories too (kubectl's `-f DIR -R`). Entries whose name starts with `.` are skipped
+/// (`.git`, `.github/workflows`), as are symbolic links to directories (no cycles) and the
+/// file `skip` (`render --check`'s committed output, which is not input).
+pub fn read_path(
+    path: &Path,
+    recursive: bool,
+    skip: Option<&Path>,
+    stdin: &mut dyn Read,
+) -> Result<Vec<Input>, Error> {
+    if path == Path::new("-") || !path.is_dir() {
+        return Ok(vec![read(path, stdin)?]);
+    }
+    let skip = skip.and_then(|s| s.canonicalize().ok());
+    let mut files = Vec::new();
+    walk(path, recursive, skip.as_deref(), &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::input_one(
+            Diagnostic::new(format!(
+                "`{}` holds no `.yaml`, `.yml` or `.json` file{}",
+                path.display(),
+                if recursive { "" } else { " (subdirectories are read with -R)" }
+            ))
+            .with_help("give -f a directory of spec files"),
+        ));
+    }
+    files.iter().map(|file| read(file, stdin)).collect()
+}
+
+fn walk(
+    dir: &Path,
+    recursive: bool,
+    skip: Option<&Path>,
+    files: &mut Vec<std::path::PathBuf>,
+) -> Result<(), Error> {
+    let cannot = |err: std::io::Error| {
+        Error::input_one(Diagnostic::new(format!("cannot read `{}`: {err}", dir.display())))
+    };
+    for entry in std::fs::read_dir(dir).map_err(cannot)? {
+        let entry = entry.map_err(cannot)?;
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let file_type = entry.file_type().map_err(cannot)?;
+        if skip.is_some_and(|s| path.canonicalize().is_ok_and(|p| p == s)) {
+            continue;
+        }
+        if file_type.is_dir() {
+            if recursive {
+                walk(&path, recursive, skip, files)?;
+            }
+        } else if path.is_file()
+            && path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
+            files.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// All of `reader`, or `None` once it holds more than `limit` bytes (reading stops there).

@@ -57,14 +57,28 @@ pub struct Substitution {
     pub options: envsubst::Options,
 }
 
+/// A document of an input: a spec, or (`render --passthrough`) another Kubernetes object.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Spec(Box<Loaded>),
+    /// A document whose `apiVersion` is not kubectl-flink's, with a `kind`: its node tree as
+    /// read, without variable substitution or `--set`.
+    Other(Node),
+}
+
 /// Loads every document of every input, in order, handing each to `each`: a spec, or what is
 /// wrong with it (an input that does not parse is one call). One document at a time, so a
 /// large batch never holds every node tree at once.
+///
+/// With `passthrough`, a document that is another Kubernetes object (an
+/// `apiVersion` outside kubectl-flink's group, and a `kind`) is handed on as it is instead of
+/// being refused as a spec with the wrong `apiVersion`.
 pub fn load(
     inputs: &[Input],
     overrides: &[Override],
     substitution: Option<&Substitution>,
-    mut each: impl FnMut(Result<Loaded, Vec<Diagnostic>>),
+    passthrough: bool,
+    mut each: impl FnMut(Result<Item, Vec<Diagnostic>>),
 ) {
     for (input_index, input) in inputs.iter().enumerate() {
         let documents = match yaml::parse_documents(&input.text) {
@@ -90,6 +104,13 @@ pub fn load(
                 ]));
                 continue;
             };
+            if passthrough && is_other_object(&root) {
+                match root.to_json() {
+                    Ok(_) => each(Ok(Item::Other(root))),
+                    Err(err) => each(Err(vec![yaml_diagnostic(input, &err)])),
+                }
+                continue;
+            }
             let mut warnings = Vec::new();
             if let Some(substitution) = substitution {
                 match envsubst::substitute_tree(
@@ -112,15 +133,30 @@ pub fn load(
                     }
                 }
             }
-            each(load_document(input, &root, overrides).map(|cluster| Loaded {
-                cluster,
-                input: input_index,
-                place: format!("{}, document {}", input.origin, index + 1),
-                locator: Locator { root },
-                warnings,
+            each(load_document(input, &root, overrides).map(|cluster| {
+                Item::Spec(Box::new(Loaded {
+                    cluster,
+                    input: input_index,
+                    place: format!("{}, document {}", input.origin, index + 1),
+                    locator: Locator { root },
+                    warnings,
+                }))
             }));
         }
     }
+}
+
+/// Whether a document is a Kubernetes object that is not a spec: a string `apiVersion` whose
+/// group is not kubectl-flink's (a misspelt kind of ours stays a spec, to be reported), and a
+/// string `kind`.
+fn is_other_object(root: &Node) -> bool {
+    let text = |key: &str| match root.find(&[PathSegment::Key(key.into())]) {
+        Some((Node { kind: NodeKind::Scalar { text, .. }, .. }, _)) => Some(text.as_str()),
+        _ => None,
+    };
+    let ours = spec::API_VERSION.split('/').next();
+    text("apiVersion").is_some_and(|v| !v.is_empty() && v.split('/').next() != ours)
+        && text("kind").is_some_and(|k| !k.is_empty())
 }
 
 fn yaml_diagnostic(input: &Input, err: &yaml::YamlError) -> Diagnostic {

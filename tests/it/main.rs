@@ -12,6 +12,7 @@ mod errors;
 mod examples;
 mod fidelity;
 mod fuzz;
+mod gitops;
 mod injection;
 mod kpt;
 mod krew;

@@ -150,7 +150,8 @@ fn a_panic_is_reported_as_a_bug_in_two_lines() {
     assert_eq!(text.lines().count(), 2, "{text}");
 }
 
-/// Standard input that is empty, endless, binary or a directory ends with an input error.
+/// Standard input that is empty, endless or binary, or a directory without spec files, ends
+/// with an input error.
 #[test]
 fn odd_inputs_end_with_an_input_error() {
     // (arguments, standard input, the error)
@@ -159,7 +160,9 @@ fn odd_inputs_end_with_an_input_error() {
         (&["render", "-f", "-"], None, "holds no spec"),
         (&["render", "-f", "-"], Some(b""), "holds no spec"),
         (&["render", "-f", "/dev/zero"], None, "larger than the limit of 1048576 bytes"),
-        (&["render", "-f", "/"], None, "is a directory"),
+        // A directory is read for its spec files (issue 19); one without any is an error.
+        (&["render", "-f", "src"], None, "holds no `.yaml`, `.yml` or `.json` file"),
+        (&["render", "-R", "-f", "src"], None, "holds no `.yaml`, `.yml` or `.json` file"),
         (&["render", "-f", "-"], Some(b"a: 1"), "missing field `apiVersion`"),
         (&["render", "-f", "-"], Some(b"\xef\xbb\xbf"), "holds no spec"),
     ];
