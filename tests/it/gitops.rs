@@ -1,5 +1,6 @@
 //! Manifests rendered in CI and committed (issue 19, item 3): `render -f DIR` (`-R`), `--passthrough`
-//! of other Kubernetes objects, `render --check FILE` for CI.
+//! of other Kubernetes objects, `render --check FILE` for CI, and the Flux recipe in
+//! `gitops/flux/`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -246,4 +247,113 @@ fn the_checked_file_is_never_read_as_input() {
     let out =
         run_in(d, &["render", "-f", "specs", "--passthrough", "--check", "specs/rendered.yaml"]);
     assert_eq!(ok(&out), "`specs/rendered.yaml` is up to date\n");
+}
+
+fn recipe(name: &str) -> (String, Vec<serde_json::Value>) {
+    let text = std::fs::read_to_string(root().join("gitops/flux").join(name)).unwrap();
+    let values = roots(&text).iter().map(Node::to_json_lenient).collect();
+    (text, values)
+}
+
+/// The workflow's `kubectl-flink render` commands, as written.
+fn workflow_commands() -> Vec<String> {
+    let (_, documents) = recipe("render.yaml");
+    let [workflow] = documents.as_slice() else { panic!("one document: {documents:?}") };
+    let mut commands = Vec::new();
+    for job in workflow["jobs"].as_object().expect("jobs").values() {
+        for step in job["steps"].as_array().expect("steps") {
+            let run = step["run"].as_str().unwrap_or_default();
+            commands.extend(
+                run.lines().filter(|l| l.contains("kubectl-flink render")).map(str::to_owned),
+            );
+        }
+    }
+    commands
+}
+
+/// Runs `kubectl-flink ARGS` or `kubectl flink ARGS [> FILE]` (words without quotes) in `dir`.
+fn run_line(dir: &Path, line: &str) -> Output {
+    let (command, target) = match line.split_once(" > ") {
+        Some((command, target)) => (command, Some(target.trim())),
+        None => (line, None),
+    };
+    let command = command.trim().replacen("kubectl flink ", "kubectl-flink ", 1);
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[0], "kubectl-flink", "{line}");
+    let out = run_in(dir, &words[1..]);
+    if let Some(target) = target {
+        assert!(out.status.success(), "{line}: {}", text(&out.stderr));
+        std::fs::write(dir.join(target), &out.stdout).unwrap();
+    }
+    out
+}
+
+#[test]
+fn the_flux_workflow_runs_the_real_cli() {
+    let commands = workflow_commands();
+    let [check] = commands.as_slice() else { panic!("one render command: {commands:?}") };
+    assert!(check.contains("--check"), "{check}");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("flink/specs/team-a")).unwrap();
+    std::fs::create_dir_all(d.join("flink/rendered")).unwrap();
+    std::fs::write(d.join("flink/specs/session.yaml"), example("session-cluster.yaml")).unwrap();
+    std::fs::write(d.join("flink/specs/team-a/job.yaml"), example("kubernetes-ha.yaml")).unwrap();
+    std::fs::write(d.join("flink/specs/namespace.yaml"), CONFIG_MAP).unwrap();
+
+    // Nothing committed yet: the check fails and says how to write the file.
+    let stderr = fails_with(&run_line(d, check), "does not exist");
+    let regenerate = stderr.split('`').find(|part| part.starts_with("kubectl flink render"));
+    let regenerate = regenerate.expect("the message names the command").to_owned();
+    let readme = std::fs::read_to_string(root().join("gitops/flux/README.md")).unwrap();
+    assert!(readme.contains(&regenerate), "README's step 1 is `{regenerate}`");
+    run_line(d, &regenerate);
+    let committed = std::fs::read_to_string(d.join("flink/rendered/flink.yaml")).unwrap();
+    assert!(committed.contains("kind: ConfigMap") && committed.contains("name: extra"));
+    assert!(run_line(d, check).status.success());
+
+    // A spec edited without rendering again fails the workflow.
+    let edited = example("session-cluster.yaml").replace("replicas: 3", "replicas: 4");
+    assert_ne!(edited, example("session-cluster.yaml"));
+    std::fs::write(d.join("flink/specs/session.yaml"), edited).unwrap();
+    fails_with(&run_line(d, check), "is stale");
+}
+
+fn is_duration(text: &str) -> bool {
+    let digits = text.trim_end_matches(|c: char| "hms".contains(c));
+    !digits.is_empty() && digits.len() < text.len() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+#[test]
+fn the_flux_objects_are_a_git_repository_and_a_kustomization_of_the_rendered_directory() {
+    let (_, documents) = recipe("flux.yaml");
+    let [source, kustomization] = documents.as_slice() else { panic!("two objects") };
+    let fields = |value: &serde_json::Value| {
+        value.as_object().unwrap().keys().cloned().collect::<Vec<_>>().join(",")
+    };
+
+    assert_eq!(source["apiVersion"], "source.toolkit.fluxcd.io/v1");
+    assert_eq!(source["kind"], "GitRepository");
+    // Flux's GitRepository v1: `url` and `interval` are required.
+    assert_eq!(fields(&source["spec"]), "interval,ref,url");
+    assert!(source["spec"]["url"].as_str().unwrap().starts_with("https://"));
+    assert!(is_duration(source["spec"]["interval"].as_str().unwrap()));
+    assert!(source["spec"]["ref"]["branch"].is_string());
+
+    assert_eq!(kustomization["apiVersion"], "kustomize.toolkit.fluxcd.io/v1");
+    assert_eq!(kustomization["kind"], "Kustomization");
+    // Flux's Kustomization v1: `interval`, `sourceRef` and `prune` are required.
+    let spec = &kustomization["spec"];
+    assert_eq!(fields(spec), "interval,path,prune,sourceRef");
+    assert!(is_duration(spec["interval"].as_str().unwrap()));
+    assert_eq!(spec["prune"], true);
+    assert_eq!(spec["sourceRef"]["kind"], "GitRepository");
+    assert_eq!(spec["sourceRef"]["name"], source["metadata"]["name"]);
+    assert_eq!(kustomization["metadata"]["namespace"], source["metadata"]["namespace"]);
+
+    // The path is the directory of the file the workflow checks.
+    let check = workflow_commands().pop().unwrap();
+    let file = check.split_whitespace().skip_while(|w| *w != "--check").nth(1).unwrap();
+    let dir = Path::new(file).parent().unwrap().display().to_string();
+    assert_eq!(spec["path"], format!("./{dir}"));
 }
