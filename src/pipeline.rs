@@ -60,7 +60,7 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Rendered, Err
         .iter()
         .filter_map(|entry| match entry {
             Entry::Spec(spec) => Some(&**spec),
-            Entry::Other(_) => None,
+            Entry::Other { .. } => None,
         })
         .collect();
     check_native_options(&specs, &options.native)?;
@@ -73,7 +73,15 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Rendered, Err
                     render_spec(spec, &renderer, &options.native, &mut owners, &mut warnings)?;
                 encoder.push(&objects);
             }
-            Entry::Other(root) => encoder.push_document(root),
+            Entry::Other { root, place } => {
+                let value = root.to_json_lenient();
+                claim_names(
+                    std::slice::from_ref(&value),
+                    &format!("the document in {place}"),
+                    &mut owners,
+                )?;
+                encoder.push_document(root);
+            }
         }
     }
     Ok(Rendered { stdout: encoder.finish()?, warnings })
@@ -83,8 +91,11 @@ pub fn render(inputs: &[Input], options: &RenderOptions) -> Result<Rendered, Err
 #[derive(Debug, Clone)]
 pub enum Entry {
     Spec(Box<Spec>),
-    /// What `--passthrough` writes unchanged.
-    Other(yaml::Node),
+    /// What `--passthrough` writes unchanged, and where it stands ("c.yaml, document 1").
+    Other {
+        root: yaml::Node,
+        place: String,
+    },
 }
 
 /// Renders every spec of every input, handing each cluster's checked objects to `emit`;
@@ -150,10 +161,21 @@ type Owners = BTreeMap<(String, String), Vec<(String, String)>>;
 fn check_names_are_free(objects: &[Object], spec: &Spec, owners: &mut Owners) -> Result<(), Error> {
     let name = &spec.valid.cluster.metadata.name;
     let owner = format!("cluster `{name}` ({})", spec.origin);
+    claim_names(objects.iter().map(|o| &o.value), &owner, owners)
+}
+
+/// Records that `owner` writes `objects`; an error when another owner writes one of them
+/// (a cluster's, or a document `--passthrough` copies).
+fn claim_names<'a>(
+    objects: impl IntoIterator<Item = &'a serde_json::Value>,
+    owner: &str,
+    owners: &mut Owners,
+) -> Result<(), Error> {
+    let owner = owner.to_owned();
     for object in objects {
         let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
-        let metadata = &object.value["metadata"];
-        let (kind, object_name) = (text(&object.value["kind"]), text(&metadata["name"]));
+        let metadata = &object["metadata"];
+        let (kind, object_name) = (text(&object["kind"]), text(&metadata["name"]));
         let namespace = text(&metadata["namespace"]);
         let rendered = owners.entry((kind.clone(), object_name.clone())).or_default();
         let meets = |other: &str| namespace.is_empty() || other.is_empty() || other == namespace;
@@ -195,7 +217,7 @@ pub fn load_valid(
         .into_iter()
         .filter_map(|entry| match entry {
             Entry::Spec(spec) => Some(*spec),
-            Entry::Other(_) => None,
+            Entry::Other { .. } => None,
         })
         .collect())
 }
@@ -208,8 +230,8 @@ fn load_entries(inputs: &[Input], options: &RenderOptions) -> Result<Vec<Entry>,
     load::load(inputs, overrides, options.substitution, options.passthrough, |item| {
         let loaded = match item {
             Ok(load::Item::Spec(loaded)) => *loaded,
-            Ok(load::Item::Other(root)) => {
-                specs.push((Entry::Other(root), String::new()));
+            Ok(load::Item::Other { root, place }) => {
+                specs.push((Entry::Other { root, place }, String::new()));
                 return;
             }
             Err(more) => return diagnostics.extend(more),

@@ -62,8 +62,11 @@ pub struct Substitution {
 pub enum Item {
     Spec(Box<Loaded>),
     /// A document whose `apiVersion` is not kubectl-flink's, with a `kind`: its node tree as
-    /// read, without variable substitution or `--set`.
-    Other(Node),
+    /// read, without variable substitution or `--set`, and where it stands.
+    Other {
+        root: Node,
+        place: String,
+    },
 }
 
 /// Loads every document of every input, in order, handing each to `each`: a spec, or what is
@@ -106,7 +109,10 @@ pub fn load(
             };
             if passthrough && is_other_object(&root) {
                 match root.to_json() {
-                    Ok(_) => each(Ok(Item::Other(root))),
+                    Ok(_) => each(Ok(Item::Other {
+                        root,
+                        place: format!("{}, document {}", input.origin, index + 1),
+                    })),
                     Err(err) => each(Err(vec![yaml_diagnostic(input, &err)])),
                 }
                 continue;

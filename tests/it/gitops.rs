@@ -200,6 +200,27 @@ fn passthrough_does_not_pass_what_is_not_a_kubernetes_object() {
 }
 
 #[test]
+fn a_passed_through_object_may_not_share_a_rendered_objects_name() {
+    let dir = tree();
+    let rendered = ok(&run_in(dir.path(), &["render", "-f", "specs/a.yaml"]));
+    let first = roots(&rendered)[0].to_json().unwrap();
+    let mut clash = serde_json::json!({
+        "apiVersion": first["apiVersion"],
+        "kind": first["kind"],
+        "metadata": {"name": first["metadata"]["name"]},
+    });
+    if let Some(namespace) = first["metadata"].get("namespace") {
+        clash["metadata"]["namespace"] = namespace.clone();
+    }
+    std::fs::write(dir.path().join("specs/c.yaml"), clash.to_string()).unwrap();
+    let stderr = fails_with(
+        &run_in(dir.path(), &["render", "-f", "specs", "--passthrough"]),
+        "one would overwrite the other",
+    );
+    assert!(stderr.contains("the document in specs/c.yaml, document 1"), "{stderr}");
+}
+
+#[test]
 fn check_fails_while_the_committed_output_is_missing_or_stale() {
     let dir = tree();
     let d = dir.path();
