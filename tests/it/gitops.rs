@@ -378,3 +378,23 @@ fn the_flux_objects_are_a_git_repository_and_a_kustomization_of_the_rendered_dir
     let dir = Path::new(file).parent().unwrap().display().to_string();
     assert_eq!(spec["path"], format!("./{dir}"));
 }
+
+#[test]
+fn the_regenerate_command_carries_the_flags_that_change_the_output() {
+    let dir = tree();
+    let out = run_in(
+        dir.path(),
+        &[
+            "render",
+            "-f",
+            "specs/a.yaml",
+            "-n",
+            "team-a",
+            "-o",
+            "json",
+            "--check",
+            "out dir/x.json",
+        ],
+    );
+    fails_with(&out, "kubectl flink render -f specs/a.yaml -o json -n team-a > 'out dir/x.json'");
+}
