@@ -689,8 +689,9 @@ pub fn open<'a>(
         }
         (None, None) => {
             return Err(Error::usage(
-                Diagnostic::new("which cluster? give -f SPEC or its NAME")
-                    .with_help("e.g. `kubectl flink status -f cluster.yaml` or `kubectl flink status my-cluster`"),
+                Diagnostic::new("which cluster? give -f SPEC or its NAME").with_help(
+                    "e.g. `-f cluster.yaml`, or the cluster's metadata.name as the last argument",
+                ),
             ));
         }
     };
