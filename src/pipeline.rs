@@ -213,7 +213,13 @@ pub fn load_valid(
     substitution: Option<&Substitution>,
 ) -> Result<Vec<Spec>, Error> {
     let options = RenderOptions { overrides, policy, substitution, ..RenderOptions::default() };
-    Ok(load_entries(inputs, &options)?
+    load_specs(inputs, &options)
+}
+
+/// [`load_valid`] with every option of a render: with `options.passthrough`, the other
+/// Kubernetes objects among the specs are skipped instead of refused.
+pub fn load_specs(inputs: &[Input], options: &RenderOptions) -> Result<Vec<Spec>, Error> {
+    Ok(load_entries(inputs, options)?
         .into_iter()
         .filter_map(|entry| match entry {
             Entry::Spec(spec) => Some(*spec),

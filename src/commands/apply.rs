@@ -39,7 +39,7 @@ pub const DRY_RUN_UID: &str = "00000000-0000-0000-0000-000000000000";
 /// Runs `kubectl-flink apply`.
 pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> {
     let Specs { inputs, substitution, policy, .. } = &args.specs;
-    let overrides = args.specs.overrides_in(args.namespace.as_deref())?;
+    let overrides = args.specs.overrides_in(args.namespace.as_deref(), false)?;
     let loaded = pipeline::load_valid(inputs, &overrides, *policy, substitution.as_ref())?;
     let renderer = Renderer::new(args.templates.as_deref())?;
     // Everything renders (the owned phases with a stand-in uid) before kubectl runs.

@@ -87,23 +87,33 @@ impl Specs {
     /// The overrides, with `metadata.namespace=NAMESPACE` last for kubectl's `--namespace`,
     /// after checking that no spec names another namespace (kubectl would refuse the objects;
     /// native mode bakes the namespace into Flink's configuration, so it goes through the spec).
-    pub fn overrides_in(&self, namespace: Option<&str>) -> Result<Vec<Override>, Error> {
+    /// With `passthrough`, other Kubernetes objects among the specs are left alone (`-n` does
+    /// not touch them), as `render --passthrough` does.
+    pub fn overrides_in(
+        &self,
+        namespace: Option<&str>,
+        passthrough: bool,
+    ) -> Result<Vec<Override>, Error> {
         let mut overrides = self.overrides.clone();
         if let Some(namespace) = namespace {
-            overrides.push(self.namespace_override(namespace)?);
+            overrides.push(self.namespace_override(namespace, passthrough)?);
         }
         Ok(overrides)
     }
 
-    fn namespace_override(&self, namespace: &str) -> Result<Override, Error> {
+    fn namespace_override(&self, namespace: &str, passthrough: bool) -> Result<Override, Error> {
         names::check_dns_label(namespace).map_err(|refusal| {
             Error::usage(Diagnostic::new(format!("--namespace `{namespace}`: {}", refusal.message)))
         })?;
-        let loaded = pipeline::load_valid(
+        let loaded = pipeline::load_specs(
             &self.inputs,
-            &self.overrides,
-            self.policy,
-            self.substitution.as_ref(),
+            &pipeline::RenderOptions {
+                overrides: &self.overrides,
+                policy: self.policy,
+                substitution: self.substitution.as_ref(),
+                passthrough,
+                ..pipeline::RenderOptions::default()
+            },
         )?;
         for item in loaded {
             let metadata = &item.valid.cluster.metadata;

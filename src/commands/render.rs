@@ -37,7 +37,7 @@ pub struct Check {
 /// Runs `render`.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
     let specs = &options.specs;
-    let overrides = specs.overrides_in(options.namespace.as_deref())?;
+    let overrides = specs.overrides_in(options.namespace.as_deref(), options.passthrough)?;
     let rendered = pipeline::render(
         &specs.inputs,
         &RenderOptions {

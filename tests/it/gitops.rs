@@ -168,6 +168,19 @@ fn passthrough_writes_other_objects_in_place_as_the_same_data() {
 }
 
 #[test]
+fn namespace_puts_the_specs_in_it_and_leaves_passed_through_objects_alone() {
+    let dir = tree();
+    with_config_map(dir.path());
+    let d = dir.path();
+    let out = ok(&run_in(d, &["render", "-f", "specs", "--passthrough", "-n", "streaming"]));
+    let specs =
+        ok(&run_in(d, &["render", "-f", "specs/a.yaml", "-f", "specs/b.yml", "-n", "streaming"]));
+    let config_map = ok(&run_in(d, &["render", "-f", "specs/c.yaml", "--passthrough"]));
+    assert_eq!(out, format!("{specs}{config_map}"));
+    assert!(!config_map.contains("namespace"), "{config_map}");
+}
+
+#[test]
 fn passthrough_in_json_keeps_key_order_and_skips_no_spec() {
     let dir = tree();
     with_config_map(dir.path());
