@@ -4,6 +4,7 @@
 #![allow(clippy::print_stderr, clippy::similar_names)]
 
 mod apply;
+mod argocd;
 mod cli;
 mod completion;
 mod determinism;
