@@ -216,6 +216,15 @@ fn a_value_with_shell_metacharacters_stays_data() {
         [("ARGOCD_ENV_JOB", "wordcount"), ("ARGOCD_ENV_TAG", "1.9"), ("ARGOCD_ENV_ARG", &value)];
     let out = ok(&generate(app.path(), &env));
     assert!(!marker.exists(), "a value was executed");
+    // The same under bash, whose `export -p` prints `declare -x` (an image whose sh is bash).
+    if Path::new("/bin/bash").exists() {
+        let mut argv = argv(&plugin()["spec"]["generate"]);
+        argv[0] = "bash".to_owned();
+        let mut all = ARGO_ENV.to_vec();
+        all.extend_from_slice(&env);
+        assert_eq!(ok(&run(&argv, app.path(), &all)), out);
+        assert!(!marker.exists(), "a value was executed by bash");
+    }
     let objects = documents(&out);
     let args = args(&objects);
     assert_eq!(args.iter().filter(|a| **a == value).count(), 1, "{args:?}");
