@@ -273,14 +273,30 @@ fn load_entries(inputs: &[Input], options: &RenderOptions) -> Result<Vec<Entry>,
 fn check_native_options(specs: &[&Spec], options: &native::Options) -> Result<(), Error> {
     let native = specs.iter().filter(|s| native::is_native(&s.valid)).count();
     if options.is_set() && native == 0 {
+        let flags = if options.no_owner_references {
+            "--no-owner-references applies"
+        } else {
+            "--phase and --owner-uid apply"
+        };
         return Err(Error::usage(
-            Diagnostic::new(
-                "--phase and --owner-uid apply to native mode, and no spec here is native",
-            )
-            .with_help("add `--mode native`, or set `spec.mode: native`"),
+            Diagnostic::new(format!("{flags} to native mode, and no spec here is native"))
+                .with_help("add `--mode native`, or set `spec.mode: native`"),
         ));
     }
-    if options.owner_uid.is_some() && native > 1 && options.phase() != native::Phase::Owner {
+    if options.no_owner_references
+        && let Some(spec) = specs
+            .iter()
+            .find(|s| native::is_native(&s.valid) && s.valid.cluster.spec.owner_reference.is_some())
+    {
+        return Err(Error::usage(
+            Diagnostic::new(format!(
+                "--no-owner-references renders no ownerReferences, and cluster `{}` ({}) sets spec.ownerReference",
+                spec.valid.cluster.metadata.name, spec.origin
+            ))
+            .with_help("remove spec.ownerReference, or render without --no-owner-references"),
+        ));
+    }
+    if options.owner_uid.is_some() && native > 1 && options.phase != Some(native::Phase::Owner) {
         return Err(Error::usage(
             Diagnostic::new(format!(
                 "--owner-uid names one JobManager Deployment, and {native} native clusters are rendered"

@@ -147,6 +147,11 @@ pub struct SpecArgs {
     /// How Flink runs on Kubernetes, overriding `spec.mode`
     #[arg(long, value_enum, help_heading = "Native mode")]
     pub mode: Option<crate::spec::Mode>,
+    /// Native mode: render every object at once without ownerReferences, as
+    /// `spec.native.ownerReferences: false` does (for Argo CD or Flux: deleting the
+    /// JobManager Deployment then leaves its Services and config maps to their pruning)
+    #[arg(long, help_heading = "Native mode")]
+    pub no_owner_references: bool,
     #[command(flatten)]
     pub vars: VarArgs,
 }
@@ -175,12 +180,18 @@ pub struct RenderArgs {
     pub check: Option<PathBuf>,
     /// Native mode: the objects to write: `owner` (RBAC and the JobManager Deployment),
     /// `owned` (Services and config maps, which reference the Deployment) or `all`
-    /// [default: owner, or all with --owner-uid]
+    /// [default: owner, or all with --owner-uid or without ownerReferences]
     #[arg(long, value_enum, help_heading = "Native mode")]
     pub phase: Option<crate::model::native::Phase>,
     /// Native mode: the uid of the live JobManager Deployment, which the owned objects
     /// reference (`kubectl get deployment NAME -o jsonpath='{.metadata.uid}'`)
-    #[arg(long, value_name = "UID", value_parser = parse_uid, help_heading = "Native mode")]
+    #[arg(
+        long,
+        value_name = "UID",
+        value_parser = parse_uid,
+        conflicts_with = "no_owner_references",
+        help_heading = "Native mode"
+    )]
     pub owner_uid: Option<String>,
 }
 

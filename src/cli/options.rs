@@ -36,6 +36,7 @@ pub fn render(
         templates: args.spec.templates.clone(),
         phase: args.phase,
         owner_uid: args.owner_uid.clone(),
+        no_owner_references: args.spec.no_owner_references,
         namespace: args.namespace.clone(),
         passthrough: args.passthrough,
         check: args.check.as_ref().map(|file| commands::render::Check {
@@ -78,6 +79,9 @@ fn regenerate(args: &RenderArgs, file: &std::path::Path) -> String {
     if let Some(templates) = &args.spec.templates {
         words.push(format!("--templates {}", quote(&templates.display().to_string())));
     }
+    if args.spec.no_owner_references {
+        words.push("--no-owner-references".into());
+    }
     words.push(format!("> {}", quote(&file.display().to_string())));
     words.join(" ")
 }
@@ -91,6 +95,7 @@ pub fn apply(
     Ok(commands::apply::Options {
         specs: read_specs(&args.spec, None, stdin, env)?,
         templates: args.spec.templates.clone(),
+        no_owner_references: args.spec.no_owner_references,
         connection: connection(&args.connection),
         namespace: args.namespace.clone(),
         dry_run: match args.dry_run {

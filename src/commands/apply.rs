@@ -5,6 +5,8 @@
 //! spec (standalone clusters whole), read each Deployment's uid with `kubectl get`, then apply
 //! the owned phase with it, exactly what Flink's own client does through the API. Everything
 //! is rendered and checked before kubectl runs; the first kubectl failure stops the run.
+//! A native cluster without ownerReferences (`spec.native.ownerReferences: false`,
+//! `--no-owner-references`) needs no uid: all its objects go with the first phase.
 //! kubectl's stdout is collected into the outcome, its stderr goes straight to the terminal.
 
 use std::path::PathBuf;
@@ -25,6 +27,8 @@ use crate::validate::Valid;
 pub struct Options {
     pub specs: Specs,
     pub templates: Option<PathBuf>,
+    /// `--no-owner-references`: native clusters in one phase, without ownerReferences.
+    pub no_owner_references: bool,
     /// kubectl's `--context` and `--kubeconfig`.
     pub connection: Connection,
     /// kubectl's `--namespace`, also the namespace of specs that name none.
@@ -42,25 +46,32 @@ pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> 
     let overrides = args.specs.overrides_in(args.namespace.as_deref(), false)?;
     let loaded = pipeline::load_valid(inputs, &overrides, *policy, substitution.as_ref())?;
     let renderer = Renderer::new(args.templates.as_deref())?;
+    let first_phase =
+        native::Options { no_owner_references: args.no_owner_references, ..Default::default() };
+    // Native clusters whose owned objects reference the JobManager Deployment's uid.
+    let two_phase: Vec<&pipeline::Spec> = loaded
+        .iter()
+        .filter(|l| native::is_native(&l.valid) && first_phase.owner_references(&l.valid))
+        .collect();
     // Everything renders (the owned phases with a stand-in uid) before kubectl runs.
-    for item in loaded.iter().filter(|l| native::is_native(&l.valid)) {
+    for item in &two_phase {
         render_owned(&item.valid, &renderer, DRY_RUN_UID)?;
     }
     let mut encoder = output::Encoder::new(Format::Yaml);
-    let warnings = pipeline::render_specs(&loaded, &renderer, &native::Options::default(), |o| {
+    let warnings = pipeline::render_specs(&loaded, &renderer, &first_phase, |o| {
         encoder.push(&o);
     })?;
     let first = encoder.finish()?.into_bytes()?;
     let mut outcome = Outcome { warnings, ..Outcome::default() };
 
     let names: Vec<String> = loaded.iter().map(|l| l.valid.cluster.metadata.name.clone()).collect();
-    let (what, state) = if loaded.iter().any(|l| native::is_native(&l.valid)) {
+    let (what, state) = if two_phase.is_empty() {
+        ("the rendered objects", "stopped")
+    } else {
         (
             "the owner phase (RBAC and JobManager Deployment of native clusters, standalone clusters whole)",
             "stopped before the owned phase",
         )
-    } else {
-        ("the rendered objects", "stopped")
     };
     if let Err(err) =
         kubectl_apply(kubectl, args, &first, &mut outcome, what, &names.join(", "), state)
@@ -69,7 +80,7 @@ pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> 
         return Ok(outcome);
     }
     let mut owned = Vec::new();
-    for item in loaded.iter().filter(|l| native::is_native(&l.valid)) {
+    for item in &two_phase {
         let uid = match read_uid(kubectl, args, &item.valid, &mut outcome) {
             Ok(uid) => uid,
             Err(err) => {
@@ -81,11 +92,8 @@ pub fn run(args: &Options, kubectl: &mut dyn Kubectl) -> Result<Outcome, Error> 
     }
     if !owned.is_empty() {
         let yaml = output::encode(&owned, Format::Yaml)?;
-        let native_names: Vec<&str> = loaded
-            .iter()
-            .filter(|l| native::is_native(&l.valid))
-            .map(|l| l.valid.cluster.metadata.name.as_str())
-            .collect();
+        let native_names: Vec<&str> =
+            two_phase.iter().map(|l| l.valid.cluster.metadata.name.as_str()).collect();
         if let Err(err) = kubectl_apply(
             kubectl,
             args,
@@ -107,7 +115,8 @@ fn render_owned(
     renderer: &Renderer,
     uid: &str,
 ) -> Result<Vec<crate::check::Object>, Error> {
-    let options = native::Options { phase: Some(Phase::Owned), owner_uid: Some(uid) };
+    let options =
+        native::Options { phase: Some(Phase::Owned), owner_uid: Some(uid), ..Default::default() };
     let model = Model::Native(Box::new(native::build(valid, &options)?));
     pipeline::render_model(renderer, &model)
 }

@@ -18,6 +18,8 @@ pub struct Options {
     pub templates: Option<PathBuf>,
     pub phase: Option<native::Phase>,
     pub owner_uid: Option<String>,
+    /// `--no-owner-references`.
+    pub no_owner_references: bool,
     /// kubectl's `--namespace`: the namespace of every object.
     pub namespace: Option<String>,
     /// `--passthrough`: other Kubernetes objects go to the output as they were read.
@@ -49,6 +51,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             native: native::Options {
                 phase: options.phase,
                 owner_uid: options.owner_uid.as_deref(),
+                no_owner_references: options.no_owner_references,
             },
             passthrough: options.passthrough,
         },

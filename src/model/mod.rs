@@ -29,7 +29,7 @@ impl Model {
         if native::is_native(valid) {
             return native::build(valid, native).map(|m| Some(Self::Native(Box::new(m))));
         }
-        if native.phase() == native::Phase::Owned {
+        if native.phase == Some(native::Phase::Owned) {
             return Ok(None);
         }
         Ok(Some(Self::Standalone(Box::new(standalone::build(valid)))))

@@ -11,7 +11,9 @@
 //! Facts come from Flink's code (`KubernetesJobManagerFactory` and its decorators,
 //! `Fabric8FlinkKubeClient`); `scripts/native-compare` runs that code and compares its objects
 //! with these field by field. Everything but the Deployment carries an ownerReference to it,
-//! whose uid exists only once the Deployment does: hence two phases (see [`Phase`]).
+//! whose uid exists only once the Deployment does: hence two phases (see [`Phase`]). Without
+//! ownerReferences (`spec.native.ownerReferences: false`, for Argo CD or Flux) one render
+//! holds all.
 //! This module builds the model; templates under `templates/native/` place its values.
 
 use std::collections::BTreeMap;
@@ -49,18 +51,35 @@ pub struct Options<'a> {
     pub phase: Option<Phase>,
     /// `--owner-uid`: the uid of the live JobManager Deployment.
     pub owner_uid: Option<&'a str>,
+    /// `--no-owner-references`: every native cluster as `spec.native.ownerReferences: false`.
+    pub no_owner_references: bool,
 }
 
 impl Options<'_> {
     /// Whether any native-only option was given.
     pub fn is_set(&self) -> bool {
-        self.phase.is_some() || self.owner_uid.is_some()
+        self.phase.is_some() || self.owner_uid.is_some() || self.no_owner_references
     }
 
-    /// The phase to render.
-    pub fn phase(&self) -> Phase {
-        self.phase.unwrap_or(if self.owner_uid.is_some() { Phase::All } else { Phase::Owner })
+    /// The phase to render for a cluster: `--phase`; by default `all` when the owned objects
+    /// need no uid (one is given, or they reference no owner), else `owner`.
+    pub fn phase(&self, valid: &Valid) -> Phase {
+        self.phase.unwrap_or(if self.owner_uid.is_some() || !self.owner_references(valid) {
+            Phase::All
+        } else {
+            Phase::Owner
+        })
     }
+
+    /// Whether a cluster's owned objects reference its JobManager Deployment.
+    pub fn owner_references(&self, valid: &Valid) -> bool {
+        !self.no_owner_references && owner_references(valid)
+    }
+}
+
+/// Whether the spec keeps Flink's ownerReferences (`spec.native.ownerReferences`, default true).
+pub fn owner_references(valid: &Valid) -> bool {
+    valid.cluster.spec.native.as_ref().and_then(|n| n.owner_references) != Some(false)
 }
 
 /// Whether a spec renders in native mode.
@@ -235,16 +254,28 @@ pub fn build(valid: &Valid, options: &Options) -> Result<Model, Error> {
         pod_template,
         rbac,
         templates: Vec::new(),
-        phase: options.phase(),
+        phase: options.phase(valid),
     };
-    model.templates = templates(&model, options.phase());
+    model.templates = templates(&model, options.phase(valid));
     Ok(model)
 }
 
-/// The owned objects' `ownerReferences`: none in the owner phase, else the Deployment's uid.
+/// The owned objects' `ownerReferences`: none in the owner phase or without ownerReferences,
+/// else the Deployment's uid.
 fn owned_by(valid: &Valid, options: &Options) -> Result<Vec<Value>, Error> {
     let name = &valid.cluster.metadata.name;
-    match (options.phase(), options.owner_uid) {
+    if !options.owner_references(valid) {
+        return match options.owner_uid {
+            None => Ok(Vec::new()),
+            Some(_) => Err(Error::usage(
+                Diagnostic::new(format!(
+                    "--owner-uid names the owner of `{name}`'s objects, and they are rendered without ownerReferences"
+                ))
+                .with_help("remove --owner-uid, or render with ownerReferences (without --no-owner-references, `spec.native.ownerReferences` true)"),
+            )),
+        };
+    }
+    match (options.phase(valid), options.owner_uid) {
         (Phase::Owner, _) => Ok(Vec::new()),
         (_, Some(uid)) => Ok(vec![json!({
             "apiVersion": "apps/v1",

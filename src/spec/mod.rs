@@ -190,6 +190,22 @@ pub struct ClusterSpec {
     /// `kubernetes.jobmanager.owner.reference`), e.g. a custom resource that manages the cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_reference: Option<OwnerReference>,
+    /// Native mode: how the objects are rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeSpec>,
+}
+
+/// Native-mode rendering choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NativeSpec {
+    /// Whether the Services and config maps reference the JobManager Deployment as their
+    /// owner, as Flink's client sets them (default `true`: rendered in two phases, the second
+    /// needing the live Deployment's uid). `false` renders every object at once with no
+    /// `ownerReferences`, for Argo CD or Flux: deleting the Deployment then leaves them, and
+    /// the tool's pruning (or `kubectl flink delete`) must remove them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_references: Option<bool>,
 }
 
 /// A Kubernetes owner reference (`metadata.ownerReferences[]`), as Flink's

@@ -120,7 +120,23 @@ pub fn validate(
                 "set `spec.mode: native`, or remove it",
             ));
         }
+        if spec.native.is_some() {
+            problems.push(problem(
+                at(&["spec", "native"]),
+                "`native` is for native mode",
+                "set `spec.mode: native`, or remove it",
+            ));
+        }
         return;
+    }
+    if spec.owner_reference.is_some()
+        && spec.native.as_ref().and_then(|n| n.owner_references) == Some(false)
+    {
+        problems.push(problem(
+            at(&["spec", "ownerReference"]),
+            "`ownerReference` adds an ownerReference, and `native.ownerReferences: false` renders none",
+            "remove one of them: without ownerReferences the GitOps tool's pruning removes the objects",
+        ));
     }
     if version < MIN_VERSION {
         problems.push(problem(

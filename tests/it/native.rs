@@ -18,6 +18,12 @@ fn native_examples() -> Vec<PathBuf> {
     crate::support::yaml_files(&root().join("examples/native"))
 }
 
+/// Whether an example renders without ownerReferences (`native.ownerReferences: false`), so
+/// takes no uid.
+fn is_unowned(path: &Path) -> bool {
+    std::fs::read_to_string(path).unwrap().contains("ownerReferences: false")
+}
+
 fn render(args: &[&str]) -> (String, String, i32) {
     let out = run(args, None);
     (
@@ -60,8 +66,9 @@ const SESSION: &str = "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkSessionClu
 #[test]
 fn examples_render_both_phases_as_their_snapshots() {
     insta::glob!("../../examples/native", "*.yaml", |path| {
+        let uid: &[&str] = if is_unowned(path) { &[] } else { &["--owner-uid", UID] };
         let path = path.to_str().unwrap();
-        insta::assert_snapshot!(render_ok(&["render", "-f", path, "--owner-uid", UID]));
+        insta::assert_snapshot!(render_ok(&[&["render", "-f", path], uid].concat()));
     });
 }
 
@@ -82,8 +89,18 @@ fn examples_pass_kubernetes_validate_strict_in_both_phases() {
     let dir = tempfile::tempdir().unwrap();
     for example in native_examples() {
         let path = example.to_str().unwrap();
-        for (phase, extra) in [("owner", vec![]), ("owned", vec!["--owner-uid", UID])] {
-            let mut args = vec!["render", "-f", path, "--phase", phase];
+        let owns = !is_unowned(&example) && !path.ends_with("ha.yaml"); // ha sets ownerReference
+        let mut phases = vec![
+            ("owner", vec!["--phase", "owner"]),
+            ("owned", vec!["--phase", "owned", "--owner-uid", UID]),
+        ];
+        if is_unowned(&example) {
+            phases = vec![("all", vec![])];
+        } else if owns {
+            phases.push(("unowned", vec!["--no-owner-references"]));
+        }
+        for (phase, extra) in phases {
+            let mut args = vec!["render", "-f", path];
             args.extend(extra);
             let rendered = dir
                 .path()
@@ -291,4 +308,97 @@ fn user_templates_override_native_ones_from_a_native_subdirectory() {
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(all.last().unwrap()["spec"]["type"], "LoadBalancer");
+}
+
+/// `value` without `metadata.ownerReferences`.
+fn without_owner_references(mut value: Value) -> Value {
+    if let Some(metadata) = value["metadata"].as_object_mut() {
+        metadata.remove("ownerReferences");
+    }
+    value
+}
+
+#[test]
+fn issue_19_without_owner_references_one_render_holds_both_phases_unowned() {
+    for file in ["examples/native/session.yaml", "examples/native/application.yaml"] {
+        let owned = items(&["render", "-f", file, "--owner-uid", UID]);
+        let unowned = items(&["render", "-f", file, "--no-owner-references"]);
+        // The same objects, names, labels and order as both phases; only the references go.
+        let expected: Vec<Value> = owned.into_iter().map(without_owner_references).collect();
+        assert_eq!(unowned, expected, "{file}");
+        let yaml = render_ok(&["render", "-f", file, "--no-owner-references"]);
+        assert!(!yaml.contains("ownerReferences"), "{file}:\n{yaml}");
+        assert_eq!(yaml, render_ok(&["render", "-f", file, "--no-owner-references"]));
+        // The spec field says the same as the flag.
+        let set = ["render", "-f", file, "--set", "spec.native.ownerReferences=false"];
+        assert_eq!(render_ok(&set), yaml, "{file}");
+        // Phases still choose which objects: owner then owned is the whole.
+        let owner = render_ok(&["render", "-f", file, "--no-owner-references", "--phase", "owner"]);
+        let rest = render_ok(&["render", "-f", file, "--no-owner-references", "--phase", "owned"]);
+        assert_eq!(format!("{owner}{rest}"), yaml, "{file}");
+        assert_eq!(owner, render_ok(&["render", "-f", file]), "the owner phase is unchanged");
+    }
+}
+
+#[test]
+fn issue_19_the_gitops_example_renders_whole_without_flags() {
+    let file = "examples/native/gitops.yaml";
+    let all = items(&["render", "-f", file]);
+    assert_eq!(
+        kinds(&all),
+        [
+            "ServiceAccount/orders",
+            "Role/orders",
+            "RoleBinding/orders",
+            "Deployment/orders",
+            "ConfigMap/flink-config-orders",
+            "ConfigMap/pod-template-orders",
+            "Service/orders",
+            "Service/orders-rest"
+        ]
+    );
+    assert!(all.iter().all(|i| i["metadata"]["ownerReferences"].is_null()));
+    // `kubectl flink apply` sends all of it at once and reads no uid.
+    let (stdout, stderr, code) = render(&["render", "-f", file, "--phase", "owned"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("kind: ConfigMap") && !stdout.contains("kind: Deployment"));
+}
+
+#[test]
+fn issue_19_owner_references_and_their_absence_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let standalone = spec_file(dir.path(), SESSION);
+    let gitops = "examples/native/gitops.yaml";
+    let session = "examples/native/session.yaml";
+    let no_refs = "--no-owner-references";
+    let cases: &[(&[&str], &str)] = &[
+        (&["-f", session, no_refs, "--owner-uid", UID], "cannot be used with"),
+        (&["-f", gitops, "--owner-uid", UID], "rendered without ownerReferences"),
+        (&["-f", gitops, "--phase", "owned", "--owner-uid", UID], "without ownerReferences"),
+        (&["-f", &standalone, no_refs], "--no-owner-references applies to native mode"),
+        (&["-f", "examples/native/ha.yaml", no_refs], "sets spec.ownerReference"),
+    ];
+    for (args, expected) in cases {
+        let (stdout, stderr, code) = render(&[&["render"], *args].concat());
+        assert_eq!((stdout.as_str(), code), ("", 2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in\n{stderr}");
+    }
+    for (body, expected) in [
+        (format!("{SESSION}  native: {{ownerReferences: false}}\n"), "`native` is for native mode"),
+        (
+            format!(
+                "{SESSION}  mode: native\n  native: {{ownerReferences: false}}\n  ownerReference: {{apiVersion: v1, kind: K, name: n, uid: u}}\n"
+            ),
+            "renders none",
+        ),
+        (
+            format!("{SESSION}  mode: native\n  native: {{ownerReferences: no}}\n"),
+            "ownerReferences",
+        ),
+    ] {
+        let spec = spec_file(dir.path(), &body);
+        let (stdout, stderr, code) = render(&["render", "-f", &spec]);
+        assert_eq!((stdout.as_str(), code), ("", 1), "{body}: {stderr}");
+        assert!(stderr.contains(expected), "{body}: expected {expected:?} in\n{stderr}");
+    }
 }

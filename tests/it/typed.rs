@@ -27,9 +27,12 @@ fn documents(origin: &str, text: String) -> Result<Vec<Document>, Error> {
     let input = Input { origin: origin.into(), text };
     let specs = pipeline::load_valid(&[input], &[], Policy::default(), None)?;
     let renderer = Renderer::new(None)?;
-    let options = native::Options { phase: Some(native::Phase::All), owner_uid: Some(UID) };
     let mut documents = Vec::new();
     for spec in &specs {
+        // A spec without ownerReferences takes no uid.
+        let owner_uid = native::owner_references(&spec.valid).then_some(UID);
+        let options =
+            native::Options { phase: Some(native::Phase::All), owner_uid, ..Default::default() };
         let model = Model::build(&spec.valid, &options)?.expect("phase all renders every cluster");
         documents.extend(renderer.render(&model)?);
     }
