@@ -48,6 +48,8 @@ const LEGACY_PATH_ANNOTATION: &str = "config.kubernetes.io/path";
 const LEGACY_INDEX_ANNOTATION: &str = "config.kubernetes.io/index";
 /// The label every rendered object carries; with the path it marks an earlier run's output.
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubectl-flink");
+/// The label native mode's objects carry instead (Flink's own labels, kept as Flink sets them).
+const NATIVE_TYPE: (&str, &str) = ("type", crate::flink::native::LABEL_TYPE);
 /// The `ConfigMap` setting that names the output directory.
 const OUTPUT_DIR_SETTING: &str = "outputDir";
 
@@ -501,17 +503,18 @@ fn object_id(item: &Value) -> ObjectId {
     (text("/kind"), text("/metadata/namespace"), text("/metadata/name"))
 }
 
-/// Whether an item is an object an earlier run wrote, labelled as ours and either under the
+/// Whether an item is an object an earlier run wrote, labelled as ours (or as a native
+/// cluster's, whose labels are Flink's) and either under the
 /// output directory (so a renamed or removed cluster leaves nothing behind) or the same
 /// object as a new one (so changing the output directory leaves no duplicate). A file of the
 /// user's own, or an unlabelled one in that directory, is kept.
 fn is_earlier_output(item: &Value, dir: &str, generated: &[ObjectId]) -> bool {
-    let (label, value) = MANAGED_BY;
-    let ours = item
-        .pointer("/metadata/labels")
-        .and_then(|labels| labels.get(label))
-        .and_then(Value::as_str)
-        == Some(value);
+    let ours = [MANAGED_BY, NATIVE_TYPE].iter().any(|(label, value)| {
+        item.pointer("/metadata/labels")
+            .and_then(|labels| labels.get(label))
+            .and_then(Value::as_str)
+            == Some(value)
+    });
     let path =
         annotation(item, PATH_ANNOTATION).or_else(|| annotation(item, LEGACY_PATH_ANNOTATION));
     let under_dir =

@@ -32,6 +32,7 @@ fn items(list: &Value) -> Vec<Value> {
 fn is_ours(item: &Value) -> bool {
     item.pointer("/metadata/labels/app.kubernetes.io~1managed-by")
         == Some(&Value::from("kubectl-flink"))
+        || item.pointer("/metadata/labels/type") == Some(&Value::from("flink-native-kubernetes"))
 }
 
 /// Checks the KRM contract for one run; returns the output list.
@@ -348,4 +349,26 @@ fn issue_17_spec_items_still_refuse_merge_keys_and_tags() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(message), "{stderr}");
     }
+}
+
+#[test]
+fn issue_19_a_native_cluster_reruns_to_the_same_list() {
+    // Native objects carry Flink's labels, not `managed-by`: a re-run must still replace them.
+    // The spec in the package says it (kpt re-runs `kpt fn render` on what it wrote back).
+    let fixture = fixture("native-without-owner-references");
+    let input = fixture
+        .split("functionConfig:")
+        .next()
+        .unwrap()
+        .replace("mode: native}", "mode: native, native: {ownerReferences: false}}");
+    assert!(input.contains("ownerReferences: false"), "the fixture changed: {fixture}");
+    let (first, list) = rerun(&input);
+    assert!(first.status.success());
+    let all = items(&list);
+    let kinds: Vec<&str> = all.iter().filter_map(|i| i["kind"].as_str()).collect();
+    assert!(kinds.contains(&"Deployment") && kinds.contains(&"ConfigMap"), "{kinds:?}");
+    let first = String::from_utf8(first.stdout).unwrap();
+    assert!(all.iter().all(|i| i["metadata"]["ownerReferences"].is_null()), "{first}");
+    let (second, _) = rerun(&first);
+    assert_eq!(String::from_utf8(second.stdout).unwrap(), first, "a re-run must change nothing");
 }
