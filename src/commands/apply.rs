@@ -276,6 +276,20 @@ mod tests {
     }
 
     #[test]
+    fn issue_19_without_owner_references_everything_goes_at_once_without_a_uid() {
+        let mut fake = Fake { calls: Vec::new(), fail_on: None };
+        let outcome =
+            run_with(&mut fake, Options { no_owner_references: true, ..Options::default() });
+        assert!(outcome.failure.is_none());
+        assert_eq!(fake.calls.len(), 1, "one kubectl apply, no uid to read");
+        let sent = &fake.calls[0].1;
+        for kind in ["kind: Deployment", "kind: ConfigMap", "kind: Service"] {
+            assert!(sent.contains(kind), "{kind} missing from\n{sent}");
+        }
+        assert!(!sent.contains("ownerReferences"), "{sent}");
+    }
+
+    #[test]
     fn the_first_failure_stops_the_run() {
         let mut fake = Fake { calls: Vec::new(), fail_on: Some(1) };
         let outcome = run_with(&mut fake, Options::default());

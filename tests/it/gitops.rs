@@ -411,3 +411,25 @@ fn the_regenerate_command_carries_the_flags_that_change_the_output() {
     );
     fails_with(&out, "kubectl flink render -f specs/a.yaml -o json -n team-a > 'out dir/x.json'");
 }
+
+#[test]
+fn issue_19_a_directory_with_native_clusters_renders_whole_without_owner_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    std::fs::write(specs.join("a.yaml"), example("seed-non-ha.yaml")).unwrap();
+    std::fs::write(specs.join("b.yaml"), example("native/session.yaml")).unwrap();
+    // The flag touches native clusters only: the standalone one renders as without it.
+    let out = run_in(dir.path(), &["render", "-f", "specs", "--no-owner-references"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!stdout.contains("ownerReferences"), "{stdout}");
+    assert!(stdout.contains("name: flink-config-sessions\n"), "{stdout}");
+    let standalone = text(&run_in(dir.path(), &["render", "-f", "specs/a.yaml"]).stdout);
+    assert!(stdout.starts_with(&standalone), "{stdout}");
+    let out = run_in(
+        dir.path(),
+        &["render", "-f", "specs", "--no-owner-references", "--check", "rendered.yaml"],
+    );
+    fails_with(&out, "kubectl flink render -f specs --no-owner-references > rendered.yaml");
+}
