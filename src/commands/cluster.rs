@@ -211,13 +211,19 @@ impl<'a> Session<'a> {
             .filter(|name| name.starts_with(&prefix))
             .map(str::to_owned)
             .collect();
+        self.delete_config_maps(&names)
+    }
+
+    /// `kubectl delete configmaps NAME…`, those that exist.
+    pub fn delete_config_maps(&mut self, names: &[String]) -> Result<(), Error> {
         if names.is_empty() {
             return Ok(());
         }
         let mut args = vec!["delete", "configmaps"];
         args.extend(names.iter().map(String::as_str));
         args.extend(["--ignore-not-found", "--wait=false"]);
-        let stdout = self.call_ok(&args, &[], "deleting the Kubernetes HA ConfigMaps")?;
+        let stdout =
+            self.call_ok(&args, &[], &format!("deleting configmaps {}", names.join(", ")))?;
         self.echo(&stdout);
         Ok(())
     }

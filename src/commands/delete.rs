@@ -43,6 +43,13 @@ pub fn run(
         _ => WORKLOADS_AND_CONFIG,
     };
     session.delete(kinds, &target.selector())?;
+    if target.mode == Mode::Native && options.keep_ha {
+        // Flink's own ConfigMaps of the cluster, which a cluster rendered without
+        // ownerReferences does not leave to the garbage collector.
+        let own =
+            [format!("flink-config-{}", target.name), format!("pod-template-{}", target.name)];
+        session.delete_config_maps(&own)?;
+    }
     // RBAC only where kubectl-flink made it: a user with the `edit` role may not touch Roles.
     if target.mode == Mode::Native || ha == Some(Ha::Kubernetes) {
         session.delete(RBAC, &target.selector())?;
@@ -171,6 +178,24 @@ mod tests {
         let (outcome, calls) = delete(SPEC, true);
         assert_eq!(calls.iter().filter(|c| c.starts_with("delete ")).count(), 2, "{calls:#?}");
         assert!(outcome.warnings[0].contains("kept (--keep-ha)"), "{:?}", outcome.warnings);
+    }
+
+    #[test]
+    fn native_keep_ha_keeps_flinks_ha_config_maps_but_not_its_own() {
+        let spec = "apiVersion: kubectl-flink/v1alpha1\nkind: FlinkSessionCluster\nmetadata: {name: orders, namespace: streaming}\nspec: {image: flink:2.3, mode: native, native: {ownerReferences: false}}\n";
+        let (_, calls) = delete(spec, true);
+        let deletes: Vec<&String> = calls.iter().filter(|c| c.starts_with("delete ")).collect();
+        let tail = "--ignore-not-found --wait=false --namespace streaming";
+        assert_eq!(
+            deletes,
+            [
+                &format!(
+                    "delete {WORKLOADS} --selector app=orders,type=flink-native-kubernetes {tail}"
+                ),
+                &format!("delete configmaps flink-config-orders pod-template-orders {tail}"),
+                &format!("delete {RBAC} --selector app=orders,type=flink-native-kubernetes {tail}"),
+            ]
+        );
     }
 
     #[test]
