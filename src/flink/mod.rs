@@ -14,3 +14,7 @@ pub const CONF_DIR: &str = "/opt/flink/conf";
 /// mode: Services, probes and the Ingress use them.
 pub const RPC_PORT: u16 = 6123;
 pub const REST_PORT: u16 = 8081;
+
+/// Whether an application cluster's JobManager exits once its job has ended (Flink 1.15); a
+/// JobManager in a Deployment must not, or the Deployment would start it, and the job, again.
+pub const SHUTDOWN_ON_APPLICATION_FINISH: &str = "execution.shutdown-on-application-finish";

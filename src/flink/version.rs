@@ -140,6 +140,12 @@ impl FlinkVersion {
                 && key.starts_with("jobmanager.memory.")))
     }
 
+    /// Whether an application cluster can outlive its job
+    /// (`execution.shutdown-on-application-finish`, 1.15).
+    pub fn keeps_application_cluster_up(self) -> bool {
+        self.at_least(1, 15)
+    }
+
     /// Whether session `jobmanager.sh` hands options given as arguments on (1.15); before, it
     /// reads them as host and web UI port and drops the rest.
     pub fn session_jobmanager_takes_options(self) -> bool {

@@ -105,6 +105,8 @@ pub struct Model {
     pub namespace: String,
     /// Flink's common labels (`type`, `app`): Services and `ConfigMaps`.
     pub common_labels: BTreeMap<String, String>,
+    /// `spec.objectAnnotations`: on every object's own metadata.
+    pub object_annotations: BTreeMap<String, String>,
     /// `ownerReferences` of the owned objects: the JobManager Deployment.
     pub owned_by: Vec<Value>,
     pub deployment: Deployment,
@@ -127,8 +129,11 @@ pub struct Deployment {
     pub name: String,
     /// Deployment and pod labels: common + user + `component: jobmanager`.
     pub labels: BTreeMap<String, String>,
-    /// Deployment and pod annotations (`kubernetes.jobmanager.annotations`).
+    /// Pod annotations (`kubernetes.jobmanager.annotations`).
     pub annotations: BTreeMap<String, String>,
+    /// The Deployment's own annotations: `spec.objectAnnotations`, then the pod annotations,
+    /// which Flink sets on the Deployment too.
+    pub object_annotations: BTreeMap<String, String>,
     /// From `spec.ownerReference` (`kubernetes.jobmanager.owner.reference`).
     pub owner_references: Vec<Value>,
     pub replicas: u32,
@@ -246,6 +251,7 @@ pub fn build(valid: &Valid, options: &Options) -> Result<Model, Error> {
         name,
         namespace: config::namespace(cluster).to_owned(),
         common_labels,
+        object_annotations: spec.object_annotations.clone(),
         owned_by,
         deployment,
         internal_service,
@@ -330,6 +336,12 @@ fn deployment(valid: &Valid, config: &Config, selector: &BTreeMap<String, String
         name: cluster.metadata.name.clone(),
         labels,
         annotations: spec.pod_annotations.clone(),
+        object_annotations: spec
+            .object_annotations
+            .iter()
+            .chain(&spec.pod_annotations)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         owner_references: spec.owner_reference.iter().map(owner_reference).collect(),
         replicas: replicas(valid),
         selector: selector.clone(),

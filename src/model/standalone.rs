@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::flink::CONF_DIR;
 use crate::flink::config::stock_java_opts;
 use crate::flink::version::{MemoryKey, Process};
+use crate::flink::{CONF_DIR, SHUTDOWN_ON_APPLICATION_FINISH};
 use crate::k8s::pod;
 use crate::k8s::quantity::{self, Quantity};
 use crate::spec::{ConfigMode, Entrypoint, HaType, PullPolicy, Resources, ServiceType};
@@ -42,6 +42,8 @@ pub struct Model {
     pub name: String,
     /// Namespace for every object, if the spec sets one.
     pub namespace: Option<String>,
+    /// `spec.objectAnnotations`: on every object's own metadata.
+    pub object_annotations: BTreeMap<String, String>,
     pub jobmanager: Workload,
     /// `<name>-jobmanager`: a `ClusterIP` Service, what TaskManagers and the Ingress use.
     pub service: Service,
@@ -79,6 +81,8 @@ pub struct Workload {
     pub replicas: Option<u32>,
     /// The JobManager Job's backoff limit.
     pub backoff_limit: Option<i64>,
+    /// A Deployment replaced with `strategy: Recreate` (a job cluster's JobManager).
+    pub recreate: bool,
     pub pod: Pod,
     pub container: Container,
 }
@@ -216,6 +220,7 @@ pub fn build(valid: &Valid) -> Model {
         tm_container_ports.push(port("metrics", metrics_port));
     }
 
+    let jm_template = jobmanager_template(valid);
     let jm_selector = selector(&name, "jobmanager");
     let jm_launch = flink.jobmanager_launch();
     let jobmanager = Workload {
@@ -223,8 +228,9 @@ pub fn build(valid: &Valid) -> Model {
         labels: labels(&cluster.metadata.labels, &jm_selector),
         selector: jm_selector.clone(),
         replicas: Some(positive(spec.job_manager.replicas)),
-        backoff_limit: (!cluster.is_session())
+        backoff_limit: (jm_template == JOB_TEMPLATE)
             .then(|| spec.job_manager.backoff_limit.unwrap_or(BACKOFF_LIMIT)),
+        recreate: cluster.jobmanager_is_deployment(),
         pod: pods.pod(),
         container: Container {
             name: "jobmanager",
@@ -232,13 +238,9 @@ pub fn build(valid: &Valid) -> Model {
             args: jm_launch.args.clone(),
             ports: jm_container_ports,
             resources: spec.job_manager.resources.as_ref().map(container_resources),
-            liveness_probe: Some(json!({
-                "tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 30, "periodSeconds": 60
-            })),
+            liveness_probe: Some(rpc_liveness_probe()),
             readiness_probe: Some(json!({
-                "httpGet": {"path": "/config", "port": "ui"},
-                "initialDelaySeconds": 10,
-                "periodSeconds": 10
+                "httpGet": {"path": "/config", "port": "ui"}, "initialDelaySeconds": 10, "periodSeconds": 10
             })),
             ..pods.container(&jm_launch)
         },
@@ -255,6 +257,7 @@ pub fn build(valid: &Valid) -> Model {
             .is_none()
             .then(|| positive(spec.task_manager.replicas)),
         backoff_limit: None,
+        recreate: false,
         pod: pods.pod(),
         container: Container {
             name: "taskmanager",
@@ -262,9 +265,7 @@ pub fn build(valid: &Valid) -> Model {
             args: tm_launch.args.clone(),
             ports: tm_container_ports,
             resources: spec.task_manager.resources.as_ref().map(container_resources),
-            liveness_probe: Some(json!({
-                "tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 30, "periodSeconds": 60
-            })),
+            liveness_probe: Some(rpc_liveness_probe()),
             ..pods.container(&tm_launch)
         },
     };
@@ -274,6 +275,7 @@ pub fn build(valid: &Valid) -> Model {
 
     let (templates, pod_templates) = templates(
         valid,
+        jm_template,
         config_map.is_some(),
         rbac.as_ref(),
         ingress.is_some(),
@@ -283,6 +285,7 @@ pub fn build(valid: &Valid) -> Model {
     Model {
         name,
         namespace: cluster.metadata.namespace.clone(),
+        object_annotations: spec.object_annotations.clone(),
         jobmanager,
         service,
         rest_service,
@@ -323,12 +326,16 @@ fn services(valid: &Valid, jobmanager: &Workload, ports: Vec<Port>) -> (Service,
     (service, rest)
 }
 
+/// The web UI Ingress; its own annotations win over `objectAnnotations`.
 fn ingress(valid: &Valid, jobmanager: &Workload) -> Option<Ingress> {
-    let ingress = valid.cluster.spec.ingress.as_ref()?;
+    let spec = &valid.cluster.spec;
+    let ingress = spec.ingress.as_ref()?;
+    let mut annotations = spec.object_annotations.clone();
+    annotations.extend(ingress.annotations.clone());
     Some(Ingress {
         name: jobmanager.name.clone(),
         labels: jobmanager.labels.clone(),
-        annotations: ingress.annotations.clone(),
+        annotations,
         class_name: ingress.class_name.clone(),
         host: ingress.host.clone().unwrap_or_default(),
         path: ingress.path.clone().unwrap_or_else(|| "/".to_owned()),
@@ -355,17 +362,13 @@ fn autoscaler(valid: &Valid, taskmanager: &Workload) -> Option<Autoscaler> {
 #[allow(clippy::type_complexity)]
 fn templates(
     valid: &Valid,
+    jm_template: &'static str,
     config_map: bool,
     rbac: Option<&Rbac>,
     ingress: bool,
     autoscaler: bool,
 ) -> (Vec<&'static str>, BTreeMap<&'static str, (Value, &'static str)>) {
     let spec = &valid.cluster.spec;
-    let jm_template = if valid.cluster.is_session() {
-        "jobmanager-deployment.yaml.j2"
-    } else {
-        "jobmanager-job.yaml.j2"
-    };
     let mut templates = vec![
         jm_template,
         "jobmanager-service.yaml.j2",
@@ -397,6 +400,23 @@ fn templates(
         }
     }
     (templates, pod_templates)
+}
+
+/// Both processes are alive while their RPC port accepts connections.
+fn rpc_liveness_probe() -> Value {
+    json!({"tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 30, "periodSeconds": 60})
+}
+
+const JOB_TEMPLATE: &str = "jobmanager-job.yaml.j2";
+
+/// A job cluster's JobManager is a Job unless `jobManager.kind` says Deployment; a session
+/// cluster's is a Deployment.
+fn jobmanager_template(valid: &Valid) -> &'static str {
+    if valid.cluster.is_session() || valid.cluster.jobmanager_is_deployment() {
+        "jobmanager-deployment.yaml.j2"
+    } else {
+        JOB_TEMPLATE
+    }
 }
 
 fn port(name: &'static str, port: u16) -> Port {
@@ -690,6 +710,9 @@ impl<'a> FlinkOptions<'a> {
         let mut options = vec![opt("jobmanager.rpc.address", address)];
         if !self.valid.cluster.is_session() {
             options.push(opt("parallelism.default", positive(spec.job().parallelism).to_string()));
+        }
+        if self.valid.cluster.jobmanager_is_deployment() {
+            options.push(opt(SHUTDOWN_ON_APPLICATION_FINISH, "false"));
         }
         options.push(opt("blob.server.port", BLOB_PORT.to_string()));
         options.extend(self.ha_options(true));
@@ -1023,6 +1046,45 @@ mod tests {
         assert_eq!(autoscaler.target, model.taskmanager.name);
         assert_eq!(autoscaler.labels, model.taskmanager.labels);
         assert!(model.templates.contains(&"taskmanager-hpa.yaml.j2"));
+    }
+
+    #[test]
+    fn a_deployment_job_manager_is_recreated_and_outlives_its_job() {
+        let model = model(&json!({
+            "image": "flink", "jobManager": {"kind": "Deployment", "replicas": 2},
+            "highAvailability": {"type": "kubernetes", "storageDir": "s3://b/ha"},
+        }));
+        assert_eq!(model.templates[0], "jobmanager-deployment.yaml.j2");
+        assert!(model.pod_templates.is_empty());
+        let jm = &model.jobmanager;
+        assert_eq!((jm.replicas, jm.backoff_limit, jm.recreate), (Some(2), None, true));
+        let shutdown = format!("-D{SHUTDOWN_ON_APPLICATION_FINISH}=false");
+        assert!(jm.container.args.contains(&shutdown), "{:?}", jm.container.args);
+        assert!(!model.taskmanager.container.args.contains(&shutdown));
+    }
+
+    #[test]
+    fn a_job_job_manager_exits_with_its_job() {
+        let model = model(&json!({"image": "flink", "jobManager": {"kind": "Job"}}));
+        assert_eq!(model.templates[0], JOB_TEMPLATE);
+        assert!(!model.jobmanager.recreate);
+        assert_eq!(model.jobmanager.backoff_limit, Some(BACKOFF_LIMIT));
+        let args = &model.jobmanager.container.args;
+        assert!(!args.iter().any(|a| a.contains(SHUTDOWN_ON_APPLICATION_FINISH)), "{args:?}");
+    }
+
+    #[test]
+    fn object_annotations_go_on_objects_and_the_ingress_own_win() {
+        let model = model(&json!({
+            "image": "flink",
+            "objectAnnotations": {"a": "object", "b": "object"},
+            "ingress": {"host": "x.example.com", "annotations": {"b": "ingress"}},
+        }));
+        assert_eq!(model.object_annotations.len(), 2);
+        assert!(model.jobmanager.pod.annotations.is_empty());
+        let ingress = model.ingress.expect("an ingress");
+        assert_eq!(ingress.annotations["a"], "object");
+        assert_eq!(ingress.annotations["b"], "ingress");
     }
 
     #[test]

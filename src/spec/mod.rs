@@ -168,6 +168,12 @@ pub struct ClusterSpec {
     /// Annotations of both pods.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pod_annotations: BTreeMap<String, String>,
+    /// Annotations of every rendered object's own metadata, not of its pods (those take
+    /// `podAnnotations`), e.g. `argocd.argoproj.io/sync-options: Replace=true`. Where a more
+    /// specific field sets the same key on an object (`ingress.annotations`; in native mode
+    /// `podAnnotations` on the JobManager Deployment, as Flink sets them), that one wins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub object_annotations: BTreeMap<String, String>,
     /// Pod security context, replacing the default (non-root uid/gid 9999, as the Flink image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "kubernetes_object")]
@@ -422,15 +428,21 @@ pub struct JobSpec {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobManagerSpec {
+    /// The workload that runs a standalone job cluster's JobManager: `Job` (default; it
+    /// completes when the job ends) or `Deployment` (Flink 1.15 or newer; it stays up after
+    /// the job ends, so Argo CD and Flux report it healthy and can change its pod template). A
+    /// session cluster's and a native cluster's JobManager is always a Deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<JobManagerKind>,
     /// JobManager pods: more than 1 starts standby JobManagers, which needs
-    /// `highAvailability` (the Deployment's replicas for a session cluster, the Job's
-    /// `parallelism` for a job cluster, as in Flink's Kubernetes docs); default 1.
+    /// `highAvailability` (the Deployment's replicas, or the Job's `parallelism` with
+    /// `kind: Job`, as in Flink's Kubernetes docs); default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 16))]
     pub replicas: Option<i64>,
     /// How many times the JobManager Job's pod may fail over the Job's whole life before
-    /// Kubernetes gives up for good (`FlinkJobCluster` only); default 2147483647, i.e.
-    /// restart as long as a Deployment would.
+    /// Kubernetes gives up for good (`FlinkJobCluster` with `kind: Job` only); default
+    /// 2147483647, i.e. restart as long as a Deployment would.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 2_147_483_647))]
     pub backoff_limit: Option<i64>,
@@ -442,6 +454,17 @@ pub struct JobManagerSpec {
     #[serde(deserialize_with = "kubernetes_object")]
     #[schemars(with = "Option<KubernetesObject>")]
     pub pod_template: Option<Value>,
+}
+
+/// The workload kind of a JobManager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum JobManagerKind {
+    /// A `batch/v1` Job: the JobManager exits when the job finishes or is stopped, and the
+    /// Job completes.
+    Job,
+    /// An `apps/v1` Deployment (`strategy: Recreate`): the JobManager stays up after the job
+    /// ends (`execution.shutdown-on-application-finish: false`).
+    Deployment,
 }
 
 /// TaskManager settings.
@@ -609,5 +632,14 @@ impl ClusterSpec {
     /// The job section, or the defaults when it is absent.
     pub fn job(&self) -> &JobSpec {
         self.job.as_ref().unwrap_or(NO_JOB)
+    }
+}
+
+impl FlinkCluster {
+    /// Whether a standalone job cluster's JobManager is a Deployment (`jobManager.kind`).
+    pub fn jobmanager_is_deployment(&self) -> bool {
+        !self.is_session()
+            && self.spec.mode != Some(Mode::Native)
+            && self.spec.job_manager.kind == Some(JobManagerKind::Deployment)
     }
 }

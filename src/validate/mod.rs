@@ -9,13 +9,14 @@ pub(crate) mod reactive;
 use std::collections::BTreeMap;
 
 use crate::error::{Diagnostic, key, path};
+use crate::flink::SHUTDOWN_ON_APPLICATION_FINISH;
 use crate::flink::version::{FlinkVersion, Process};
 use crate::flink::{REST_PORT, RPC_PORT};
 use crate::k8s::quantity::{self, Quantity};
 use crate::k8s::{names, rules};
 use crate::spec::{
     ClusterSpec, ConfigMode, ConfigValue, Entrypoint, FlinkCluster, HaType, HighAvailability,
-    Metadata, Mode, Resources, TaskManagerSpec,
+    JobManagerKind, Metadata, Mode, Resources, TaskManagerSpec,
 };
 use crate::yaml::PathSegment;
 
@@ -67,7 +68,7 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diag
         validate_job(spec, policy, &mut problems, &mut warnings);
     }
     validate_task_manager(&spec.task_manager, &mut problems);
-    validate_job_manager(&cluster, &mut problems);
+    validate_job_manager(&cluster, version, &mut problems);
     let mut flink_configuration = BTreeMap::new();
     for (name, value) in flatten(&spec.flink_configuration) {
         if flink_configuration.contains_key(&name) {
@@ -122,6 +123,11 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diag
     );
     if spec.mode != Some(Mode::Native) {
         refuse_standalone_owned(&flink_configuration, spec.metrics.is_some(), &mut problems);
+        // The Job completes, or the Deployment stays up, only with the value `kind` implies.
+        if !cluster.is_session() && flink_configuration.contains_key(SHUTDOWN_ON_APPLICATION_FINISH)
+        {
+            problems.push(owned_by(SHUTDOWN_ON_APPLICATION_FINISH, "spec.jobManager.kind"));
+        }
     }
     validate_carried_options(&cluster, version, &flink_configuration, &mut problems);
     validate_metrics(spec, version, &mut problems);
@@ -295,8 +301,13 @@ fn check_range(
     }
 }
 
-fn validate_job_manager(cluster: &FlinkCluster, problems: &mut Vec<Diagnostic>) {
+fn validate_job_manager(
+    cluster: &FlinkCluster,
+    version: FlinkVersion,
+    problems: &mut Vec<Diagnostic>,
+) {
     let jm = &cluster.spec.job_manager;
+    validate_job_manager_kind(cluster, version, problems);
     check_range(jm.replicas, 1, 16, &["spec", "jobManager", "replicas"], problems);
     check_range(
         jm.backoff_limit,
@@ -323,6 +334,52 @@ fn validate_job_manager(cluster: &FlinkCluster, problems: &mut Vec<Diagnostic>) 
             )
             .with_help("remove `backoffLimit`"),
         );
+    } else if jm.backoff_limit.is_some() && cluster.jobmanager_is_deployment() {
+        problems.push(
+            Diagnostic::field(
+                path(&["spec", "jobManager", "backoffLimit"]),
+                "`jobManager.kind: Deployment` has no backoff limit: the Deployment restarts a \
+                 failed JobManager for as long as it fails",
+            )
+            .with_help("remove `backoffLimit`"),
+        );
+    }
+}
+
+/// `jobManager.kind` chooses between a Job and a Deployment for a standalone job cluster
+/// only; elsewhere the JobManager is a Deployment, which `kind: Deployment` merely restates.
+fn validate_job_manager_kind(
+    cluster: &FlinkCluster,
+    version: FlinkVersion,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let at = || path(&["spec", "jobManager", "kind"]);
+    let always_deployment = if cluster.is_session() {
+        Some("a FlinkSessionCluster's JobManager")
+    } else if cluster.spec.mode == Some(Mode::Native) {
+        Some("in native mode the JobManager")
+    } else {
+        None
+    };
+    match (cluster.spec.job_manager.kind, always_deployment) {
+        (Some(JobManagerKind::Job), Some(what)) => problems.push(
+            Diagnostic::field(at(), format!("{what} is always a Deployment"))
+                .with_help("remove `jobManager.kind`: only a standalone FlinkJobCluster's JobManager can be a Job"),
+        ),
+        (Some(JobManagerKind::Deployment), None) if !version.keeps_application_cluster_up() => {
+            problems.push(
+                Diagnostic::field(
+                    at(),
+                    format!(
+                        "`Deployment` needs Flink 1.15 or newer: Flink {version} has no \
+                         `execution.shutdown-on-application-finish`, so its JobManager would \
+                         exit when the job ends and the Deployment would run the job again"
+                    ),
+                )
+                .with_help("use `kind: Job` (the default), or Flink 1.15 or newer"),
+            );
+        }
+        _ => {}
     }
 }
 
@@ -920,7 +977,61 @@ fn managed_by(name: &str, version: FlinkVersion, session: bool) -> Option<&'stat
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::spec::{JOB_CLUSTER, SESSION_CLUSTER};
+
+    fn problems(kind: &str, spec: &serde_json::Value) -> Vec<String> {
+        let document = json!({
+            "apiVersion": "kubectl-flink/v1alpha1", "kind": kind,
+            "metadata": {"name": "orders"}, "spec": spec,
+        });
+        let cluster = crate::spec::deserialize(document).expect("reads");
+        match validate(cluster, Policy::default()) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(|p| format!("{p:?}")).collect(),
+        }
+    }
+
+    #[test]
+    fn a_deployment_job_manager_needs_flink_1_15() {
+        let spec = |version: &str| json!({"image": "f", "flinkVersion": version, "jobManager": {"kind": "Deployment"}});
+        assert!(problems(JOB_CLUSTER, &spec("1.15")).is_empty());
+        let refused = problems(JOB_CLUSTER, &spec("1.14")).join("\n");
+        assert!(
+            refused.contains("needs Flink 1.15 or newer") && refused.contains("kind"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn only_a_standalone_job_cluster_job_manager_can_be_a_job() {
+        let job = json!({"image": "f", "jobManager": {"kind": "Job"}});
+        assert!(problems(JOB_CLUSTER, &job).is_empty());
+        let refused = problems(SESSION_CLUSTER, &job).join("\n");
+        assert!(refused.contains("always a Deployment"), "{refused}");
+        let deployment = json!({"image": "f", "jobManager": {"kind": "Deployment"}});
+        assert!(problems(SESSION_CLUSTER, &deployment).is_empty());
+    }
+
+    #[test]
+    fn the_kind_owns_shutdown_on_application_finish_and_the_backoff_limit() {
+        let spec = json!({
+            "image": "f", "jobManager": {"kind": "Deployment", "backoffLimit": 3},
+            "flinkConfiguration": {"execution": {"shutdown-on-application-finish": "true"}},
+        });
+        let refused = problems(JOB_CLUSTER, &spec).join("\n");
+        assert!(refused.contains("is set by `spec.jobManager.kind`"), "{refused}");
+        assert!(refused.contains("has no backoff limit"), "{refused}");
+    }
+
+    #[test]
+    fn object_annotations_follow_the_api_server_rules() {
+        let spec = json!({"image": "f", "objectAnnotations": {"a/b/c": "x"}});
+        let refused = problems(JOB_CLUSTER, &spec).join("\n");
+        assert!(refused.contains("annotation key `a/b/c`"), "{refused}");
+    }
 
     #[test]
     fn java_class_names() {

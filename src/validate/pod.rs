@@ -72,6 +72,7 @@ pub fn validate(spec: &ClusterSpec, problems: &mut Vec<Diagnostic>) {
         }
     }
     check_annotations(&spec.pod_annotations, &["spec", "podAnnotations"], problems);
+    check_annotations(&spec.object_annotations, &["spec", "objectAnnotations"], problems);
     for (i, toleration) in spec.tolerations.iter().enumerate() {
         let path = item(&["spec", "tolerations"], i);
         strict::<Toleration>(toleration, path.clone(), "Toleration", problems);

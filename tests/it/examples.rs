@@ -20,10 +20,13 @@ fn examples_render_as_a_json_list() {
         assert_eq!(list["apiVersion"], "v1");
         let kinds: Vec<&str> =
             list["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
-        // The JobManager (a Job, or a Deployment for a session cluster), its two Services and
-        // the TaskManager Deployment come first, in this order; supporting objects follow.
-        let session = std::fs::read_to_string(&path).unwrap().contains("kind: FlinkSessionCluster");
-        let jobmanager = if session { "Deployment" } else { "Job" };
+        // The JobManager (a Job, or a Deployment for a session cluster or with
+        // `jobManager.kind: Deployment`), its two Services and the TaskManager Deployment come
+        // first, in this order; supporting objects follow.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let deployment =
+            text.contains("kind: FlinkSessionCluster") || text.contains("    kind: Deployment");
+        let jobmanager = if deployment { "Deployment" } else { "Job" };
         assert_eq!(
             kinds[..4],
             [jobmanager, "Service", "Service", "Deployment"],

@@ -77,6 +77,7 @@ fn base() -> Value {
             "imagePullSecrets": ["harmless"],
             "nodeSelector": {"pool": "harmless"},
             "podAnnotations": {"note": "harmless"},
+            "objectAnnotations": {"owner": "harmless"},
             "env": [{"name": "NOTE", "value": "harmless"}],
             "secretEnv": [{"name": "TOKEN", "secret": "harmless", "key": "harmless"}],
             "secrets": [{"name": "harmless", "mountPath": "/opt/flink/secrets/harmless"}],
@@ -241,6 +242,14 @@ fn fields() -> Vec<Field> {
             value: same,
             accepts: Some(|_| true),
             found: |_, _| true,
+        },
+        Field {
+            path: "spec.objectAnnotations.owner",
+            target: Target::Value("/spec/objectAnnotations/owner"),
+            settable: true,
+            value: same,
+            accepts: Some(|_| true),
+            found: |o, v| o.all.iter().all(|x| x["metadata"]["annotations"]["owner"] == v),
         },
         Field {
             path: "spec.image",
