@@ -126,7 +126,7 @@ fn ha_note(target: &Target, live: &Live, ha: Option<Ha>, keep_ha: bool) -> Optio
 mod tests {
     use super::*;
     use crate::commands::kubectl::Scripted;
-    use crate::commands::testing::{SPEC, live, options};
+    use crate::commands::testing::{SPEC, deployment_spec, live, options};
 
     fn delete(spec: &str, keep_ha: bool) -> (Outcome, Vec<String>) {
         let mut gone = false;
@@ -178,6 +178,14 @@ mod tests {
         let (outcome, calls) = delete(SPEC, true);
         assert_eq!(calls.iter().filter(|c| c.starts_with("delete ")).count(), 2, "{calls:#?}");
         assert!(outcome.warnings[0].contains("kept (--keep-ha)"), "{:?}", outcome.warnings);
+    }
+
+    #[test]
+    fn a_deployment_job_manager_goes_with_the_same_calls_as_a_job() {
+        let (_, job_calls) = delete(SPEC, false);
+        let (_, deployment_calls) = delete(&deployment_spec(), false);
+        assert_eq!(deployment_calls, job_calls);
+        assert!(WORKLOADS_AND_CONFIG.split(',').any(|kind| kind == "deployments.apps"));
     }
 
     #[test]

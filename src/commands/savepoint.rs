@@ -86,7 +86,7 @@ impl NotTaken {
         match self {
             NotTaken::Refused(why) => {
                 let help = if why.starts_with("Error from server") {
-                    "the JobManager refused the request: see its log (`kubectl logs job/NAME-jobmanager`)"
+                    "the JobManager refused the request: see its log (`kubectl logs job/NAME-jobmanager`, or `deployment/NAME-jobmanager` for a Deployment)"
                 } else {
                     "check the savepoint directory is writable by Flink (spec.savepointDir or --dir) and the JobManager's log"
                 };

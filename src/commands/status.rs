@@ -243,7 +243,7 @@ pub fn timestamp(millis: i64) -> String {
 mod tests {
     use super::*;
     use crate::commands::kubectl::Scripted;
-    use crate::commands::testing::{SPEC, live, options};
+    use crate::commands::testing::{SPEC, deployment_spec, live, options};
 
     fn status(state: Option<&str>, objects: &Value) -> (Result<Outcome, Error>, Vec<String>) {
         let mut kubectl = Scripted {
@@ -294,6 +294,28 @@ mod tests {
                 .any(|o| o["kind"] == "Job" && o["state"] == "1 active")
         );
         assert!(calls[1].starts_with("get --raw /api/v1/namespaces/streaming/services/http:orders-jobmanager-rest:rest/proxy/jobs/overview --namespace streaming"), "{calls:#?}");
+    }
+
+    #[test]
+    fn a_deployment_job_manager_is_shown_with_its_ready_pods() {
+        let (result, _) = status(Some("RUNNING"), &live(&deployment_spec(), &[]));
+        let outcome = result.unwrap();
+        assert!(outcome.failure.is_none());
+        let report: Value = serde_json::from_slice(&outcome.stdout).unwrap();
+        assert_eq!(report["ha"], "kubernetes", "read from the Deployment's options");
+        let objects = report["objects"].as_array().unwrap();
+        assert!(!objects.iter().any(|o| o["kind"] == "Job"), "{objects:?}");
+        assert!(
+            objects.iter().any(|o| o["kind"] == "Deployment"
+                && o["name"] == "orders-jobmanager"
+                && o["state"] == "1/1 ready"),
+            "{objects:?}"
+        );
+        let shown = text(&report);
+        assert!(
+            shown.contains("object        Deployment/orders-jobmanager  1/1 ready\n"),
+            "{shown}"
+        );
     }
 
     #[test]

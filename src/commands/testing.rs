@@ -21,6 +21,10 @@ spec:
   highAvailability: {type: kubernetes, storageDir: \"s3://b/recovery\"}
   savepointDir: s3://b/savepoints
 ";
+/// [`SPEC`] with its JobManager as a Deployment (`jobManager.kind: Deployment`).
+pub fn deployment_spec() -> String {
+    format!("{SPEC}  jobManager: {{kind: Deployment}}\n")
+}
 pub const PATH: &str = "s3://b/savepoints/savepoint-000000-0123456789ab";
 
 pub fn options(spec: &str, sets: &[&str]) -> cluster::Options {

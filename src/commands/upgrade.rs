@@ -375,21 +375,37 @@ fn stop(
     session
         .wait_for("the JobManager to finish the stopped job", |session| {
             let live = Live { objects: session.objects(WORKLOAD_KINDS, &target.selector())? };
-            Ok(match live.jobmanager() {
+            match live.jobmanager() {
                 Some(jm)
                     if jm["kind"] == "Job"
                         && jm["status"]["succeeded"].as_i64().unwrap_or(0) == 0 =>
                 {
-                    Look::Pending(format!(
+                    Ok(Look::Pending(format!(
                         "job.batch/{} not complete yet",
                         jm["metadata"]["name"].as_str().unwrap_or("?")
-                    ))
+                    )))
                 }
-                _ => Look::Done(()),
-            })
+                // `jobManager.kind: Deployment`: the JobManager stays up, its job ends.
+                Some(jm) if jm["kind"] == "Deployment" => job_ended(session, target, job),
+                _ => Ok(Look::Done(())),
+            }
         })
         .map_err(|waited| resume.attach(waited.into_error(state, ""), state, Some(&path)))?;
     Ok(path)
+}
+
+/// Done once `job` has reached a terminal state (FINISHED after a stop), as a JobManager that
+/// outlives its job reports it.
+fn job_ended(session: &mut Session, target: &Target, job: &str) -> Result<Look<()>, Error> {
+    let overview = session.rest_read::<rest::JobsOverview>(target, "jobs/overview")?;
+    Ok(match overview {
+        Ok(overview) => match overview.jobs.iter().find(|j| j.jid == job) {
+            Some(j) if j.is_terminal() => Look::Done(()),
+            Some(j) => Look::Pending(format!("job {job} {}", j.state)),
+            None => Look::Pending(format!("job {job} not listed")),
+        },
+        Err(Unanswered(why)) => Look::Pending(format!("JobManager: {why}")),
+    })
 }
 
 /// What the new job must have restored.
@@ -803,7 +819,7 @@ mod tests {
 
     use super::*;
     use crate::commands::kubectl::Scripted;
-    use crate::commands::testing::{PATH, SPEC, live, options};
+    use crate::commands::testing::{PATH, SPEC, deployment_spec, live, options};
 
     fn job(jid: &str, state: &str) -> String {
         json!({"jobs": [{"jid": jid, "name": "orders", "state": state, "start-time": 1}]})
@@ -818,6 +834,8 @@ mod tests {
         polls: u32,
         stop: StopAnswer,
         new_job_runs: bool,
+        /// Whether the old job reports FINISHED once its stop completed.
+        stopped_job_ends: bool,
     }
 
     /// How the scripted JobManager answers the stop's status.
@@ -838,6 +856,7 @@ mod tests {
                 polls: 0,
                 stop: StopAnswer::Completes,
                 new_job_runs: true,
+                stopped_job_ends: true,
             }
         }
 
@@ -868,6 +887,9 @@ mod tests {
                 let path = rest.split(' ').next().unwrap();
                 let old = !self.deleted;
                 return match path {
+                    "jobs/overview" if old && self.polls > 1 && self.stopped_job_ends => {
+                        Ok(job("a", "FINISHED"))
+                    }
                     "jobs/overview" if old => Ok(job("a", "RUNNING")),
                     "jobs/overview" if self.applied.is_some() && self.new_job_runs => Ok(job("b", "RUNNING")),
                     "jobs/overview" => unavailable,
@@ -952,6 +974,44 @@ mod tests {
         );
         assert!(applied.contains("- b\n"), "the new argument: {applied}");
         assert!(progress.contains("restored from savepoint"), "{progress}");
+    }
+
+    #[test]
+    fn a_deployment_job_manager_is_replaced_once_its_stopped_job_has_finished() {
+        let spec = deployment_spec();
+        let cluster = RefCell::new(Cluster::new(live(&spec, &[])));
+        let options = Options { cluster: options(&spec, &[]), ..Options::default() };
+        let (result, calls, progress) = upgrade_with(&cluster, &options);
+        let outcome = result.unwrap_or_else(|e| panic!("{e}\n{progress}"));
+        assert_eq!(String::from_utf8(outcome.stdout).unwrap(), format!("{PATH}\n"));
+        let at = |needle: &str| calls.iter().position(|c| c.contains(needle)).unwrap();
+        let (stop, delete) = (at("jobs/a/stop"), at("delete jobs.batch,deployments.apps"));
+        assert!(
+            calls[stop..delete].iter().any(|c| c.contains("proxy/jobs/overview")),
+            "the wait reads the job's state: {calls:#?}"
+        );
+        let applied = cluster.borrow().applied.clone().unwrap();
+        assert!(applied.contains("kind: Deployment") && !applied.contains("kind: Job"));
+        assert!(applied.contains("--fromSavepoint"), "{applied}");
+        assert!(applied.contains("-Dexecution.shutdown-on-application-finish=false"));
+    }
+
+    #[test]
+    fn a_deployment_job_manager_whose_job_does_not_end_is_not_deleted() {
+        let spec = deployment_spec();
+        let cluster = RefCell::new(Cluster::new(live(&spec, &[])));
+        cluster.borrow_mut().stopped_job_ends = false;
+        let mut options = Options { cluster: options(&spec, &[]), ..Options::default() };
+        options.cluster.wait = Duration::from_secs(1);
+        let (result, calls, _) = upgrade_with(&cluster, &options);
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains("waiting for the JobManager to finish the stopped job")
+                && message.contains("(last: job a RUNNING)")
+                && message.contains("nothing was deleted"),
+            "{message}"
+        );
+        assert!(!verbs(&calls).iter().any(|v| ["delete", "apply"].contains(v)), "{calls:#?}");
     }
 
     #[test]
