@@ -72,6 +72,7 @@ POD_IP = "127.0.0.1"                    # status.podIP of every pod: everything 
 NAMESPACE = "default"
 
 REST = "http://127.0.0.1:8081"
+SHUTDOWN_KEY = "execution.shutdown-on-application-finish"   # false for jobManager.kind: Deployment
 FLINK_PORTS = (6123, 6124, 8081)        # fixed by the rendered argv / config: runs are sequential
 ZK_PORT = 2181
 ZK_HOST = "e2e-zookeeper"               # the spec's quorum host, mapped to 127.0.0.1 by the hosts file
@@ -633,7 +634,8 @@ def rendered_objects(L, spec, spec_path, extra=()):
         R.require(L("render -o json prints JSON"), False, str(e))
     items = doc.get("items") or []
     shape = [(i.get("apiVersion"), i.get("kind"), i.get("metadata", {}).get("name")) for i in items]
-    want = [("apps/v1", "Deployment") if session else ("batch/v1", "Job"), ("v1", "Service"), ("v1", "Service"),
+    deployment = session or (spec["spec"].get("jobManager") or {}).get("kind") == "Deployment"
+    want = [("apps/v1", "Deployment") if deployment else ("batch/v1", "Job"), ("v1", "Service"), ("v1", "Service"),
             ("apps/v1", "Deployment")] + ([("v1", "ConfigMap")] if configmap else [])
     want = [w + (n,) for w, n in zip(want, [name + "-jobmanager", name + "-jobmanager", name + "-jobmanager-rest",
                                             name + "-taskmanager", name + "-config"])]
@@ -857,7 +859,7 @@ class VersionRun:
         return "[%s %s] %s" % (self.v, phase, what)
 
     def spec(self, name, tag, entry_class=None, ha=False, from_savepoint=None, slots=1, extra_conf=None,
-             session=False, config_mode=None, resources=None, entrypoint=None):
+             session=False, config_mode=None, resources=None, entrypoint=None, jm_kind=None):
         conf = {
             ("execution.checkpointing.dir" if self.new_keys else "state.checkpoints.dir"):
                 "file://%s/checkpoints" % self.state,
@@ -895,6 +897,8 @@ class VersionRun:
             spec["spec"]["configMode"] = config_mode
         if entrypoint:
             spec["spec"]["entrypoint"] = entrypoint
+        if jm_kind:
+            spec["spec"]["jobManager"] = {"kind": jm_kind}
         for component, res in (resources or {}).items():
             spec["spec"].setdefault(component, {})["resources"] = res
         return spec
@@ -912,7 +916,8 @@ class VersionRun:
                                                                    extra)
         with open(os.path.join(self.work, "%s.rendered.json" % phase), "w") as f:
             json.dump([o for o in (job, svc, rest_svc, dep, cm) if o], f, indent=2)
-        c = {"name": name, "spec": spec, "session": session, "jm_c": jm_c, "tm_c": tm_c, "cm": cm, "conf": {},
+        c = {"name": name, "spec": spec, "session": session, "jm_obj": job, "jm_c": jm_c, "tm_c": tm_c, "cm": cm,
+             "conf": {},
              "image_form": spec["spec"].get("entrypoint", "image") == "image",
              "job": spec["spec"].get("job"), "slots": spec["spec"]["taskManager"]["slots"],
              "svc_names": [svc["metadata"]["name"], rest_svc["metadata"]["name"]],
@@ -1490,6 +1495,51 @@ class VersionRun:
                 % (cps["counts"]["completed"], cp_root, chk[-3:]))
         self.check_deprecations(phase, c)
 
+    def phase_deployment(self):
+        """jobManager.kind: Deployment (for GitOps tools): the JobManager is a Deployment that is
+        recreated, never rolled, and runs with execution.shutdown-on-application-finish=false. After
+        stop-with-savepoint its process stays up with the job FINISHED (a Deployment would restart a
+        JobManager that exits, and with it the job); a new one resumes from that savepoint."""
+        phase = "deployment"
+        L = lambda w: self.label(phase, w)   # noqa: E731
+        spec = self.spec("counter-dep", tag=phase, jm_kind="Deployment")
+        c = self.start_cluster(phase, spec)
+        jm = c["jm_obj"]
+        R.check(L("JobManager is a Deployment of 1 replica, strategy Recreate"),
+                jm["kind"] == "Deployment" and jm["spec"].get("replicas") == 1
+                and (jm["spec"].get("strategy") or {}).get("type") == "Recreate",
+                "%s replicas %s strategy %s" % (jm["kind"], jm["spec"].get("replicas"), jm["spec"].get("strategy")))
+        R.check(L("JM option %s=false" % SHUTDOWN_KEY), c["jm_opts"].get(SHUTDOWN_KEY) == "false",
+                "%r" % c["jm_opts"].get(SHUTDOWN_KEY))
+        jid, detail = self.wait_running(phase, c)
+        self.check_running_job(phase, c, jid, detail)
+        self.wait_checkpoints(jid, 1, [c["jm"], c["tm"]])
+        location = stop_with_savepoint(jid, c["jm"], os.path.join(self.state, "savepoints"))
+        R.require(L("stop-with-savepoint yields a path"), bool(location), "location %r" % location)
+        wait_for("the stopped job FINISHED", lambda: get("/jobs/%s" % jid).get("state") == "FINISHED", 30,
+                 procs=[c["jm"]])
+        rc = c["jm"].wait_exit(bounded(3))
+        finished = [j["jid"] for j in get("/jobs/overview").get("jobs", []) if j.get("state") == "FINISHED"]
+        R.check(L("after stop-with-savepoint the JobManager stays up (3 s), REST lists the job FINISHED"),
+                rc is None and finished == [jid], "exit %s, finished %s" % (rc, finished))
+        snaps = parse_snapshots([c["tm_out"]])
+        sp_cp = max(snaps) if snaps else None
+        self.check_deprecations(phase, c)
+        self.end_phase()
+        wait_ports_free(FLINK_PORTS)
+
+        phase = "deployment-resume"
+        spec = self.spec("counter-dep", tag=phase, jm_kind="Deployment", from_savepoint=location)
+        c = self.start_cluster(phase, spec, extra=["--allow-savepoint-without-ha"])
+        jid, detail = self.wait_running(phase, c)
+        restored = wait_for("restore info in checkpoint stats",
+                            lambda: (checkpoints(jid).get("latest") or {}).get("restored"), 20, procs=[c["jm"]])
+        R.check(self.label(phase, "REST: restored from the Deployment's savepoint"),
+                restored.get("is_savepoint") is True and restored.get("external_path") == location
+                and restored.get("id") == sp_cp, json.dumps(restored))
+        if sp_cp in snaps:
+            self.check_counter_restored(phase, c, sp_cp, snaps[sp_cp])
+
     def start_zookeeper(self):
         zk_dir = os.path.join(self.work, "zookeeper")
         os.makedirs(os.path.join(zk_dir, "data"))
@@ -1553,7 +1603,10 @@ class VersionRun:
         # (the first and the last phase end a timer of their own halfway: "checkpoints", "ha start")
         for name, fn in (("savepoint", self.phase_checkpoints_and_savepoint),
                          ("restore", self.phase_restore), ("ha failover+stop", self.phase_ha),
-                         ("session job", self.phase_session), ("configmap", self.phase_configmap)):
+                         ("session job", self.phase_session), ("configmap", self.phase_configmap),
+                         ("deployment", self.phase_deployment)):
+            if name == "deployment" and vtuple(self.v) < (1, 20):
+                continue            # jobManager.kind: Deployment needs 1.15; proven on the two newest lines
             ok = True
             try:
                 fn()
