@@ -185,6 +185,15 @@ fn check_semantics(value: &Value, kind: &str) -> Result<(), String> {
         "Job" => check_pod(&spec["template"], "spec.template"),
         "Deployment" => {
             check_pod(&spec["template"], "spec.template")?;
+            // `ValidatePodTemplateSpecForReplicaSet`: a pod template's restart policy wins over
+            // the session's and TaskManagers' default, and only `Always` is valid here.
+            if let Some(policy) = spec["template"]["spec"]["restartPolicy"].as_str()
+                && policy != "Always"
+            {
+                return Err(format!(
+                    "spec.template.spec.restartPolicy `{policy}`: a Deployment's pods can only restart `Always` (remove it from the pod template)"
+                ));
+            }
             check_selects(
                 &spec["selector"]["matchLabels"],
                 &spec["template"]["metadata"]["labels"],
@@ -292,6 +301,15 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("does not match"), "{err}");
+    }
+
+    #[test]
+    fn a_deployment_restarts_its_pods_always() {
+        let err = check_one(&doc(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  selector: {matchLabels: {x: y}}\n  template:\n    metadata: {labels: {x: y}}\n    spec: {restartPolicy: OnFailure, containers: [{name: c, image: i}]}\n",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("restartPolicy `OnFailure`"), "{err}");
     }
 
     const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n";

@@ -110,6 +110,7 @@ pub fn validate(cluster: FlinkCluster, policy: Policy) -> Result<Valid, Vec<Diag
         validate_ha(ha, version, &mut problems);
     }
     pod::validate(spec, &mut problems);
+    pod::validate_restart_policies(&cluster, &mut problems);
     validate_config_mode(&cluster, version, &mut problems, &mut warnings);
     if let Some(dir) = &spec.savepoint_dir {
         check_text(dir, path(&["spec", "savepointDir"]), &mut problems);
@@ -1024,6 +1025,19 @@ mod tests {
         let refused = problems(JOB_CLUSTER, &spec).join("\n");
         assert!(refused.contains("is set by `spec.jobManager.kind`"), "{refused}");
         assert!(refused.contains("has no backoff limit"), "{refused}");
+    }
+
+    #[test]
+    fn a_deployment_pod_template_restarts_always() {
+        let template = json!({"spec": {"restartPolicy": "OnFailure"}});
+        let job = json!({"image": "f", "jobManager": {"podTemplate": template}});
+        assert!(problems(JOB_CLUSTER, &job).is_empty(), "the Job's own OnFailure wins");
+        let deployment =
+            json!({"image": "f", "jobManager": {"kind": "Deployment", "podTemplate": template}});
+        let refused = problems(JOB_CLUSTER, &deployment).join("\n");
+        assert!(refused.contains("restarts them `Always`"), "{refused}");
+        let shared = json!({"image": "f", "podTemplate": template});
+        assert_eq!(problems(SESSION_CLUSTER, &shared).len(), 1, "one problem per field");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::k8s::names;
 use crate::k8s::pod::{CONFIG_VOLUME, FLINK_CONTAINERS, RESERVED_ENV, secret_volume};
 use crate::k8s::rules;
 use crate::k8s::typed::exact;
-use crate::spec::{ClusterSpec, ConfigMode, Mode};
+use crate::spec::{ClusterSpec, ConfigMode, FlinkCluster, Mode};
 use crate::yaml::PathSegment;
 
 fn item(keys: &[&str], index: usize) -> Vec<PathSegment> {
@@ -386,6 +386,46 @@ fn validate_ingress(ingress: &crate::spec::IngressSpec, problems: &mut Vec<Diagn
         }
     }
     check_annotations(&ingress.annotations, &["spec", "ingress", "annotations"], problems);
+}
+
+/// A Deployment's pods restart `Always`, the only policy the API server takes for it. A pod
+/// template's restart policy reaches the TaskManagers' Deployment, and the JobManager's where
+/// it is one; a JobManager Job's own `OnFailure` wins over a template's.
+pub fn validate_restart_policies(cluster: &FlinkCluster, problems: &mut Vec<Diagnostic>) {
+    let spec = &cluster.spec;
+    if spec.mode == Some(Mode::Native) {
+        return;
+    }
+    let jobmanager_deployment = cluster.is_session() || cluster.jobmanager_is_deployment();
+    let mut refused = Vec::new();
+    for (component, template, deployment) in [
+        ("jobManager", &spec.job_manager.pod_template, jobmanager_deployment),
+        ("taskManager", &spec.task_manager.pod_template, true),
+    ] {
+        let (policy, path) =
+            match (restart_policy(template.as_ref()), restart_policy(spec.pod_template.as_ref())) {
+                (Some(own), _) => {
+                    (own, at(&["spec", component, "podTemplate", "spec", "restartPolicy"]))
+                }
+                (None, Some(shared)) => {
+                    (shared, at(&["spec", "podTemplate", "spec", "restartPolicy"]))
+                }
+                (None, None) => continue,
+            };
+        if deployment && policy != "Always" && !refused.contains(&path) {
+            refused.push(path.clone());
+            problems.push(problem(
+                path,
+                format!("`{policy}`: the {component}'s pods belong to a Deployment, which restarts them `Always`"),
+                "remove `restartPolicy`: Kubernetes refuses any other policy in a Deployment",
+            ));
+        }
+    }
+}
+
+/// The restart policy a pod template sets, if any.
+fn restart_policy(template: Option<&Value>) -> Option<&str> {
+    template?["spec"]["restartPolicy"].as_str()
 }
 
 /// Annotation keys, each at its own path, and their total size.
