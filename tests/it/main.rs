@@ -24,6 +24,7 @@ mod lifecycle;
 mod native;
 mod process;
 mod props;
+mod readme;
 mod schema;
 mod shell;
 mod support;
