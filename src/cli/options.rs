@@ -83,13 +83,13 @@ fn regenerate(args: &RenderArgs, file: &std::path::Path) -> String {
         words.push("--allow-savepoint-without-ha".into());
     }
     if let Some(mode) = args.spec.mode {
-        words.push(format!("--mode {}", value_name(mode)));
+        words.push(format!("--mode {}", value_name(&mode)));
     }
     if args.spec.no_owner_references {
         words.push("--no-owner-references".into());
     }
     if let Some(phase) = args.phase {
-        words.push(format!("--phase {}", value_name(phase)));
+        words.push(format!("--phase {}", value_name(&phase)));
     }
     if let Some(uid) = &args.owner_uid {
         words.push(format!("--owner-uid {}", quote(uid)));
@@ -115,7 +115,7 @@ fn regenerate(args: &RenderArgs, file: &std::path::Path) -> String {
 }
 
 /// How clap spells an option enum's value.
-fn value_name(value: impl ValueEnum) -> String {
+fn value_name(value: &impl ValueEnum) -> String {
     value.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
 }
 
