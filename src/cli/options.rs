@@ -9,8 +9,8 @@ use clap::builder::PossibleValue;
 use serde_json::Value;
 
 use super::{
-    ApplyArgs, ClusterArgs, ConnectionArgs, DryRun, EnvsubstArgs, RenderArgs, SpecArgs,
-    UpgradeArgs, UpgradeModeArg, VarArgs,
+    ApplyArgs, ClusterArgs, ConnectionArgs, ConvertArgs, DryRun, EnvsubstArgs, RenderArgs,
+    SpecArgs, UpgradeArgs, UpgradeModeArg, VarArgs,
 };
 use crate::commands::{self, Specs};
 use crate::envsubst;
@@ -180,6 +180,14 @@ pub fn upgrade(
         },
         dry_run: args.dry_run,
     })
+}
+
+/// `convert`'s options.
+pub fn convert(
+    args: &ConvertArgs,
+    stdin: &mut dyn Read,
+) -> Result<commands::convert::Options, Error> {
+    Ok(commands::convert::Options { input: input::read(&args.filename, stdin)?, mode: args.mode })
 }
 
 /// kubectl's connection flags.
