@@ -7,6 +7,7 @@ mod apply;
 mod argocd;
 mod cli;
 mod completion;
+mod convert;
 mod determinism;
 mod envsubst;
 mod errors;
