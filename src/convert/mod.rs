@@ -1080,13 +1080,13 @@ impl<'a> Doc<'a> {
             }
             self.source(&["spec", "job", "allowNonRestoredState"], &at);
         }
-        self.operator_job_fields(&mut fields);
+        self.operator_job_fields(&mut fields, mode);
         fields.finish(self);
         Some(job)
     }
 
     /// What only the operator acts on: the job's desired state, upgrade mode and triggers.
-    fn operator_job_fields(&mut self, fields: &mut Fields) {
+    fn operator_job_fields(&mut self, fields: &mut Fields, cluster_mode: Mode) {
         if let Some((value, at)) = fields.take("state") {
             match self.text(value, &at).as_deref() {
                 Some("running") | None => {}
@@ -1108,7 +1108,9 @@ impl<'a> Doc<'a> {
                     String::new()
                 }
             };
-            if !flag.is_empty() {
+            if !flag.is_empty() && cluster_mode == Mode::Native {
+                self.warn(&at, "the operator's upgrade mode: `kubectl flink upgrade` moves standalone job clusters (convert with `--mode standalone`); a native one moves by `kubectl flink savepoint`, `kubectl flink delete`, then the new spec with `job.fromSavepoint`");
+            } else if !flag.is_empty() {
                 let flag = if flag.contains('`') { flag } else { format!("{flag}`") };
                 self.warn(&at, format!("the operator's upgrade mode: kubectl-flink upgrades when asked, with `kubectl flink upgrade -f <spec> --mode {flag}"));
             }
