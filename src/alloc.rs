@@ -17,8 +17,8 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::io::Write as _;
 
-// musl's own allocator is slow for the many small allocations of a render (README,
-// Performance); scripts/bench measures the musl binary without it too (the default `mimalloc`
+// musl's own allocator is slow for the many small allocations of a render (docs/performance.md;
+// scripts/bench measures the musl binary without it too (the default `mimalloc`
 // feature).
 #[cfg(all(feature = "mimalloc", target_env = "musl", target_pointer_width = "64"))]
 type Inner = mimalloc::MiMalloc;

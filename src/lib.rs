@@ -8,7 +8,7 @@
 //! | command line | `cli` |
 //! | commands | `commands` |
 //! | pipeline | `pipeline` |
-//! | stages, last first | `output`, `check`, `render`, `model`, `load`, `validate`, `envsubst` |
+//! | stages, last first | `output`, `check`, `render`, `model`, `convert`, `load`, `validate`, `envsubst` |
 //! | domain | `flink`, `spec`, `k8s` |
 //! | base | `error`, then `yaml` |
 //!
@@ -19,6 +19,7 @@
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub(crate) mod convert;
 pub mod envsubst;
 pub(crate) mod error;
 pub(crate) mod flink;
@@ -100,6 +101,7 @@ pub fn run(
         Command::Envsubst(args) => {
             commands::envsubst::run(&cli::options::envsubst(args), stdin, env)
         }
+        Command::Convert(args) => commands::convert::run(&cli::options::convert(args, stdin)?),
         Command::Schema => Ok(Outcome::stdout(commands::schema())),
         Command::Version => Ok(Outcome::stdout(commands::version_text())),
         Command::Fn(args) => commands::krm::run_stdin(

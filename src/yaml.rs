@@ -924,7 +924,7 @@ mod tests {
         }
     }
 
-    /// As the README says: `!!map` and `!!seq` are read where they name what the node is.
+    /// As docs/safety.md says: `!!map` and `!!seq` are read where they name what the node is.
     #[test]
     fn collection_tags_are_read_only_on_their_own_kind() {
         assert!(parse_documents("a: !!map {x: 1}\nb: !!seq [1]\n").is_ok());

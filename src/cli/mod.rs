@@ -58,6 +58,9 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Delete every object of a cluster, and Kubernetes HA's ConfigMaps unless --keep-ha
     Delete(DeleteArgs),
+    /// Convert a Flink Kubernetes Operator `FlinkDeployment` to a kubectl-flink spec (stdout),
+    /// with a warning for each operator-only field saying what replaces it (stderr)
+    Convert(ConvertArgs),
     /// Print the JSON Schema of the spec (for editors and CI validation)
     Schema,
     /// GNU `envsubst` drop-in: substitute `$VAR` and `${VAR}` from the environment, stdin to stdout
@@ -75,6 +78,18 @@ pub enum Command {
     /// Candidates for the last word, in cobra's protocol (run by `kubectl_complete-flink`)
     #[command(name = "__complete", hide = true, disable_help_flag = true)]
     Complete(CompleteArgs),
+}
+
+// `convert` arguments.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The `FlinkDeployment` file (apiVersion flink.apache.org/v1beta1), or `-` for stdin
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filename: PathBuf,
+    /// The converted spec's mode [default: the `FlinkDeployment`'s, native unless
+    /// `mode: standalone`, as in the operator]
+    #[arg(long, value_enum)]
+    pub mode: Option<crate::spec::Mode>,
 }
 
 // `fn` arguments.

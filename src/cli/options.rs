@@ -9,8 +9,8 @@ use clap::builder::PossibleValue;
 use serde_json::Value;
 
 use super::{
-    ApplyArgs, ClusterArgs, ConnectionArgs, DryRun, EnvsubstArgs, RenderArgs, SpecArgs,
-    UpgradeArgs, UpgradeModeArg, VarArgs,
+    ApplyArgs, ClusterArgs, ConnectionArgs, ConvertArgs, DryRun, EnvsubstArgs, RenderArgs,
+    SpecArgs, UpgradeArgs, UpgradeModeArg, VarArgs,
 };
 use crate::commands::{self, Specs};
 use crate::envsubst;
@@ -79,11 +79,44 @@ fn regenerate(args: &RenderArgs, file: &std::path::Path) -> String {
     if let Some(templates) = &args.spec.templates {
         words.push(format!("--templates {}", quote(&templates.display().to_string())));
     }
+    if args.spec.allow_savepoint_without_ha {
+        words.push("--allow-savepoint-without-ha".into());
+    }
+    if let Some(mode) = args.spec.mode {
+        words.push(format!("--mode {}", value_name(&mode)));
+    }
     if args.spec.no_owner_references {
         words.push("--no-owner-references".into());
     }
+    if let Some(phase) = args.phase {
+        words.push(format!("--phase {}", value_name(&phase)));
+    }
+    if let Some(uid) = &args.owner_uid {
+        words.push(format!("--owner-uid {}", quote(uid)));
+    }
+    let vars = &args.spec.vars;
+    if vars.env {
+        words.push("--env".into());
+    }
+    for file in &vars.env_files {
+        words.push(format!("--env-file {}", quote(&file.display().to_string())));
+    }
+    for (key, value) in &vars.vars {
+        words.push(format!("--var {}", quote(&format!("{key}={value}"))));
+    }
+    if let Some(only) = &vars.only {
+        words.push(format!("--only {}", quote(only)));
+    }
+    if vars.strict_env {
+        words.push("--strict-env".into());
+    }
     words.push(format!("> {}", quote(&file.display().to_string())));
     words.join(" ")
+}
+
+/// How clap spells an option enum's value.
+fn value_name(value: &impl ValueEnum) -> String {
+    value.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
 }
 
 /// `apply`'s options.
@@ -147,6 +180,14 @@ pub fn upgrade(
         },
         dry_run: args.dry_run,
     })
+}
+
+/// `convert`'s options.
+pub fn convert(
+    args: &ConvertArgs,
+    stdin: &mut dyn Read,
+) -> Result<commands::convert::Options, Error> {
+    Ok(commands::convert::Options { input: input::read(&args.filename, stdin)?, mode: args.mode })
 }
 
 /// kubectl's connection flags.

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod cluster;
+pub mod convert;
 pub mod delete;
 pub mod envsubst;
 pub mod krm;

@@ -894,7 +894,7 @@ fn validate_flink_configuration(
 /// Services, probes and Ingress use, Kubernetes HA's cluster id and namespace, the Prometheus
 /// reporter of `spec.metrics`, and the container env of `spec.env` (which Flink's
 /// `containerized.*.env.*` keys would set in native mode only). Bind hosts and JVM options
-/// stay overridable on purpose (README, Spec reference).
+/// stay overridable on purpose (docs/reference.md, Spec reference).
 fn refuse_standalone_owned(
     config: &BTreeMap<String, String>,
     metrics: bool,

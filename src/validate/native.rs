@@ -409,7 +409,7 @@ fn check_flink_configuration(
             || key.starts_with("containerized.master.env.")
             || key.starts_with("$internal.")
         {
-            problems.push(problem(at_key(key), format!("`{key}` changes the objects Flink's client creates, which native mode does not render"), "remove it; see the README section `Native mode` for what it renders"));
+            problems.push(problem(at_key(key), format!("`{key}` changes the objects Flink's client creates, which native mode does not render"), "remove it; see docs/native.md for what it renders"));
         } else if config::NOT_SHIPPED.contains(&key.as_str()) {
             problems.push(problem(
                 at_key(key),

@@ -21,16 +21,16 @@ fn reads_stdin_with_dash() {
     assert!(text.contains("name: wordcount-taskmanager"));
 }
 
-/// The newest Flink release line the README claims (its spec table: `spec.flinkVersion`'s
+/// The newest Flink release line the docs claim (docs/reference.md's spec table: `spec.flinkVersion`'s
 /// default and the end of its range). The claim is the independent fact: the test compares the
-/// binary with it, so moving `FlinkVersion::NEWEST` or the default without updating the README
+/// binary with it, so moving `FlinkVersion::NEWEST` or the default without updating the docs
 /// (and what proves the new version: the matrix, e2e and native-compare defaults) fails.
 fn readme_newest_flink_version() -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/reference.md")).unwrap();
     let row = readme
         .lines()
         .find(|l| l.starts_with("`spec.flinkVersion` |"))
-        .expect("README's spec table has a `spec.flinkVersion` row");
+        .expect("docs/reference.md's spec table has a `spec.flinkVersion` row");
     let versions: Vec<&str> = row.split('`').filter(|t| t.starts_with('"')).collect();
     let default = versions.first().expect("a default").trim_matches('"');
     let newest = versions
@@ -40,9 +40,12 @@ fn readme_newest_flink_version() -> String {
         .unwrap();
     assert!(
         row.contains(&format!("`\"{default}\"` (newest)")),
-        "README's default is not marked newest: {row}"
+        "docs/reference.md's default is not marked newest: {row}"
     );
-    assert_eq!(default, newest, "README's default is not the newest of its range: {row}");
+    assert_eq!(
+        default, newest,
+        "docs/reference.md's default is not the newest of its range: {row}"
+    );
     newest.to_owned()
 }
 
@@ -56,7 +59,7 @@ fn default_flink_version_is_the_newest() {
     let version = stdout(&run(&["version"], None));
     assert!(
         version.contains(&format!("… {newest} (default {newest})")),
-        "`kubectl flink version` disagrees with README's newest {newest}:\n{version}"
+        "`kubectl flink version` disagrees with docs/reference.md's newest {newest}:\n{version}"
     );
 
     // What it accepts: the newest line, and nothing after it.
@@ -72,7 +75,7 @@ fn default_flink_version_is_the_newest() {
         assert_eq!(
             out.status.code(),
             Some(1),
-            "Flink {after} (after README's newest {newest}) is accepted"
+            "Flink {after} (after docs/reference.md's newest {newest}) is accepted"
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(

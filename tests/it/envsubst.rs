@@ -237,17 +237,17 @@ fn issue_17_envsubst_strict_names_its_input_limit() {
     assert!(stderr.contains("larger than --strict's limit of 64 MiB"), "{stderr}");
 }
 
-/// The commands README's envsubst section and the example's header show, run as written with a
+/// The commands the envsubst section of docs/integrations.md and the example's header show, run as written with a
 /// `kubectl` that runs this binary for `kubectl flink` and reads what `kubectl create` gets.
 #[test]
 fn issue_19_the_envsubst_examples_commands_work_as_written() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/integrations.md")).unwrap();
     let section = readme
-        .split("## Variables: moving a seed-004-style repo")
+        .split("## Variables: moving an envsubst-templated repo")
         .nth(1)
         .and_then(|s| s.split("```sh\n").nth(1))
         .and_then(|s| s.split("```").next())
-        .expect("README has the envsubst section's sh block");
+        .expect("docs/integrations.md has the envsubst section's sh block");
     let example = std::fs::read_to_string(root().join(SPEC)).unwrap();
     // The header comment: `#   …` lines up to the first that is not one, `\` continuing a line.
     let header = example

@@ -433,3 +433,48 @@ fn issue_19_a_directory_with_native_clusters_renders_whole_without_owner_referen
     );
     fails_with(&out, "kubectl flink render -f specs --no-owner-references > rendered.yaml");
 }
+
+/// The regenerate command is the whole render: variables, mode, phase and uid included, quoted
+/// for a shell, so running it as printed makes the check pass.
+#[test]
+fn issue_19_the_regenerate_command_as_printed_makes_the_check_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = example("native/application.yaml").replace("name: wordcount\n", "name: ${JOB}\n");
+    std::fs::write(dir.path().join("app.yaml"), spec).unwrap();
+    std::fs::write(dir.path().join("prod.env"), "JOB=orders\n").unwrap();
+    let check = [
+        "render",
+        "-f",
+        "app.yaml",
+        "--env-file",
+        "prod.env",
+        "--var",
+        "TAG=a b",
+        "--only",
+        "$JOB",
+        "--strict-env",
+        "--phase",
+        "owned",
+        "--owner-uid",
+        "5b1d7a0e-2f3c-4d5e-8a9b-0c1d2e3f4a5b",
+        "--check",
+        "out.yaml",
+    ];
+    let stderr = fails_with(
+        &run_in(dir.path(), &check),
+        "kubectl flink render -f app.yaml --phase owned --owner-uid \
+         5b1d7a0e-2f3c-4d5e-8a9b-0c1d2e3f4a5b --env-file prod.env --var 'TAG=a b' --only '$JOB' \
+         --strict-env > out.yaml",
+    );
+    let line = stderr.split('`').find(|part| part.starts_with("kubectl flink render")).unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(line.replacen("kubectl flink", bin(), 1))
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "`{line}` failed");
+    let out = run_in(dir.path(), &check);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(dir.path().join("out.yaml")).unwrap().contains("orders"));
+}

@@ -204,7 +204,7 @@ fn a_new_output_directory_leaves_no_duplicates() {
     assert_eq!(paths, BTreeSet::from(["manifests/wordcount.yaml".to_owned()]));
 }
 
-/// The README's alias limits hold for `fn` too: a few hundred bytes of aliases cannot build
+/// The alias limits (docs/safety.md) hold for `fn` too: a few hundred bytes of aliases cannot build
 /// millions of nodes in a ResourceList (the package's node limit is for its text).
 #[test]
 fn issue_17_alias_bombs_in_a_resource_list_hit_the_spec_alias_limits() {

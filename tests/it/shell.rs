@@ -10,8 +10,16 @@ use std::process::{Command, Output, Stdio};
 
 use crate::support::{bin, root};
 
-/// The docs that hold the integration examples (the second is merged into the first).
-const DOCS: &[&str] = &["README.md"];
+/// The docs that hold the commands the tests run.
+const DOCS: &[&str] = &[
+    "README.md",
+    "docs/reference.md",
+    "docs/integrations.md",
+    "docs/lifecycle.md",
+    "docs/native.md",
+    "gitops/argocd/README.md",
+    "gitops/flux/README.md",
+];
 
 /// `name` on PATH (or the path in `env_override`), or `None` after saying why it is skipped.
 /// `probe` are arguments that make it answer without a cluster or network.
