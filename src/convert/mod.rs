@@ -448,6 +448,7 @@ impl<'a> Doc<'a> {
             volumes: Vec::new(),
             volume_mounts: Vec::new(),
             pod_annotations: BTreeMap::new(),
+            object_annotations: BTreeMap::new(),
             security_context: None,
             pod_template: None,
             ingress: None,
