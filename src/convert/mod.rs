@@ -19,10 +19,18 @@ use crate::flink::version::FlinkVersion;
 use crate::load::input::Input;
 use crate::spec::{
     self, ClusterSpec, ConfigMode, ConfigValue, FlinkCluster, HaType, HighAvailability,
-    IngressSpec, JobSpec, Metadata, Mode, PullPolicy, QuantityText, Resources, ServiceType,
-    ZooKeeper,
+    IngressSpec, JobManagerKind, JobSpec, Metadata, Mode, PullPolicy, QuantityText, Resources,
+    ServiceType, ZooKeeper,
 };
 use crate::yaml::{self, Node, PathSegment};
+
+/// Whether the spec's Flink version keeps an application's JobManager up after its job ends.
+fn keeps_cluster_up(spec: &ClusterSpec) -> bool {
+    spec.flink_version
+        .as_deref()
+        .and_then(|text| FlinkVersion::parse(text).ok())
+        .is_some_and(FlinkVersion::keeps_application_cluster_up)
+}
 
 /// The operator's API version, the only one read.
 pub const OPERATOR_API_VERSION: &str = "flink.apache.org/v1beta1";
@@ -580,6 +588,10 @@ impl<'a> Doc<'a> {
         {
             // Reactive mode runs the job on every slot: the parallelism only sized the TaskManagers.
             job.parallelism = None;
+        }
+        if mode == Mode::Standalone && spec.job.is_some() && keeps_cluster_up(&spec) {
+            // The operator runs an application's JobManager as a Deployment that outlives its job.
+            spec.job_manager.kind = Some(JobManagerKind::Deployment);
         }
         self.pod_templates(&mut fields, job_manager, task_manager, mode, &mut spec);
         if let Some((value, at)) = fields.take("logConfiguration") {
