@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod native;
+pub mod options;
 pub mod rest;
 pub mod version;
 

@@ -117,6 +117,13 @@ impl FlinkVersion {
         }
     }
 
+    /// Every release line rendered, oldest first.
+    pub fn claimed() -> impl Iterator<Item = Self> {
+        (Self::OLDEST.minor..=Self::LAST_1X.minor)
+            .map(|minor| v(1, minor))
+            .chain((0..=Self::NEWEST.minor).map(|minor| v(2, minor)))
+    }
+
     fn is_supported(self) -> bool {
         (Self::OLDEST..=Self::LAST_1X).contains(&self) || (v(2, 0)..=Self::NEWEST).contains(&self)
     }

@@ -8,8 +8,9 @@ pub(crate) mod reactive;
 
 use std::collections::BTreeMap;
 
-use crate::error::{Diagnostic, key, path};
+use crate::error::{Diagnostic, display_path, key, path};
 use crate::flink::SHUTDOWN_ON_APPLICATION_FINISH;
+use crate::flink::options;
 use crate::flink::version::{FlinkVersion, Process};
 use crate::flink::{REST_PORT, RPC_PORT};
 use crate::k8s::quantity::{self, Quantity};
@@ -886,6 +887,8 @@ fn validate_flink_configuration(
         }
         if let Some(warning) = version.key_warning(name) {
             warnings.push(format!("spec.flinkConfiguration: {warning}"));
+        } else if let Some(warning) = options::unknown_key_warning(version, name) {
+            warnings.push(format!("{}: {warning}", display_path(&at())));
         }
     }
 }
