@@ -426,6 +426,65 @@ fn deprecated_keys_warn_on_stderr_without_changing_output() {
     assert!(stderr.contains("warning: <stdin>: spec.flinkConfiguration: `state.checkpoints.dir` is deprecated since Flink 1.20"), "{stderr}");
 }
 
+/// A misspelt option warns, naming the field and the key it resembles; the render is the one
+/// the key as written gives (passed through verbatim, as before the warning).
+#[test]
+fn issue_19_a_misspelt_flink_option_warns_with_the_key_it_resembles() {
+    let spec = |key: &str| {
+        SPEC.replace(
+            "spec: {image: 'flink:2.1'}",
+            &format!("spec: {{image: 'flink:2.1', flinkConfiguration: {{{key}: rocksdb}}}}"),
+        )
+    };
+    let misspelt = run(&["render", "-f", "-"], Some(spec("state.backend.tpye").as_bytes()));
+    let text = stdout(&misspelt);
+    assert!(text.contains("-Dstate.backend.tpye=rocksdb"), "{text}");
+    let stderr = String::from_utf8_lossy(&misspelt.stderr);
+    assert_eq!(
+        stderr,
+        "warning: <stdin>: spec.flinkConfiguration[\"state.backend.tpye\"]: `state.backend.tpye` is not an option of Flink 2.3; did you mean `state.backend.type`?\n"
+    );
+    let right = run(&["render", "-f", "-"], Some(spec("state.backend.type").as_bytes()));
+    assert!(right.stderr.is_empty(), "{}", String::from_utf8_lossy(&right.stderr));
+    assert_eq!(text.replace("tpye", "type"), stdout(&right), "only the key differs");
+}
+
+/// A key Flink 1.x read and 2.x dropped says so on 2.3, and is fine on 1.20.
+#[test]
+fn issue_19_a_removed_flink_option_says_which_versions_read_it() {
+    let spec = |version: &str| {
+        SPEC.replace(
+            "spec: {image: 'flink:2.1'}",
+            &format!(
+                "spec: {{image: flink, flinkVersion: '{version}', flinkConfiguration: {{cluster.evenly-spread-out-slots: 'true'}}}}"
+            ),
+        )
+    };
+    let out = run(&["render", "-f", "-"], Some(spec("2.3").as_bytes()));
+    assert!(stdout(&out).contains("-Dcluster.evenly-spread-out-slots=true"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("spec.flinkConfiguration[\"cluster.evenly-spread-out-slots\"]: `cluster.evenly-spread-out-slots` was removed in Flink 2.0 and is ignored by Flink 2.3 (Flink 1.9 … 1.20 read it)"),
+        "{stderr}"
+    );
+    let out = run(&["render", "-f", "-"], Some(spec("1.20").as_bytes()));
+    assert!(!stdout(&out).is_empty());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Keys Flink reads without an option for each (a reporter's, Hadoop's, a
+/// file system's, a map option's entry) do not warn.
+#[test]
+fn issue_19_open_ended_flink_options_do_not_warn() {
+    let spec = SPEC.replace(
+        "spec: {image: 'flink:2.1'}",
+        "spec:\n  image: flink\n  flinkConfiguration:\n    metrics.reporter.jmx.port: '9249'\n    flink.hadoop.dfs.replication: '2'\n    s3.access-key: k\n    fs.s3a.path.style.access: 'true'\n    pipeline.global-job-parameters.region: eu\n    kubernetes.operator.periodic.savepoint.interval: 1h\n",
+    );
+    let out = run(&["render", "-f", "-"], Some(spec.as_bytes()));
+    assert!(!stdout(&out).is_empty());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn flink_configuration_values_keep_their_text() {
     let spec = SPEC.replace(

@@ -60,3 +60,18 @@ fn rendering_is_deterministic() {
         }
     }
 }
+
+/// The examples are real configurations: none sets a Flink option its version does not read.
+#[test]
+fn issue_19_examples_set_only_options_their_flink_version_reads() {
+    let native = crate::support::yaml_files(&crate::support::root().join("examples/native"));
+    for path in examples().into_iter().chain(native) {
+        let out = run(&["render", "-f", path.to_str().unwrap()], None);
+        assert!(out.status.success(), "{}", path.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for unknown in ["is not an option of Flink", "was removed in Flink", "is unknown to Flink"]
+        {
+            assert!(!stderr.contains(unknown), "{}: {stderr}", path.display());
+        }
+    }
+}
