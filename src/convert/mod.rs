@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Error, Location, display_path, key};
+use crate::flink::SHUTDOWN_ON_APPLICATION_FINISH;
+use crate::flink::native::MIN_VERSION as NATIVE_MIN_VERSION;
 use crate::flink::version::FlinkVersion;
 use crate::load::input::Input;
 use crate::spec::{
@@ -224,6 +226,32 @@ impl<'a> Doc<'a> {
     fn source(&mut self, to: &[&str], from: &[PathSegment]) {
         let to = to.iter().map(|k| key(k)).collect();
         self.sources.push((to, from.to_vec()));
+    }
+
+    /// Native mode renders only recent Flink; older FlinkDeployments convert to standalone.
+    fn check_native_version(&mut self, mode: Mode, spec: &ClusterSpec) {
+        let version = spec.flink_version.as_deref().and_then(|text| FlinkVersion::parse(text).ok());
+        if mode == Mode::Native
+            && let Some(version) = version
+            && version < NATIVE_MIN_VERSION
+        {
+            let at = self.source_of(&["spec", "flinkVersion"]);
+            self.problem(
+                &at,
+                format!("kubectl-flink renders native mode for Flink {NATIVE_MIN_VERSION} or newer, and this is Flink {version}"),
+                "convert with `--mode standalone`: a standalone cluster of the same image, which kubectl-flink renders for every version it claims",
+            );
+        }
+    }
+
+    /// Where in the `FlinkDeployment` the spec's `to` came from (the document root if unknown).
+    fn source_of(&self, to: &[&str]) -> Vec<PathSegment> {
+        let to: Vec<PathSegment> = to.iter().map(|k| key(k)).collect();
+        self.sources
+            .iter()
+            .find(|(spec, _)| *spec == to)
+            .map(|(_, from)| from.clone())
+            .unwrap_or_default()
     }
 
     fn fields<'v>(&mut self, value: &'v Value, path: Vec<PathSegment>) -> Option<Fields<'v>> {
@@ -526,6 +554,7 @@ impl<'a> Doc<'a> {
         };
         let mode = mode_flag.unwrap_or(file_mode);
         spec.mode = Some(mode);
+        self.check_native_version(mode, &spec);
         if let Some((_, at)) = fields.take("restartNonce") {
             self.warn(&at, "the operator's restart trigger: restart the cluster with `kubectl flink upgrade -f <spec>` (or delete its pods)");
         }
@@ -604,7 +633,7 @@ impl<'a> Doc<'a> {
         if let Some((value, at)) = fields.take("ingress") {
             spec.ingress = self.ingress(value, &at, mode);
         }
-        self.operator_options(&mut options, &mut spec);
+        self.operator_options(&mut options, &mut spec, mode);
         for (name, (value, at)) in options {
             self.sources.push((vec![key("spec"), key("flinkConfiguration"), key(&name)], at));
             spec.flink_configuration.insert(name, ConfigValue::Text(value));
@@ -1103,7 +1132,7 @@ impl<'a> Doc<'a> {
         if let Some((value, at)) = fields.take("state") {
             match self.text(value, &at).as_deref() {
                 Some("running") | None => {}
-                Some("suspended") => self.warn(&at, "the job is suspended: the converted spec starts it when applied; stop a running job with `kubectl flink savepoint` then `kubectl flink delete`, and resume it with `job.fromSavepoint`"),
+                Some("suspended") => self.problem(&at, "the job is suspended: the converted spec would start it, without its state, when applied", "set `job.state: running` and `job.initialSavepointPath` to the savepoint it was suspended with (in the FlinkDeployment's status), then convert"),
                 Some(other) => self.problem(&at, format!("`{other}` is not a job state"), "use `running` or `suspended`"),
             }
         }
@@ -1306,8 +1335,8 @@ impl<'a> Doc<'a> {
         let labels = fields.take("labels");
         let tls = fields.take("tls");
         fields.finish(self);
-        let rest = "point your own Ingress at the Service `<name>-rest`, port `rest`";
         if mode == Mode::Native {
+            let rest = "point your own Ingress at the Service `<name>-rest`, port `rest`";
             self.warn(at, format!("kubectl-flink renders no Ingress in native mode: {rest} (or convert with `--mode standalone`): dropped"));
             return None;
         }
@@ -1322,7 +1351,7 @@ impl<'a> Doc<'a> {
         let (host, path) = match ingress_url(&template, self.root) {
             Ok(url) => url,
             Err(why) => {
-                self.warn(&template_at, format!("{why}; kubectl-flink's `spec.ingress` takes a host and a path prefix: {rest}: dropped"));
+                self.warn(&template_at, format!("{why}; kubectl-flink's `spec.ingress` takes a host and a path prefix: point your own Ingress at the Service `<name>-jobmanager-rest`, port `rest`: dropped"));
                 return None;
             }
         };
@@ -1348,11 +1377,35 @@ impl<'a> Doc<'a> {
 
     /// Options only the operator reads, and the autoscaler's, left out with one warning
     /// each group; options the operator sets from a field it has here.
-    fn operator_options(&mut self, options: &mut Options, spec: &mut ClusterSpec) {
+    /// Kubernetes expands `$(NAME)` in container arguments, where a standalone cluster's job
+    /// arguments and options go; the operator passed them to Flink literally.
+    fn warn_kubernetes_expansion(&mut self, options: &Options, spec: &ClusterSpec) {
+        let help = "Kubernetes expands `$(NAME)` in container arguments, which the operator did not: write `$$(` for a literal `$(`";
+        for (name, (value, at)) in options {
+            if value.contains("$(") {
+                self.warn(at, format!("`{name}`: {help}"));
+            }
+        }
+        let args = spec.job.as_ref().map(|job| job.args.clone()).unwrap_or_default();
+        if args.iter().any(|arg| arg.contains("$(")) {
+            let at = self.source_of(&["spec", "job", "args"]);
+            self.warn(&at, format!("job arguments: {help}"));
+        }
+    }
+
+    fn operator_options(&mut self, options: &mut Options, spec: &mut ClusterSpec, mode: Mode) {
         let mut autoscaler = Vec::new();
         let mut operator = Vec::new();
+        let mut native_only = Vec::new();
+        let mut shutdown = None;
         options.retain(|name, (_, at)| {
-            if name.starts_with("job.autoscaler.")
+            if name == SHUTDOWN_ON_APPLICATION_FINISH {
+                shutdown = Some(at.clone());
+                false
+            } else if mode == Mode::Standalone && is_native_only(name) {
+                native_only.push((name.clone(), at.clone()));
+                false
+            } else if name.starts_with("job.autoscaler.")
                 || name.starts_with("kubernetes.operator.job.autoscaler.")
             {
                 autoscaler.push((name.clone(), at.clone()));
@@ -1378,6 +1431,16 @@ impl<'a> Doc<'a> {
                 format!("{}: options of the operator itself: dropped", names(&operator)),
             );
         }
+        if let Some(at) = shutdown {
+            self.warn(&at, format!("`{SHUTDOWN_ON_APPLICATION_FINISH}`: the operator sets it itself for applications; here `spec.jobManager.kind` decides (`Deployment` keeps the JobManager up): dropped"));
+        }
+        if let Some((_, at)) = native_only.first() {
+            let at = at.clone();
+            self.warn(&at, format!("{}: options of Flink's native Kubernetes client, which a standalone cluster does not read; set `spec.nodeSelector`, `tolerations`, `podAnnotations`, `metadata.labels` or a pod template instead: dropped", names(&native_only)));
+        }
+        if mode == Mode::Standalone && spec.config_mode != Some(ConfigMode::Configmap) {
+            self.warn_kubernetes_expansion(options, spec);
+        }
         for (name, field) in SET_FROM_FIELDS {
             let Some((value, at)) = options.remove(*name) else { continue };
             if *name == "kubernetes.service-account" && spec.service_account_name.is_none() {
@@ -1388,6 +1451,27 @@ impl<'a> Doc<'a> {
             self.warn(&at, format!("`{name}` is set from {field} here: dropped"));
         }
     }
+}
+
+/// Options only Flink's native Kubernetes client reads (it builds the pods from them); a
+/// standalone cluster's pods are kubectl-flink's.
+fn is_native_only(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "kubernetes.jobmanager.",
+        "kubernetes.taskmanager.",
+        "kubernetes.pod-template-file",
+        "kubernetes.rest-service.",
+        "kubernetes.container.",
+        "kubernetes.hadoop.",
+        "kubernetes.flink.",
+        "kubernetes.entry.",
+        "kubernetes.secrets",
+        "kubernetes.env.",
+        "kubernetes.config.",
+        "kubernetes.decorator.",
+        "kubernetes.transactional-operation.",
+    ];
+    PREFIXES.iter().any(|prefix| name.starts_with(prefix))
 }
 
 /// The Ingress host and path of the operator's template (`IngressUtils.getIngressUrl`:

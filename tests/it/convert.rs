@@ -165,9 +165,49 @@ fn issue_19_convert_errors_name_the_field_and_the_fix() {
             MINIMAL.replace("  job:", "  flinkConfiguration: {scheduler-mode: reactive}\n  job:"),
             "spec.flinkConfiguration.scheduler-mode: native mode's JobManager",
         ),
+        (
+            MINIMAL.replace("parallelism: 2}", "parallelism: 2, state: suspended}"),
+            "spec.job.state: the job is suspended: the converted spec would start it, without its state",
+        ),
+        (
+            MINIMAL.replace("v2_2", "v1_18"),
+            "help: convert with `--mode standalone`",
+        ),
     ];
     for (input, want) in cases {
         let stderr = refused(&convert(&["-f", "-"], Some(input.as_bytes())));
         assert!(stderr.contains(want), "want `{want}` in:\n{stderr}");
+    }
+}
+
+/// What a standalone cluster would read differently from the operator is said, not passed on:
+/// native-only Kubernetes options, the shutdown option `jobManager.kind` decides, and `$(`
+/// that Kubernetes would expand in container arguments.
+#[test]
+fn issue_19_convert_to_standalone_warns_where_meaning_would_change() {
+    let input = MINIMAL
+        .replace("job: {", "job: {args: ['--at', '$(HOSTNAME)'], ")
+        .replace(
+            "  job:",
+            "  mode: standalone\n  flinkConfiguration:\n    kubernetes.taskmanager.node-selector: 'pool:flink'\n    execution.shutdown-on-application-finish: 'true'\n    pipeline.name: '$(POD_NAME)'\n  job:",
+        );
+    let out = convert(&["-f", "-"], Some(input.as_bytes()));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = text(&out.stdout);
+    for (warning, dropped) in [
+        (
+            "`kubernetes.taskmanager.node-selector`: options of Flink's native Kubernetes client",
+            true,
+        ),
+        ("`execution.shutdown-on-application-finish`: the operator sets it itself", true),
+        ("`pipeline.name`: Kubernetes expands `$(NAME)`", false),
+        ("job arguments: Kubernetes expands `$(NAME)`", false),
+    ] {
+        assert!(stderr.contains(warning), "want `{warning}` in:\n{stderr}");
+        let key = warning.split('`').nth(1).unwrap();
+        if dropped {
+            assert!(!stdout.contains(key), "{key} is still in:\n{stdout}");
+        }
     }
 }
