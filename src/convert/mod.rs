@@ -228,7 +228,7 @@ impl<'a> Doc<'a> {
         self.sources.push((to, from.to_vec()));
     }
 
-    /// Native mode renders only recent Flink; older FlinkDeployments convert to standalone.
+    /// Native mode renders only recent Flink; an older `FlinkDeployment` converts to standalone.
     fn check_native_version(&mut self, mode: Mode, spec: &ClusterSpec) {
         let version = spec.flink_version.as_deref().and_then(|text| FlinkVersion::parse(text).ok());
         if mode == Mode::Native
