@@ -16,7 +16,8 @@ JobManager's real REST port. Per Flink version (default 2.3.0 and 1.20.5):
      upgrade to a JobManager that never runs (an entry class that does not exist): the bounded
        wait ends with exit 1 and the commands that resume it, with the savepoint's path;
      delete: the pods go, status is exit 5.
-  B  ZooKeeper HA, reactive mode, an older savepoint as job.fromSavepoint:
+  B  ZooKeeper HA, reactive mode, an older savepoint as job.fromSavepoint, the JobManager a
+     Deployment on Flink 2.x and a Job on 1.x:
      scale --taskmanagers 2: the job's parallelism follows to 2, the same job, restored from a
        checkpoint (not a savepoint);
      upgrade --mode last-state with a new job argument: refused, nothing deleted (the new
@@ -254,14 +255,21 @@ class Version:
                 # it rescales a running job; a second is enough here, where they come at once
                 conf.update({"jobmanager.adaptive-scheduler.executing.resource-stabilization-timeout": "1s",
                              "jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling": "1s"})
+            # Flink 2.x runs this cluster's JobManager as a Deployment, 1.x as a Job: both kinds
+            # go through scale, last-state and savepoint upgrades under HA
+            jm_kind = "Deployment" if e2e.vtuple(self.v) >= (2, 0) else None
             spec = self.run.spec(name, "r", ha=True, from_savepoint=self.first_savepoint,
-                                 entry_class="e2e.CounterJobExplicit", extra_conf=conf)
+                                 entry_class="e2e.CounterJobExplicit", extra_conf=conf, jm_kind=jm_kind)
             path = self.write_spec(name, spec)
             rc, out, err = self.flink("apply", "-f", path)
-            R.require(L("apply a reactive cluster with ZooKeeper HA"), rc == 0, err[-600:])
+            R.require(L("apply a reactive cluster with ZooKeeper HA (JobManager: %s)" % (jm_kind or "Job")),
+                      rc == 0, err[-600:])
             report = self.wait_running(path)
             jid = report["job"]["id"]
             R.check(L("status: HA zookeeper"), report["ha"] == "zookeeper", report["ha"])
+            workloads = [o["kind"] + "/" + o["name"] for o in report["objects"]]
+            R.check(L("status: the JobManager is a %s" % (jm_kind or "Job")),
+                    "%s/%s-jobmanager" % (jm_kind or "Job", name) in workloads, workloads)
             before = self.wait_checkpoints(jid, 0)
 
             rc, out, err = self.flink("scale", "-f", path, "--taskmanagers", "2", "--timeout", WAIT)
