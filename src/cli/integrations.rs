@@ -240,8 +240,6 @@ pub fn plugin_home(
     })
 }
 
-/// Installs `exe` as kustomize's generator for every spec kind (a symbolic link, so an
-/// upgraded binary is picked up) and says what it did.
 /// `kubectl-flink kustomize-plugin install`: this binary as the generator of every kind, in
 /// the plugin home given, or the first existing one.
 pub fn install(
@@ -255,7 +253,34 @@ pub fn install(
     };
     let exe = std::env::current_exe()
         .map_err(|err| Error::internal(format!("cannot tell where this binary is: {err}")))?;
-    install_kustomize_plugin(&home, &exe, force)
+    install_kustomize_plugin(&home, &stable_path(&exe, env), force)
+}
+
+/// The path to link the plugin to: one that still leads to kubectl-flink after an upgrade.
+///
+/// krew keeps each version in a directory of its own (`$KREW_ROOT/store/flink/v0.1.0/`) and
+/// points `$KREW_ROOT/bin/kubectl-flink` at the current one; `krew upgrade` deletes the old
+/// directory. On Linux `current_exe` is the resolved store path, so a link to it would break
+/// on the next upgrade. Hence the first `kubectl-flink` in `$KREW_ROOT/bin` (default
+/// `~/.krew/bin`), then in the `PATH` directories, that is this very binary; `exe` itself when
+/// none is (a binary run by its path, not installed by krew or on `PATH`).
+pub fn stable_path(exe: &Path, env: &BTreeMap<String, String>) -> PathBuf {
+    let var = |name: &str| env.get(name).filter(|v| !v.is_empty());
+    let krew_root = var("KREW_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|home| Path::new(home).join(".krew")));
+    let path_dirs = var("PATH").map(|p| std::env::split_paths(p).collect()).unwrap_or(Vec::new());
+    let Ok(this) = std::fs::canonicalize(exe) else {
+        return exe.to_path_buf();
+    };
+    krew_root
+        .map(|root| root.join("bin"))
+        .into_iter()
+        .chain(path_dirs)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(BIN))
+        .find(|candidate| std::fs::canonicalize(candidate).is_ok_and(|c| c == this))
+        .unwrap_or_else(|| exe.to_path_buf())
 }
 
 /// Whether `plugin` is a link to a kubectl-flink binary (this one, an older one, krew's, a
@@ -268,6 +293,8 @@ fn is_our_link(plugin: &Path, exe: &Path) -> bool {
     })
 }
 
+/// Installs `exe` as kustomize's generator for every spec kind (a symbolic link, so an
+/// upgraded binary is picked up) and says what it did.
 pub fn install_kustomize_plugin(home: &Path, exe: &Path, force: bool) -> Result<String, Error> {
     let (group, version) = spec::API_VERSION.split_once('/').unwrap_or((spec::API_VERSION, ""));
     let fail = |what: &str, path: &Path, err: std::io::Error| {
@@ -364,6 +391,52 @@ mod tests {
         assert_eq!(exec_plugin_args(&args(&["kubectl-flink", "x.yaml"]), |_| false), None);
         assert!(exec_plugin_args(&args(&["kubectl-flink", "x.yaml"]), |_| true).is_some());
         assert_eq!(exec_plugin_args(&args(&["kubectl-flink"]), |_| true), None);
+    }
+
+    /// A krew layout under `root`: the binary in its version's store directory, and krew's
+    /// link to it in `bin`.
+    fn krew_layout(root: &Path) -> (PathBuf, PathBuf) {
+        let store = root.join("store/flink/v0.1.0/kubectl-flink");
+        std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+        std::fs::write(&store, "binary").unwrap();
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        let link = root.join("bin/kubectl-flink");
+        std::os::unix::fs::symlink("../store/flink/v0.1.0/kubectl-flink", &link).unwrap();
+        (store, link)
+    }
+
+    fn env_of(pairs: &[(&str, &Path)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.display().to_string())).collect()
+    }
+
+    #[test]
+    fn links_to_krews_bin_not_its_versioned_store() {
+        let home = tempfile::tempdir().unwrap();
+        let (store, link) = krew_layout(&home.path().join(".krew"));
+        assert_eq!(stable_path(&store, &env_of(&[("HOME", home.path())])), link);
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (store, link) = krew_layout(elsewhere.path());
+        let env = env_of(&[("HOME", home.path()), ("KREW_ROOT", elsewhere.path())]);
+        assert_eq!(stable_path(&store, &env), link);
+        // Found through PATH as well, as kubectl finds it.
+        let env = env_of(&[("PATH", &elsewhere.path().join("bin"))]);
+        assert_eq!(stable_path(&store, &env), link);
+    }
+
+    #[test]
+    fn links_to_the_binary_itself_when_nothing_on_path_is_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, link) = krew_layout(&dir.path().join(".krew"));
+        let other = dir.path().join("other/kubectl-flink");
+        std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+        std::fs::write(&other, "another binary").unwrap();
+        let env = env_of(&[("HOME", dir.path()), ("PATH", other.parent().unwrap())]);
+        assert_eq!(stable_path(&other, &env), other);
+        assert_ne!(stable_path(&other, &env), link);
+        assert_eq!(
+            stable_path(Path::new("/nonexistent/kubectl-flink"), &env),
+            Path::new("/nonexistent/kubectl-flink")
+        );
     }
 
     #[test]

@@ -186,3 +186,41 @@ fn called_as_the_plugin_it_renders_the_config_file() {
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
+
+#[test]
+fn issue_19_a_krew_install_links_the_plugin_to_krews_bin_and_survives_an_upgrade() {
+    // krew's layout in a temporary HOME: the binary in its version's store directory, and
+    // ~/.krew/bin/kubectl-flink, the link on PATH, pointing at it.
+    let sandbox = Sandbox::new();
+    let home = sandbox.path().join("home");
+    let krew = home.join(".krew");
+    let install_version = |version: &str| {
+        let store = krew.join("store/flink").join(version);
+        std::fs::create_dir_all(&store).unwrap();
+        std::fs::copy(bin(), store.join("kubectl-flink")).unwrap();
+        let link = krew.join("bin/kubectl-flink");
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(store.join("kubectl-flink"), &link).unwrap();
+        link
+    };
+    let link = install_version("v0.1.0");
+    let plugins = sandbox.path().join("plugins");
+    let out = std::process::Command::new(&link)
+        .args(["kustomize-plugin", "install", "--plugin-home", plugins.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", format!("{}:/usr/bin:/bin", krew.join("bin").display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plugin = plugins.join("kubectl-flink/v1alpha1/flinkjobcluster/FlinkJobCluster");
+    assert_eq!(std::fs::read_link(&plugin).unwrap(), link, "not krew's stable link");
+    // `krew upgrade`: a new store directory, the link moved to it, the old one deleted.
+    install_version("v0.2.0");
+    std::fs::remove_dir_all(krew.join("store/flink/v0.1.0")).unwrap();
+    let example = root().join("examples/seed-ha.yaml");
+    let out = std::process::Command::new(&plugin).arg(&example).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Deployment"));
+}
