@@ -113,8 +113,12 @@ fn release_krew_refuses_an_archive_without_the_license() {
 fn release_krew_refuses_a_missing_archive_or_a_bad_version() {
     let dist = tempfile::tempdir().unwrap();
     let script = root().join("scripts/release-krew");
-    let out =
-        Command::new(&script).args(["0.1.0", dist.path().to_str().unwrap()]).output().unwrap();
+    // No built binary to pack a missing archive from, whatever the developer has built.
+    let out = Command::new(&script)
+        .args(["0.1.0", dist.path().to_str().unwrap()])
+        .env("CARGO_TARGET_DIR", dist.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
@@ -152,4 +156,88 @@ fn release_krew_packs_a_missing_archive_from_the_dist_profile() {
         let license = Command::new("tar").arg("-xOzf").arg(&archive).arg("LICENSE").output();
         assert_eq!(license.unwrap().stdout, std::fs::read(root().join("LICENSE")).unwrap());
     }
+}
+
+/// A `kubectl-flink-v0.1.0-TARGET.tar.gz` in `dist` holding `files` (written with their names
+/// as contents, the LICENSE as it is).
+fn archive_with(dist: &std::path::Path, target: &str, files: &[&str]) {
+    let staging = tempfile::tempdir().unwrap();
+    for file in files {
+        let text = if *file == "LICENSE" {
+            std::fs::read_to_string(root().join("LICENSE")).unwrap()
+        } else {
+            format!("{file} for {target}")
+        };
+        std::fs::write(staging.path().join(file), text).unwrap();
+    }
+    let status = Command::new("tar")
+        .arg("-czf")
+        .arg(dist.join(format!("kubectl-flink-v0.1.0-{target}.tar.gz")))
+        .arg("-C")
+        .arg(staging.path())
+        .args(files)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn issue_19_only_built_leaves_out_the_platforms_without_an_archive() {
+    // What scripts/release makes on Linux: the two Linux archives, no darwin build.
+    let dist = tempfile::tempdir().unwrap();
+    for (_, _, target) in &TARGETS[..2] {
+        archive_with(dist.path(), target, &["kubectl-flink", "LICENSE"]);
+    }
+    let script = root().join("scripts/release-krew");
+    let empty_target_dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(&script)
+            .args(args)
+            .arg(dist.path())
+            .env("CARGO_TARGET_DIR", empty_target_dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["0.1.0"]);
+    assert_eq!(out.status.code(), Some(1), "all four platforms unless --only-built");
+    let out = run(&["--only-built", "0.1.0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let manifest = yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
+    let platforms = manifest["spec"]["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 2, "{text}");
+    for ((os, arch, target), platform) in TARGETS.iter().zip(platforms) {
+        assert_eq!(
+            platform["selector"]["matchLabels"],
+            serde_json::json!({"os": os, "arch": arch})
+        );
+        let archive = dist.path().join(format!("kubectl-flink-v0.1.0-{target}.tar.gz"));
+        assert_eq!(platform["sha256"], Value::from(sha256(&archive)), "{target}");
+    }
+    assert_eq!(manifest["spec"]["caveats"].as_str().map(str::is_empty), Some(false), "{text}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("left out (no archive, no build): x86_64-apple-darwin aarch64-apple-darwin"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn issue_19_an_archive_must_hold_exactly_the_manifests_files() {
+    let dist = tempfile::tempdir().unwrap();
+    for (_, _, target) in TARGETS {
+        archive_with(dist.path(), target, &["kubectl-flink", "LICENSE", "README.md"]);
+    }
+    let out = Command::new(root().join("scripts/release-krew"))
+        .args(["0.1.0", dist.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("holds README.md, which plugins/flink.yaml's files: does not list"),
+        "{stderr}"
+    );
 }
