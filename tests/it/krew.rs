@@ -216,11 +216,15 @@ fn issue_19_only_built_leaves_out_the_platforms_without_an_archive() {
     }
     assert_eq!(manifest["spec"]["caveats"].as_str().map(str::is_empty), Some(false), "{text}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr
-            .contains("left out (no archive, no build): x86_64-apple-darwin aarch64-apple-darwin"),
-        "{stderr}"
-    );
+    let left_out = "left out (not asked for, or no archive and no build): \
+                    x86_64-apple-darwin aarch64-apple-darwin";
+    assert!(stderr.contains(left_out), "{stderr}");
+    // --only: the other platforms are left out although their archives are there.
+    let out = run(&["--only-built", "--only=aarch64-unknown-linux-musl", "0.1.0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("- selector:").count(), 1, "{text}");
+    assert!(text.contains("arch: arm64"), "{text}");
 }
 
 #[test]
