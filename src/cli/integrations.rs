@@ -269,7 +269,8 @@ pub fn stable_path(exe: &Path, env: &BTreeMap<String, String>) -> PathBuf {
     let krew_root = var("KREW_ROOT")
         .map(PathBuf::from)
         .or_else(|| var("HOME").map(|home| Path::new(home).join(".krew")));
-    let path_dirs = var("PATH").map(|p| std::env::split_paths(p).collect()).unwrap_or(Vec::new());
+    let path_dirs: Vec<PathBuf> =
+        var("PATH").map_or(Vec::new(), |p| std::env::split_paths(p).collect());
     let Ok(this) = std::fs::canonicalize(exe) else {
         return exe.to_path_buf();
     };
