@@ -18,8 +18,12 @@ const LINKED_DOCS: &[&str] = &["README.md", "gitops/argocd/README.md", "gitops/f
 const NOT_RUN_HERE: &[(&str, &str)] = &[
     ("scripts/test", "the suite this test is part of"),
     (
-        "cargo install --path .",
+        "cargo install --locked --path .",
         "a release build into ~/.cargo/bin: the same code as the binary under test",
+    ),
+    (
+        "kubectl krew install --manifest=flink.yaml",
+        "needs krew and a published release: scripts/test builds the archive and manifest (scripts/release), tests/it/krew.rs checks them",
     ),
     (
         "kubectl flink status -f ",
