@@ -228,6 +228,19 @@ impl<'a> Doc<'a> {
         self.sources.push((to, from.to_vec()));
     }
 
+    /// Warns that each option given (`Some`) has no effect `context`, and is dropped.
+    fn warn_dropped(
+        &mut self,
+        options: &[(&str, &Option<(String, Vec<PathSegment>)>)],
+        context: &str,
+    ) {
+        for (name, option) in options {
+            if let Some((_, at)) = option {
+                self.warn(at, format!("`{name}` has no effect {context}: dropped"));
+            }
+        }
+    }
+
     /// Native mode renders only recent Flink; an older `FlinkDeployment` converts to standalone.
     fn check_native_version(&mut self, mode: Mode, spec: &ClusterSpec) {
         let version = spec.flink_version.as_deref().and_then(|text| FlinkVersion::parse(text).ok());
@@ -730,19 +743,12 @@ impl<'a> Doc<'a> {
         let quorum = options.remove("high-availability.zookeeper.quorum");
         let root = options.remove("high-availability.zookeeper.path.root");
         let Some((kind, at)) = switch.or(legacy) else {
-            for (name, (_, at)) in [
+            let unused = [
                 ("high-availability.storageDir", &storage),
                 ("high-availability.zookeeper.quorum", &quorum),
                 ("high-availability.zookeeper.path.root", &root),
-            ]
-            .into_iter()
-            .filter_map(|(n, o)| o.as_ref().map(|o| (n, o)))
-            {
-                self.warn(
-                    at,
-                    format!("`{name}` has no effect without `high-availability.type`: dropped"),
-                );
-            }
+            ];
+            self.warn_dropped(&unused, "without `high-availability.type`");
             return None;
         };
         let ha_type = match kind.trim() {
@@ -784,20 +790,11 @@ impl<'a> Doc<'a> {
                 return None;
             }
             (HaType::Kubernetes, quorum) => {
-                for (name, (_, at)) in [
+                let unused = [
                     ("high-availability.zookeeper.quorum", &quorum),
                     ("high-availability.zookeeper.path.root", &root),
-                ]
-                .into_iter()
-                .filter_map(|(n, o)| o.as_ref().map(|o| (n, o)))
-                {
-                    self.warn(
-                        at,
-                        format!(
-                            "`{name}` has no effect with Kubernetes high availability: dropped"
-                        ),
-                    );
-                }
+                ];
+                self.warn_dropped(&unused, "with Kubernetes high availability");
                 None
             }
         };
