@@ -183,7 +183,10 @@ struct Process {
 }
 
 /// `flinkConfiguration` flattened to dotted keys: each value and where it was written.
-type Options = BTreeMap<String, (String, Vec<PathSegment>)>;
+/// A `flinkConfiguration` value and where it was in the `FlinkDeployment`.
+type Located = (String, Vec<PathSegment>);
+
+type Options = BTreeMap<String, Located>;
 
 impl<'a> Doc<'a> {
     fn new(input: &'a Input, root: &'a Node, index: usize, count: usize) -> Self {
@@ -229,11 +232,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Warns that each option given (`Some`) has no effect `context`, and is dropped.
-    fn warn_dropped(
-        &mut self,
-        options: &[(&str, &Option<(String, Vec<PathSegment>)>)],
-        context: &str,
-    ) {
+    fn warn_dropped(&mut self, options: &[(&str, &Option<Located>)], context: &str) {
         for (name, option) in options {
             if let Some((_, at)) = option {
                 self.warn(at, format!("`{name}` has no effect {context}: dropped"));
