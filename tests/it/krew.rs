@@ -81,6 +81,27 @@ fn release_krew_fills_the_manifest_from_the_archives() {
         !caveats.contains("\n    kubectl "),
         "krew-index: no command list in caveats: {caveats}"
     );
+    assert_eq!(manifest["spec"]["homepage"], "https://github.com/kubectl-flink/kubectl-flink");
+    let short = manifest["spec"]["shortDescription"].as_str().unwrap();
+    assert!(
+        short.len() <= 50 && !short.contains("kubectl"),
+        "krew-index: a short description: {short}"
+    );
+}
+
+/// The homepage is the release's to say, as the download location is.
+#[test]
+fn issue_19_release_krew_fills_the_homepage_given() {
+    let sandbox = Sandbox::new();
+    let work = sandbox.path().join("work");
+    let dist = work.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::os::unix::fs::symlink(root().join("scripts"), work.join("scripts")).unwrap();
+    archives(&dist);
+    let line = "KREW_HOMEPAGE=https://flink.example.org/kubectl scripts/release-krew 0.1.0 dist/";
+    let out = sandbox.command("sh", &work).args(["-c", line]).output().unwrap();
+    let text = success(&out, line);
+    assert!(text.contains("\n  homepage: https://flink.example.org/kubectl\n"), "{text}");
 }
 
 #[test]
