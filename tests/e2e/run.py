@@ -29,6 +29,7 @@ Every other phase runs the default render, through the image entrypoint. Python 
 (plus `unshare` for the read-only mount). Prints PASS/FAIL per check and "N passed, M failed" at the end.
 """
 import ctypes
+import fcntl
 import hashlib
 import json
 import os
@@ -139,6 +140,16 @@ class Results:
         if not self.check(label, ok, detail):
             raise PhaseFailed(label)
 
+    def finish(self, work, holds, code=0):
+        """Keeps the work dir (`holds` says what is in it) after a failure or with E2E_KEEP=1,
+        removes it otherwise; prints the tally and exits with `code`, or 1 if a check failed."""
+        if self.failed or KEEP:
+            print("work dir kept (%s): %s" % (holds, work))
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        sys.exit(code or (1 if self.failed else 0))
+
 
 R = Results()
 
@@ -229,6 +240,22 @@ def port_open(port):
             return True
     except OSError:
         return False
+
+
+# The lock scripts/e2e-flink takes too: one run with fixed ports (6123/6124/8081/2181) at a time.
+RUN_LOCK = "/tmp/kubectl-flink-e2e.lock"
+
+
+def hold_run_lock(who):
+    """Takes RUN_LOCK, waiting (and saying so, as `who`) while another run holds it; the open
+    file holds the lock until it is closed."""
+    lock = open(RUN_LOCK, "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("%s: another e2e run holds %s: waiting for it to end" % (who, RUN_LOCK), flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
 
 
 def wait_ports_free(ports, seconds=30):
@@ -1678,14 +1705,9 @@ def main():
     print("  %-7s %-22s %6.1f" % ("all", "e2e harness", time.monotonic() - T_START))
     if R.failures:
         print("\nfailed checks:\n  " + "\n  ".join(R.failures))
-    if R.failed or KEEP:
-        print("work dir kept (logs, specs, rendered objects, state): %s" % work)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
     if BREAK:
         print("E2E_BREAK=%s was set: the rendered argv was broken on purpose" % BREAK)
-    print("%d passed, %d failed" % (R.passed, R.failed), flush=True)
-    sys.exit(code or (1 if R.failed else 0))
+    R.finish(work, "logs, specs, rendered objects, state", code)
 
 
 if __name__ == "__main__":

@@ -34,10 +34,8 @@ answers, one JSON line each, into DIR/<version>.jsonl, for the unit tests' recor
 KUBECTL_FLINK_E2E_CACHE / E2E_JVM_SPEED as for scripts/e2e-flink. Holds /tmp/kubectl-flink-e2e.lock
 (fixed ports). Prints PASS/FAIL lines and "N passed, M failed"; exit 0 only if every check passed.
 """
-import fcntl
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -53,7 +51,6 @@ DEFAULT_VERSIONS = "2.3.0 1.20.5"
 VERSIONS = (os.environ.get("LIFECYCLE_FLINK_VERSIONS") or DEFAULT_VERSIONS).split()
 KUBECTL = os.path.join(HERE, "kubectl")
 KUBECTL_FLINK = os.environ.get("KUBECTL_FLINK") or os.path.join(ROOT, "target", "debug", "kubectl-flink")
-LOCK = "/tmp/kubectl-flink-e2e.lock"
 R = e2e.R
 WAIT = "120"        # --timeout of the commands that should succeed
 
@@ -403,14 +400,9 @@ def main():
     t0 = time.monotonic()
     work = tempfile.mkdtemp(prefix="kubectl-flink-lifecycle-")
     print("lifecycle: Flink %s, kubectl-flink %s, work dir %s" % (" ".join(VERSIONS), KUBECTL_FLINK, work), flush=True)
-    lock = open(LOCK, "a")
+    lock = e2e.hold_run_lock("lifecycle")
     code = 0
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            print("lifecycle: another e2e run holds %s: waiting for it to end" % LOCK, flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
         for version in VERSIONS:
             print("=== Flink %s" % version, flush=True)
             v = Version(version, work)
@@ -432,12 +424,7 @@ def main():
     finally:
         lock.close()
     print("lifecycle: %.1f s" % (time.monotonic() - t0))
-    if R.failed or os.environ.get("E2E_KEEP") == "1":
-        print("work dir kept (commands.log, pod logs under */cluster/pods): %s" % work)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (R.passed, R.failed), flush=True)
-    sys.exit(code or (1 if R.failed else 0))
+    R.finish(work, "commands.log, pod logs under */cluster/pods", code)
 
 
 if __name__ == "__main__":

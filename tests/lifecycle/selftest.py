@@ -20,10 +20,8 @@ KUBECTL_FLINK_E2E_CACHE / E2E_JVM_SPEED / E2E_TIMEOUT as for scripts/e2e-flink. 
 "N passed, M failed"; exit 0 only if every check passed. Every pod is stopped at the end, also on
 failure or Ctrl-C.
 """
-import fcntl
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -40,7 +38,6 @@ VERSION = os.environ.get("STANDIN_FLINK_VERSION") or "2.3.0"
 KUBECTL = os.path.join(HERE, "kubectl")
 KUBECTL_FLINK = os.environ.get("KUBECTL_FLINK") or os.path.join(
     os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "debug", "kubectl-flink")
-LOCK = "/tmp/kubectl-flink-e2e.lock"
 NAME, NS = "lc", "default"
 SEL = "app.kubernetes.io/name=flink,app.kubernetes.io/instance=%s" % NAME
 ALL_KINDS = "jobs.batch,deployments.apps,pods,services,configmaps,horizontalpodautoscalers.autoscaling"
@@ -255,14 +252,9 @@ def main():
     work = tempfile.mkdtemp(prefix="kubectl-standin-selftest-")
     state = os.path.join(work, "state")
     print("standin selftest: Flink %s, kubectl-flink %s, work dir %s" % (VERSION, KUBECTL_FLINK, work), flush=True)
-    lock = open(LOCK, "a")
+    lock = e2e.hold_run_lock("standin selftest")
     code = 0
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            print("standin selftest: another e2e run holds %s: waiting for it to end" % LOCK, flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
         flink_cache = os.path.join(e2e.CACHE, "flink-%s" % VERSION)
         if not os.path.isfile(os.path.join(flink_cache, ".installed")):
             R.require(L("Flink installed in the cache"), False, "%s missing: E2E_INSTALL_ONLY=1 "
@@ -290,12 +282,7 @@ def main():
                 e2e.VersionRun.tail(None, os.path.join(state, "pods", d, "container.log"))
         lock.close()
     print("standin selftest: %.1f s" % (time.monotonic() - t0))
-    if R.failed or os.environ.get("E2E_KEEP") == "1":
-        print("work dir kept (state, pod logs, rendered objects): %s" % work)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (R.passed, R.failed), flush=True)
-    sys.exit(code or (1 if R.failed else 0))
+    R.finish(work, "state, pod logs, rendered objects", code)
 
 
 if __name__ == "__main__":
