@@ -18,24 +18,24 @@ const TARGETS: [(&str, &str, &str); 4] = [
     ("darwin", "arm64", "aarch64-apple-darwin"),
 ];
 
+/// Every platform's archive in `dist`, with distinct binaries, so a sha256 put on the wrong
+/// platform is caught.
 fn archives(dist: &std::path::Path) {
-    let staging = dist.join("staging");
-    std::fs::create_dir_all(&staging).unwrap();
-    std::fs::copy(root().join("LICENSE"), staging.join("LICENSE")).unwrap();
     for (_, _, target) in TARGETS {
-        // Distinct contents, so a sha256 put on the wrong platform is caught.
-        std::fs::write(staging.join("kubectl-flink"), format!("binary for {target}")).unwrap();
-        let archive = dist.join(format!("kubectl-flink-v0.1.0-{target}.tar.gz"));
-        let status = Command::new("tar")
-            .arg("-czf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(&staging)
-            .args(["kubectl-flink", "LICENSE"])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        archive_with(dist, target, &["kubectl-flink", "LICENSE"]);
     }
+}
+
+/// A sandbox with a release directory: `scripts/` linked in, and every platform's archive in
+/// `dist/`. Returns the sandbox, the directory and `dist/`.
+fn release_dir() -> (Sandbox, std::path::PathBuf, std::path::PathBuf) {
+    let sandbox = Sandbox::new();
+    let work = sandbox.path().join("work");
+    let dist = work.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::os::unix::fs::symlink(root().join("scripts"), work.join("scripts")).unwrap();
+    archives(&dist);
+    (sandbox, work, dist)
 }
 
 fn sha256(path: &std::path::Path) -> String {
@@ -45,12 +45,7 @@ fn sha256(path: &std::path::Path) -> String {
 
 #[test]
 fn release_krew_fills_the_manifest_from_the_archives() {
-    let sandbox = Sandbox::new();
-    let work = sandbox.path().join("work");
-    let dist = work.join("dist");
-    std::fs::create_dir_all(&dist).unwrap();
-    std::os::unix::fs::symlink(root().join("scripts"), work.join("scripts")).unwrap();
-    archives(&dist);
+    let (sandbox, work, dist) = release_dir();
     success(&sandbox.shell(RELEASE, &work), RELEASE);
     let text = std::fs::read_to_string(work.join("flink.yaml")).unwrap();
     let manifest = yaml::parse_documents(&text).unwrap().remove(0).root.unwrap().to_json().unwrap();
@@ -92,12 +87,7 @@ fn release_krew_fills_the_manifest_from_the_archives() {
 /// The homepage is the release's to say, as the download location is.
 #[test]
 fn issue_19_release_krew_fills_the_homepage_given() {
-    let sandbox = Sandbox::new();
-    let work = sandbox.path().join("work");
-    let dist = work.join("dist");
-    std::fs::create_dir_all(&dist).unwrap();
-    std::os::unix::fs::symlink(root().join("scripts"), work.join("scripts")).unwrap();
-    archives(&dist);
+    let (sandbox, work, _) = release_dir();
     let line = "KREW_HOMEPAGE=https://flink.example.org/kubectl scripts/release-krew 0.1.0 dist/";
     let out = sandbox.command("sh", &work).args(["-c", line]).output().unwrap();
     let text = success(&out, line);
@@ -107,27 +97,21 @@ fn issue_19_release_krew_fills_the_homepage_given() {
 #[test]
 fn release_krew_refuses_an_archive_without_the_license() {
     let dist = tempfile::tempdir().unwrap();
-    let staging = tempfile::tempdir().unwrap();
-    std::fs::write(staging.path().join("kubectl-flink"), "binary").unwrap();
     for (_, _, target) in TARGETS {
-        let archive = dist.path().join(format!("kubectl-flink-v0.1.0-{target}.tar.gz"));
-        let status = Command::new("tar")
-            .arg("-czf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(staging.path())
-            .arg("kubectl-flink")
-            .status()
-            .unwrap();
-        assert!(status.success());
+        archive_with(dist.path(), target, &["kubectl-flink"]);
     }
+    assert!(refused(dist.path()).contains("has no LICENSE at its top level"));
+}
+
+/// `scripts/release-krew 0.1.0 DIST` fails with nothing on stdout; its stderr.
+fn refused(dist: &std::path::Path) -> String {
     let out = Command::new(root().join("scripts/release-krew"))
-        .args(["0.1.0", dist.path().to_str().unwrap()])
+        .args(["0.1.0", dist.to_str().unwrap()])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("has no LICENSE at its top level"));
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -254,13 +238,7 @@ fn issue_19_an_archive_must_hold_exactly_the_manifests_files() {
     for (_, _, target) in TARGETS {
         archive_with(dist.path(), target, &["kubectl-flink", "LICENSE", "README.md"]);
     }
-    let out = Command::new(root().join("scripts/release-krew"))
-        .args(["0.1.0", dist.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(dist.path());
     assert!(
         stderr.contains("holds README.md, which plugins/flink.yaml's files: does not list"),
         "{stderr}"
