@@ -102,7 +102,7 @@ fn pattern_prefix(key: &str) -> Option<&str> {
 /// The version's own key closest to `key`, if close enough to be a typo of it. Case counts
 /// for Flink, not for the distance: `storagedir` is meant to be `storageDir`.
 fn closest(key: &str, version: FlinkVersion) -> Option<&'static str> {
-    let bit = FlinkVersion::claimed().position(|v| v == version).map(|i| 1 << i)?;
+    let bit = Some(bit(version)).filter(|bit| *bit != 0)?;
     let limit = (key.len() / 8).max(2);
     let key = key.to_lowercase();
     let mut histogram = [0; 256];
@@ -140,14 +140,12 @@ fn other_versions(known: &str, version: FlinkVersion) -> String {
 
 /// Whether runs of versions (`1.9-1.20,2.1`) include `version`.
 fn includes(runs: &str, version: FlinkVersion) -> bool {
-    runs != "-"
-        && runs.split(',').any(|run| {
-            let (first, last) = run.split_once('-').unwrap_or((run, run));
-            match (FlinkVersion::parse(first), FlinkVersion::parse(last)) {
-                (Ok(first), Ok(last)) => (first..=last).contains(&version),
-                _ => false,
-            }
-        })
+    mask(runs) & bit(version) != 0
+}
+
+/// `version`'s bit in a [`mask`]; none for a version not claimed.
+fn bit(version: FlinkVersion) -> u32 {
+    FlinkVersion::claimed().position(|v| v == version).map_or(0, |i| 1 << i)
 }
 
 /// The entry of `key`, by binary search over the sorted lines of the text itself: nothing is
