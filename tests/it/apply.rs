@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{bin, root};
+use crate::support::{bin, root, write_executable};
 
 const UID: &str = "5b1d7a0e-2f3c-4d5e-8a9b-0c1d2e3f4a5b";
 
@@ -34,12 +34,7 @@ impl Cluster {
         std::fs::create_dir(dir.path().join("bin")).unwrap();
         std::fs::create_dir(dir.path().join("log")).unwrap();
         let kubectl = dir.path().join("bin/kubectl");
-        std::fs::write(&kubectl, KUBECTL).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        write_executable(&kubectl, KUBECTL);
         Self { dir }
     }
 

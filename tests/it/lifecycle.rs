@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{bin, output};
+use crate::support::{bin, output, write_executable};
 
 /// Logs its arguments; `get jobs.batch,…` prints `$DIR/objects.json`, `get --raw …/PATH`
 /// prints `$DIR/rest/PATH` (slashes as `_`) or fails as the API server does without a pod.
@@ -40,12 +40,7 @@ fn cluster(objects: &str, rest: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(dir.path().join("rest").join(path.replace('/', "_")), body).unwrap();
     }
     let kubectl = dir.path().join("bin/kubectl");
-    std::fs::write(&kubectl, KUBECTL).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    write_executable(&kubectl, KUBECTL);
     dir
 }
 

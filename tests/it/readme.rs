@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::shell::{Sandbox, copy_dir, tool};
-use crate::support::root;
+use crate::support::{root, write_executable};
 
 const README_LIMIT: usize = 12 * 1024;
 
@@ -215,7 +215,7 @@ fn every_readme_command_runs_as_written() {
     std::fs::copy(root().join("examples/quickstart.yaml"), repo.join("cluster.yaml")).unwrap();
     let log = sandbox.path().join("log");
     std::fs::create_dir_all(&log).unwrap();
-    install_stand_in(&sandbox.bin().join("kubectl"));
+    write_executable(&sandbox.bin().join("kubectl"), KUBECTL);
 
     // The stand-in first, even where the suite was given a kubectl path (KUBECTL).
     let path = std::env::join_paths(
@@ -259,15 +259,6 @@ fn every_readme_command_runs_as_written() {
         applied >= 3,
         "the stand-in got objects {applied} times: the apply lines did not reach it"
     );
-}
-
-fn install_stand_in(path: &Path) {
-    std::fs::write(path, KUBECTL).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
 }
 
 /// `program` as an absolute path, looked up on `PATH` when it has no directory.

@@ -9,6 +9,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Writes `text` to `path` as an executable script (a stand-in for a tool on `PATH`).
+pub fn write_executable(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
 /// The built `kubectl-flink` binary.
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_kubectl-flink")
