@@ -26,12 +26,14 @@ use crate::spec::{
 };
 use crate::yaml::{self, Node, PathSegment};
 
+/// The Flink version the converted spec names, once read.
+fn spec_version(spec: &ClusterSpec) -> Option<FlinkVersion> {
+    spec.flink_version.as_deref().and_then(|text| FlinkVersion::parse(text).ok())
+}
+
 /// Whether the spec's Flink version keeps an application's JobManager up after its job ends.
 fn keeps_cluster_up(spec: &ClusterSpec) -> bool {
-    spec.flink_version
-        .as_deref()
-        .and_then(|text| FlinkVersion::parse(text).ok())
-        .is_some_and(FlinkVersion::keeps_application_cluster_up)
+    spec_version(spec).is_some_and(FlinkVersion::keeps_application_cluster_up)
 }
 
 /// The operator's API version, the only one read.
@@ -242,9 +244,8 @@ impl<'a> Doc<'a> {
 
     /// Native mode renders only recent Flink; an older `FlinkDeployment` converts to standalone.
     fn check_native_version(&mut self, mode: Mode, spec: &ClusterSpec) {
-        let version = spec.flink_version.as_deref().and_then(|text| FlinkVersion::parse(text).ok());
         if mode == Mode::Native
-            && let Some(version) = version
+            && let Some(version) = spec_version(spec)
             && version < NATIVE_MIN_VERSION
         {
             let at = self.source_of(&["spec", "flinkVersion"]);
